@@ -1,0 +1,338 @@
+"""Protocols every connector implements, and the plain records they return.
+
+Records are frozen dataclasses of plain values (UTC-aware datetimes, str, numbers, dicts)
+so the pipeline can store them, compare them and hand them to an LLM without vendor types.
+Every connector method raises only :class:`incident.errors.ConnectorError` subclasses:
+vendor exceptions are wrapped at the boundary (``raise ConnectorError(...) from exc``).
+Methods that read history take an explicit ``until`` (the incident's page time) and never
+return data stamped after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of a connector's ``check()``: ok, or the reason it is not."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """An alert from Alertmanager or PagerDuty, normalised."""
+
+    source: str
+    """``alertmanager`` or ``pagerduty``."""
+    fingerprint: str
+    """Alertmanager fingerprint, or the PagerDuty alert id."""
+    name: str
+    """``alertname`` label, or the PagerDuty alert summary."""
+    status: str
+    """``firing`` / ``resolved`` (Alertmanager), ``triggered`` / ``resolved`` (PagerDuty)."""
+    starts_at: datetime
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    ends_at: datetime | None = None
+    severity: str | None = None
+    generator_url: str | None = None
+    incident_ref: str | None = None
+    """PagerDuty incident id this alert belongs to, when known."""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class PagerDutyIncident:
+    id: str
+    title: str
+    status: str
+    """``triggered``, ``acknowledged`` or ``resolved``."""
+    created_at: datetime
+    number: int | None = None
+    urgency: str | None = None
+    priority: str | None = None
+    service_id: str | None = None
+    service_name: str | None = None
+    html_url: str | None = None
+    assignees: tuple[str, ...] = ()
+    escalation_policy: str | None = None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """A PagerDuty incident log entry (trigger, acknowledge, notify, annotate, ...)."""
+
+    id: str
+    type: str
+    at: datetime
+    summary: str
+    agent: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    """A deploy or config change from any source (PagerDuty change events, rollouts, ConfigMaps)."""
+
+    id: str
+    source: str
+    kind: str
+    """``deploy`` or ``config_change``."""
+    at: datetime
+    summary: str
+    component: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MetricSeries:
+    """One signal of one component over a window; ``points`` are (unix seconds, value)."""
+
+    signal: str
+    component: str
+    query: str
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    name: str
+    image: str
+    ready: bool
+    restart_count: int
+    state: str
+    """``running``, ``waiting``, ``terminated`` or ``unknown``."""
+    reason: str | None = None
+    message: str | None = None
+    exit_code: int | None = None
+    started_at: datetime | None = None
+    last_state: str | None = None
+    """State of the previous instance (``terminated`` after a crash)."""
+    last_reason: str | None = None
+    last_exit_code: int | None = None
+    last_finished_at: datetime | None = None
+    limits: dict[str, str] = field(default_factory=dict)
+    requests: dict[str, str] = field(default_factory=dict)
+    init: bool = False
+
+
+@dataclass(frozen=True)
+class PodInfo:
+    namespace: str
+    name: str
+    component: str | None
+    phase: str
+    ready: bool
+    created_at: datetime | None
+    node: str | None = None
+    owner: str | None = None
+    """``ReplicaSet/<name>`` or other owner reference."""
+    containers: tuple[ContainerState, ...] = ()
+    conditions: tuple[dict[str, Any], ...] = ()
+    """Pod conditions: type, status, reason, message, last_transition (ISO string)."""
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def restarts(self) -> int:
+        return sum(c.restart_count for c in self.containers)
+
+
+@dataclass(frozen=True)
+class KubeEvent:
+    namespace: str
+    uid: str
+    type: str
+    """``Normal`` or ``Warning``."""
+    reason: str
+    message: str
+    object_kind: str
+    object_name: str
+    count: int
+    first_at: datetime | None
+    last_at: datetime | None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One entry of a Deployment's rollout history (a ReplicaSet)."""
+
+    revision: int
+    replicaset: str
+    created_at: datetime | None
+    images: dict[str, str]
+    """container -> image"""
+    change_cause: str | None = None
+    replicas: int = 0
+    template_hash: str | None = None
+    config_refs: tuple[str, ...] = ()
+    """``ConfigMap/<name>`` and ``Secret/<name>`` the pod template references."""
+    env: dict[str, str] = field(default_factory=dict)
+    """Plain env values of the template (container/NAME -> value; secret refs shown by name)."""
+
+
+@dataclass(frozen=True)
+class DeploymentInfo:
+    namespace: str
+    name: str
+    component: str | None
+    replicas: int
+    ready_replicas: int
+    updated_replicas: int
+    available_replicas: int
+    revision: int | None
+    images: dict[str, str]
+    created_at: datetime | None
+    conditions: tuple[dict[str, Any], ...] = ()
+    revisions: tuple[Revision, ...] = ()
+    """Rollout history, newest first, only ReplicaSets created at or before ``until``."""
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    name: str
+    ready: bool
+    conditions: tuple[dict[str, Any], ...]
+    """type, status, reason, message, last_transition"""
+    unschedulable: bool = False
+    taints: tuple[str, ...] = ()
+    allocatable: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContainerLog:
+    namespace: str
+    pod: str
+    container: str
+    previous: bool
+    text: str
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class ComponentInfo:
+    """A Backstage Component (or Resource) and what the catalog says about it."""
+
+    name: str
+    kind: str = "Component"
+    owner: str | None = None
+    system: str | None = None
+    lifecycle: str | None = None
+    type: str | None = None
+    description: str | None = None
+    pagerduty_service: str | None = None
+    runbook_url: str | None = None
+    links: tuple[dict[str, str], ...] = ()
+    depends_on: tuple[str, ...] = ()
+    """Names (without ``component:`` prefixes or namespaces) of what this depends on."""
+    kubernetes_id: str | None = None
+    namespace: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    name: str
+    display_name: str | None = None
+    email: str | None = None
+    members: tuple[str, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- protocols
+
+
+@runtime_checkable
+class Connector(Protocol):
+    name: str
+
+    def check(self) -> CheckResult:
+        """Say whether the connector can reach its system, and why not when it cannot."""
+        ...
+
+
+@runtime_checkable
+class AlertSource(Connector, Protocol):
+    def active_alerts(self) -> list[AlertRecord]: ...
+
+
+@runtime_checkable
+class PagingSource(Connector, Protocol):
+    def open_incidents(self) -> list[PagerDutyIncident]:
+        """Triggered and acknowledged incidents (all pages)."""
+        ...
+
+    def incident(self, incident_id: str) -> PagerDutyIncident: ...
+
+    def incident_alerts(self, incident_id: str) -> list[AlertRecord]: ...
+
+    def log_entries(self, incident_id: str, *, until: datetime) -> list[LogEntry]: ...
+
+    def change_events(self, *, since: datetime, until: datetime) -> list[ChangeRecord]: ...
+
+
+@runtime_checkable
+class PagingActions(Protocol):
+    def acknowledge(self, incident_id: str) -> None: ...
+
+    def resolve(self, incident_id: str) -> None: ...
+
+    def add_note(self, incident_id: str, content: str) -> None: ...
+
+
+@runtime_checkable
+class SilenceActions(Protocol):
+    def create_silence(
+        self, *, matchers: dict[str, str], starts_at: datetime, ends_at: datetime, created_by: str, comment: str
+    ) -> str:
+        """Create a silence of equality matchers; return its id."""
+        ...
+
+    def expire_silence(self, silence_id: str) -> None: ...
+
+
+@runtime_checkable
+class MetricsSource(Connector, Protocol):
+    def query_signals(
+        self, signals: dict[str, str], *, start: datetime, end: datetime, step_seconds: float
+    ) -> list[MetricSeries]:
+        """Range-query every signal; one series per component (the configured component label)."""
+        ...
+
+
+@runtime_checkable
+class ClusterSource(Connector, Protocol):
+    def pods(self, component: str, *, namespace: str | None = None) -> list[PodInfo]: ...
+
+    def deployments(self, component: str, *, namespace: str | None = None, until: datetime) -> list[DeploymentInfo]: ...
+
+    def events(
+        self, *, namespace: str | None, since: datetime, until: datetime, warning_only: bool = True
+    ) -> list[KubeEvent]: ...
+
+    def nodes(self) -> list[NodeInfo]: ...
+
+    def logs(self, namespace: str, pod: str, container: str, *, previous: bool = False) -> ContainerLog: ...
+
+    def config_changes(self, *, namespace: str | None, since: datetime, until: datetime) -> list[ChangeRecord]:
+        """ConfigMap/Secret writes in the window (from ``metadata.managedFields[].time``)."""
+        ...
+
+
+@runtime_checkable
+class CatalogSource(Connector, Protocol):
+    def components(self) -> list[ComponentInfo]: ...
+
+    def groups(self) -> list[GroupInfo]: ...

@@ -1,0 +1,300 @@
+"""Configuration: nested pydantic-settings sections read from TOML and ``INCIDENT_*`` variables.
+
+Priority, highest first: ``INCIDENT_SECTION__KEY`` environment variables, the TOML file
+(``--config FILE`` or the XDG config file), overlays (a scenario's ``config.toml``), defaults.
+Invalid config raises one :class:`ConfigError` listing every problem with file and key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from incident import locations
+from incident.errors import ConfigError
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """Accept ``90``, ``"90s"``, ``"5m"``, ``"1h"``, ``"2d"`` or a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=float(value))
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 5m, 1h)")
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+DEFAULT_SIGNALS: dict[str, str] = {
+    "request_rate": "sum by ({label}) (rate(http_requests_total[5m]))",
+    "error_ratio": (
+        'sum by ({label}) (rate(http_requests_total{{code=~"5.."}}[5m]))'
+        " / sum by ({label}) (rate(http_requests_total[5m]))"
+    ),
+    "latency_p50": "histogram_quantile(0.5, sum by ({label}, le) (rate(http_request_duration_seconds_bucket[5m])))",
+    "latency_p90": "histogram_quantile(0.9, sum by ({label}, le) (rate(http_request_duration_seconds_bucket[5m])))",
+    "latency_p99": "histogram_quantile(0.99, sum by ({label}, le) (rate(http_request_duration_seconds_bucket[5m])))",
+    "cpu": 'sum by ({label}) (rate(container_cpu_usage_seconds_total{{container!=""}}[5m]))',
+    "memory": 'sum by ({label}) (container_memory_working_set_bytes{{container!=""}})',
+    "restarts": "sum by ({label}) (kube_pod_container_status_restarts_total)",
+}
+"""Signals over standard cAdvisor, kube-state-metrics and HTTP-instrumentation names.
+
+``{label}`` is replaced by ``metrics.component_label``. kube-state-metrics and cAdvisor series
+carry ``pod``/``namespace`` rather than a service label; clusters that relabel (the common
+``service`` or ``app`` label) work as is, others override the signal in config.
+"""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class StoreConfig(Section):
+    url: str = Field(default_factory=locations.default_database_url)
+    """Any SQLAlchemy URL. Default: a SQLite file in the XDG data dir."""
+
+
+class MetricsConfig(Section):
+    component_label: str = "service"
+    """Label whose value names the component."""
+    step: Duration = timedelta(seconds=60)
+    """Range query step."""
+    lookback: Duration = timedelta(minutes=60)
+    """How far before the page to look."""
+    signals: dict[str, str] = Field(default_factory=dict)
+    """Signal name -> PromQL returning one series per component. Replaces the defaults when set."""
+
+    def effective_signals(self) -> dict[str, str]:
+        if self.signals:
+            return dict(self.signals)
+        return {name: q.format(label=self.component_label) for name, q in DEFAULT_SIGNALS.items()}
+
+
+class PrometheusConfig(Section):
+    url: str | None = None
+    """Base URL of the Prometheus HTTP API, e.g. http://prometheus:9090. Unset: disabled."""
+    bearer_token: SecretStr | None = None
+    verify_tls: bool = True
+    timeout: Duration = timedelta(seconds=10)
+
+
+class AlertmanagerConfig(Section):
+    url: str | None = None
+    """Base URL of Alertmanager, e.g. http://alertmanager:9093. Unset: disabled."""
+    bearer_token: SecretStr | None = None
+    verify_tls: bool = True
+    timeout: Duration = timedelta(seconds=10)
+    receiver: str | None = None
+    """Only alerts routed to this receiver open incidents (default: all)."""
+
+
+class PagerDutyConfig(Section):
+    api_token: SecretStr | None = None
+    """REST API v2 token. Unset: PagerDuty polling disabled."""
+    base_url: str = "https://api.pagerduty.com"
+    from_email: str | None = None
+    """Email of the PagerDuty user that actions are made as (From header)."""
+    webhook_secret: SecretStr | None = None
+    """Signing secret of the v3 webhook subscription."""
+    service_ids: list[str] = Field(default_factory=list)
+    """Only incidents on these services (default: all)."""
+    timeout: Duration = timedelta(seconds=10)
+
+
+class KubernetesConfig(Section):
+    enabled: bool = True
+    kubeconfig: str | None = None
+    """Path to a kubeconfig; default: $KUBECONFIG or ~/.kube/config, then in-cluster."""
+    context: str | None = None
+    in_cluster: bool = False
+    host: str | None = None
+    """API server URL used directly instead of a kubeconfig (sandbox, tests)."""
+    token: SecretStr | None = None
+    verify_tls: bool = True
+    namespaces: list[str] = Field(default_factory=list)
+    """Namespaces to search for a component (default: all)."""
+    component_label_keys: list[str] = Field(
+        default_factory=lambda: ["app.kubernetes.io/name", "app", "service", "component"]
+    )
+    """Pod/Deployment labels whose value names the component."""
+    log_tail_lines: int = 200
+    log_limit_bytes: int = 64 * 1024
+    timeout: Duration = timedelta(seconds=10)
+
+
+class CatalogConfig(Section):
+    dirs: list[str] = Field(default_factory=list)
+    """Directories scanned for catalog-info.yaml / *.yaml Backstage entities."""
+    backstage_url: str | None = None
+    backstage_token: SecretStr | None = None
+    alert_label_keys: list[str] = Field(
+        default_factory=lambda: ["service", "component", "app", "app_kubernetes_io_name", "job"]
+    )
+    """Alert labels that name the component, tried in order."""
+    timeout: Duration = timedelta(seconds=10)
+
+
+class WatcherConfig(Section):
+    poll_interval: Duration = timedelta(seconds=30)
+    refresh_interval: Duration = timedelta(seconds=60)
+    group_window: Duration = timedelta(minutes=10)
+    """Alertmanager alerts on one component within this window join one incident."""
+    gather_timeout: Duration = timedelta(seconds=15)
+    """Per-connector budget for one gathering."""
+    deploy_lookback: Duration = timedelta(hours=6)
+    event_lookback: Duration = timedelta(hours=1)
+    follow_for: Duration = timedelta(hours=6)
+    """Refresh windows end at page time + this (or now, whichever is earlier)."""
+
+
+class Settings(BaseSettings):
+    """Every section of the copilot's configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="INCIDENT_", env_nested_delimiter="__", extra="forbid", nested_model_default_partial_update=True
+    )
+
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    prometheus: PrometheusConfig = Field(default_factory=PrometheusConfig)
+    alertmanager: AlertmanagerConfig = Field(default_factory=AlertmanagerConfig)
+    pagerduty: PagerDutyConfig = Field(default_factory=PagerDutyConfig)
+    kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
+    catalog: CatalogConfig = Field(default_factory=CatalogConfig)
+    watcher: WatcherConfig = Field(default_factory=WatcherConfig)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, init_settings)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def known_keys(model: type[BaseModel] = Settings) -> dict[str, Any]:
+    """Nested map of the keys the schema accepts (``None`` for leaves)."""
+    out: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        out[name] = known_keys(ann) if isinstance(ann, type) and issubclass(ann, Section) else None
+    return out
+
+
+def drop_unknown(data: dict[str, Any], keys: dict[str, Any] | None = None, prefix: str = "") -> tuple[dict, list[str]]:
+    """Remove keys the schema does not know; return the cleaned dict and their dotted names.
+
+    Used for scenario overlays, which SCENARIOS.md says may carry unknown keys (warned, not fatal).
+    """
+    keys = known_keys() if keys is None else keys
+    cleaned: dict[str, Any] = {}
+    dropped: list[str] = []
+    for key, value in data.items():
+        if key not in keys:
+            dropped.append(prefix + key)
+            continue
+        sub = keys[key]
+        if isinstance(sub, dict) and isinstance(value, dict):
+            cleaned[key], more = drop_unknown(value, sub, f"{prefix}{key}.")
+            dropped.extend(more)
+        else:
+            cleaned[key] = value
+    return cleaned, dropped
+
+
+def _describe(error: dict[str, Any], source: str) -> str:
+    loc = ".".join(str(p) for p in error["loc"])
+    msg = error["msg"]
+    if error["type"] == "extra_forbidden":
+        parent = known_keys()
+        for part in error["loc"][:-1]:
+            parent = parent.get(str(part)) or {}
+        close = difflib.get_close_matches(str(error["loc"][-1]), list(parent), n=1)
+        msg = "unknown key" + (f" (did you mean '{close[0]}'?)" if close else "")
+    return f"{source}: {loc}: {msg}"
+
+
+def load_settings(path: Path | None = None, *, overlays: list[dict[str, Any]] | None = None) -> Settings:
+    """Load settings from ``path`` (or the XDG config file when it exists), overlays and env."""
+    data: dict[str, Any] = {}
+    source = "defaults"
+    for overlay in overlays or []:
+        data = deep_merge(data, overlay)
+    file = path if path is not None else locations.config_file()
+    if path is not None or file.exists():
+        data = deep_merge(data, read_toml(file))
+        source = str(file)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        problems = [_describe(err, source) for err in exc.errors()]
+        raise ConfigError("\n".join(problems)) from None
+
+
+def dump_toml(data: dict[str, Any]) -> str:
+    """Render a small nested dict as TOML (strings, numbers, bools, lists of strings)."""
+    lines: list[str] = []
+
+    def scalar(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int | float):
+            return repr(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(scalar(x) for x in v) + "]"
+        text = str(v).replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{text}"'
+
+    def emit(table: dict[str, Any], name: str) -> None:
+        leaves = {k: v for k, v in table.items() if not isinstance(v, dict)}
+        subs = {k: v for k, v in table.items() if isinstance(v, dict)}
+        if name and (leaves or not subs):
+            lines.append(f"[{name}]")
+        for k, v in leaves.items():
+            key = k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else scalar(k)
+            lines.append(f"{key} = {scalar(v)}")
+        if name and leaves:
+            lines.append("")
+        for k, v in subs.items():
+            emit(v, f"{name}.{k}" if name else k)
+
+    emit(data, "")
+    return "\n".join(lines).strip() + "\n"

@@ -1,0 +1,175 @@
+"""SQLAlchemy 2.0 models of the store, and the enums they use.
+
+All times are stored as UTC and read back timezone-aware (:class:`UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite has no time zones)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class IncidentStatus(StrEnum):
+    triggered = "triggered"
+    acknowledged = "acknowledged"
+    resolved = "resolved"
+
+
+class EventKind(StrEnum):
+    alert = "alert"
+    incident_state = "incident_state"
+    metric_change = "metric_change"
+    pod_state = "pod_state"
+    k8s_event = "k8s_event"
+    deploy = "deploy"
+    config_change = "config_change"
+    node_state = "node_state"
+    log_excerpt = "log_excerpt"
+    ownership = "ownership"
+    pagerduty_log = "pagerduty_log"
+    change_event = "change_event"
+    note = "note"
+    connector_error = "connector_error"
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dedup_key: Mapped[str] = mapped_column(String(255), unique=True)
+    """``pagerduty:<incident id>`` or ``alertmanager:<component>:<first fingerprint>``."""
+    source: Mapped[str] = mapped_column(String(32))
+    source_ref: Mapped[str | None] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=IncidentStatus.triggered)
+    severity: Mapped[str | None] = mapped_column(String(32))
+    component: Mapped[str | None] = mapped_column(String(255), index=True)
+    namespace: Mapped[str | None] = mapped_column(String(255))
+    owner: Mapped[str | None] = mapped_column(String(255))
+    pagerduty_service: Mapped[str | None] = mapped_column(String(64))
+    page_at: Mapped[datetime]
+    """When the page fired: the "now" of every window computed for this incident."""
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acknowledged_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    gathered_at: Mapped[datetime | None]
+    """Wall-clock time of the last complete gathering."""
+
+    alerts: Mapped[list[Alert]] = relationship(back_populates="incident", order_by="Alert.starts_at")
+    events: Mapped[list[TimelineEvent]] = relationship(
+        back_populates="incident", order_by="(TimelineEvent.at, TimelineEvent.id)"
+    )
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("source", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(32))
+    fingerprint: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    component: Mapped[str | None] = mapped_column(String(255))
+    severity: Mapped[str | None] = mapped_column(String(32))
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    annotations: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    incident: Mapped[Incident] = relationship(back_populates="alerts")
+
+
+class TimelineEvent(Base):
+    __tablename__ = "timeline_events"
+    __table_args__ = (Index("ix_timeline_incident_at", "incident_id", "at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    """Stable id derived from (incident, kind, natural key): refreshes update, never duplicate."""
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    component: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    incident: Mapped[Incident] = relationship(back_populates="events")
+
+
+class Group(Base):
+    """An owning team from the catalog."""
+
+    __tablename__ = "groups"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Component(Base):
+    """A catalog component: who owns it, what it depends on, where its runbook is."""
+
+    __tablename__ = "components"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(255))
+    system: Mapped[str | None] = mapped_column(String(255))
+    lifecycle: Mapped[str | None] = mapped_column(String(64))
+    type: Mapped[str | None] = mapped_column(String(64))
+    pagerduty_service: Mapped[str | None] = mapped_column(String(64))
+    runbook_url: Mapped[str | None] = mapped_column(Text)
+    links: Mapped[list[Any]] = mapped_column(default=list)
+    depends_on: Mapped[list[Any]] = mapped_column(default=list)
+    source: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Change(Base):
+    """A deploy or config change seen on a component (rollouts, PagerDuty change events)."""
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_component_at", "component", "at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    component: Mapped[str | None] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
