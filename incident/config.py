@@ -91,6 +91,8 @@ class PrometheusConfig(Section):
     bearer_token: SecretStr | None = None
     verify_tls: bool = True
     timeout: Duration = timedelta(seconds=10)
+    unavailable_reason: str | None = None
+    """Why there is no Prometheus (set by the sandbox when the binary is missing); shown on timelines."""
 
 
 class AlertmanagerConfig(Section):
@@ -252,14 +254,17 @@ def _describe(error: dict[str, Any], source: str) -> str:
     return f"{source}: {loc}: {msg}"
 
 
-def load_settings(path: Path | None = None, *, overlays: list[dict[str, Any]] | None = None) -> Settings:
-    """Load settings from ``path`` (or the XDG config file when it exists), overlays and env."""
+def load_settings(
+    path: Path | None = None, *, overlays: list[dict[str, Any]] | None = None, user_file: bool = True
+) -> Settings:
+    """Load settings from ``path`` (or, with ``user_file``, the XDG config file when it exists),
+    overlays and env."""
     data: dict[str, Any] = {}
     source = "defaults"
     for overlay in overlays or []:
         data = deep_merge(data, overlay)
     file = path if path is not None else locations.config_file()
-    if path is not None or file.exists():
+    if path is not None or (user_file and file.exists()):
         data = deep_merge(data, read_toml(file))
         source = str(file)
     try:

@@ -7,9 +7,11 @@ Stand-ins register ``(method, regex)`` routes; a handler gets a :class:`Request`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,6 +67,8 @@ class StandInServer:
         self._host, self._port = host, port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._connections: set[socket.socket] = set()
+        self._conn_lock = threading.Lock()
 
     def route(self, method: str, pattern: str, handler: Handler) -> None:
         self.routes.append((method.upper(), re.compile(f"^{pattern}$"), handler))
@@ -81,6 +85,16 @@ class StandInServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with stand_in._conn_lock:
+                    stand_in._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with stand_in._conn_lock:
+                    stand_in._connections.discard(self.connection)
+                super().finish()
 
             def log_message(self, fmt: str, *args: Any) -> None:
                 log.debug("%s: " + fmt, stand_in.name, *args)
@@ -149,6 +163,11 @@ class StandInServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._conn_lock:  # keep-alive connections would otherwise go on being served
+            for conn in list(self._connections):
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+            self._connections.clear()
 
     def __enter__(self) -> StandInServer:
         return self.start()

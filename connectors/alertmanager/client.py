@@ -1,0 +1,201 @@
+"""Alertmanager API v2 over httpx: active alerts, status, and silences (the one action it offers)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from connectors.alertmanager.webhook import alert_record, parse_end
+from connectors.base import AlertRecord, CheckResult
+from incident.config import AlertmanagerConfig
+from incident.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
+
+log = logging.getLogger(__name__)
+
+NAME = "alertmanager"
+_ACTIVE_STATES = ("active", "unprocessed")
+"""``unprocessed``: posted but not yet through the dispatcher; it is still firing."""
+
+
+@dataclass(frozen=True)
+class Silence:
+    id: str
+    state: str
+    """``active``, ``pending`` or ``expired``."""
+    matchers: dict[str, str]
+    """Equality matchers; regex or negative ones are shown as ``=~value`` / ``!=value``."""
+    starts_at: datetime | None
+    ends_at: datetime | None
+    created_by: str = ""
+    comment: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def _iso(when: datetime) -> str:
+    if when.tzinfo is None:
+        raise ValueError("naive datetime: pass a timezone-aware UTC time")
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _matcher_value(matcher: dict[str, Any]) -> str:
+    value = str(matcher.get("value", ""))
+    equal = matcher.get("isEqual", True)
+    if matcher.get("isRegex"):
+        return ("=~" if equal else "!~") + value
+    return value if equal else "!=" + value
+
+
+class AlertmanagerConnector:
+    """Reads alerts and manages silences through ``/api/v2``."""
+
+    name = NAME
+
+    def __init__(self, cfg: AlertmanagerConfig) -> None:
+        self.cfg = cfg
+        headers = {"Accept": "application/json"}
+        if cfg.bearer_token is not None:
+            headers["Authorization"] = f"Bearer {cfg.bearer_token.get_secret_value()}"
+        self._http = httpx.Client(
+            base_url=(cfg.url or "").rstrip("/"),
+            headers=headers,
+            timeout=cfg.timeout.total_seconds(),
+            verify=cfg.verify_tls,
+        )
+
+    # ------------------------------------------------------------------ transport
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if not self.cfg.url:
+            raise ConnectorError("alertmanager.url is not set", connector=NAME)
+        what = f"{method} {path}"
+        try:
+            return self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise ConnectorTimeout(
+                f"{what}: timed out after {self.cfg.timeout.total_seconds():g}s", connector=NAME
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise ConnectorError(f"{what}: {type(exc).__name__}: {exc}", connector=NAME) from exc
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._request(method, path, **kwargs)
+        what = f"{method} {path}"
+        if response.status_code >= 400:
+            raise ConnectorError(
+                f"{what}: HTTP {response.status_code}: {response.text[:200]}", connector=NAME
+            )
+        try:
+            return response.json()
+        except ValueError as exc:
+            snippet = response.text[:80].replace("\n", " ")
+            raise ConnectorDataError(f"{what}: answer is not JSON ({snippet!r})", connector=NAME) from exc
+
+    # ------------------------------------------------------------------ reads
+
+    def check(self) -> CheckResult:
+        if not self.cfg.url:
+            return CheckResult(NAME, False, "alertmanager.url is not set")
+        try:
+            status = self._json("GET", "/api/v2/status")
+            if not isinstance(status, dict) or "versionInfo" not in status:
+                raise ConnectorDataError("GET /api/v2/status: not an Alertmanager status", connector=NAME)
+        except ConnectorError as exc:
+            return CheckResult(NAME, False, exc.message.removeprefix(f"{NAME}: "))
+        version = (status.get("versionInfo") or {}).get("version", "?")
+        cluster = (status.get("cluster") or {}).get("status", "?")
+        return CheckResult(NAME, True, f"Alertmanager {version} (cluster {cluster})")
+
+    def active_alerts(self) -> list[AlertRecord]:
+        params = {"active": "true", "silenced": "false", "inhibited": "false"}
+        data = self._json("GET", "/api/v2/alerts", params=params)
+        if not isinstance(data, list):
+            raise ConnectorDataError("GET /api/v2/alerts: expected a list of alerts", connector=NAME)
+        records: list[AlertRecord] = []
+        for index, raw in enumerate(data):
+            if not isinstance(raw, dict):
+                raise ConnectorDataError(f"alerts[{index}]: not an object", connector=NAME)
+            if self.cfg.receiver and self.cfg.receiver not in self._receivers(raw):
+                continue
+            state = (raw.get("status") or {}).get("state", "active")
+            if state not in _ACTIVE_STATES:
+                continue
+            try:
+                records.append(alert_record(raw, status="firing", where=f"alerts[{index}]"))
+            except ValueError as exc:
+                raise ConnectorDataError(str(exc), connector=NAME) from exc
+        return records
+
+    @staticmethod
+    def _receivers(raw: dict[str, Any]) -> set[str]:
+        return {str(r.get("name")) for r in raw.get("receivers") or [] if isinstance(r, dict)}
+
+    def silences(self) -> list[Silence]:
+        data = self._json("GET", "/api/v2/silences")
+        if not isinstance(data, list):
+            raise ConnectorDataError("GET /api/v2/silences: expected a list", connector=NAME)
+        out: list[Silence] = []
+        try:
+            for raw in data:
+                out.append(
+                    Silence(
+                        id=str(raw["id"]),
+                        state=str((raw.get("status") or {}).get("state", "")),
+                        matchers={str(m["name"]): _matcher_value(m) for m in raw.get("matchers") or []},
+                        starts_at=parse_end(raw.get("startsAt")),
+                        ends_at=parse_end(raw.get("endsAt")),
+                        created_by=str(raw.get("createdBy") or ""),
+                        comment=str(raw.get("comment") or ""),
+                        raw=raw,
+                    )
+                )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ConnectorDataError(
+                f"GET /api/v2/silences: unreadable silence ({exc})", connector=NAME
+            ) from exc
+        return out
+
+    # ------------------------------------------------------------------ actions
+
+    def create_silence(
+        self,
+        *,
+        matchers: dict[str, str],
+        starts_at: datetime,
+        ends_at: datetime,
+        created_by: str,
+        comment: str,
+    ) -> str:
+        if not matchers:
+            raise ConnectorError("a silence needs at least one matcher", connector=NAME)
+        body = {
+            "matchers": [
+                {"name": k, "value": v, "isRegex": False, "isEqual": True} for k, v in matchers.items()
+            ],
+            "startsAt": _iso(starts_at),
+            "endsAt": _iso(ends_at),
+            "createdBy": created_by,
+            "comment": comment,
+        }
+        data = self._json("POST", "/api/v2/silences", json=body)
+        if not isinstance(data, dict) or not data.get("silenceID"):
+            raise ConnectorDataError("POST /api/v2/silences: no silenceID in the answer", connector=NAME)
+        return str(data["silenceID"])
+
+    def expire_silence(self, silence_id: str) -> None:
+        """Expire a silence; one that is already expired or unknown counts as done."""
+        response = self._request("DELETE", f"/api/v2/silence/{silence_id}")
+        if response.status_code < 300 or response.status_code == 404:
+            return
+        if "already expired" in response.text or "not found" in response.text:
+            return  # Alertmanager 0.25 answers 500 for an unknown silence id
+        raise ConnectorError(
+            f"DELETE /api/v2/silence/{silence_id}: HTTP {response.status_code}: {response.text[:200]}",
+            connector=NAME,
+        )
+
+    def close(self) -> None:
+        self._http.close()

@@ -1,0 +1,169 @@
+"""Read side of the Kubernetes connector: pods, rollouts, events, nodes, logs, config writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from kubernetes import client as k8s
+
+from connectors.base import (
+    ChangeRecord,
+    CheckResult,
+    ContainerLog,
+    DeploymentInfo,
+    KubeEvent,
+    NodeInfo,
+    PodInfo,
+)
+from connectors.kubernetes import mapping
+from connectors.kubernetes.actions import KubernetesActions
+from connectors.kubernetes.transport import NAME, Transport, build_api_client
+from incident.config import KubernetesConfig
+from incident.errors import ConnectorError
+
+# Phrases of the 400 answers that mean "there is no such log", not "the request is wrong".
+_NO_LOG = ("previous terminated container", "waiting to start", "not found")
+
+
+class KubernetesConnector(KubernetesActions):
+    """:class:`connectors.base.ClusterSource` over the official ``kubernetes`` client."""
+
+    name = NAME
+
+    def __init__(self, cfg: KubernetesConfig) -> None:
+        self.cfg = cfg
+        self.api_client = build_api_client(cfg)
+        self.http = Transport(self.api_client, cfg.timeout.total_seconds())
+        self.core = k8s.CoreV1Api(self.api_client)
+        self.apps = k8s.AppsV1Api(self.api_client)
+        self.keys = list(cfg.component_label_keys)
+
+    def close(self) -> None:
+        self.api_client.close()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _namespaces(self, namespace: str | None) -> list[str | None]:
+        """Namespaces to search: the one asked for, else the configured ones, else all (None)."""
+        if namespace:
+            return [namespace]
+        return list(self.cfg.namespaces) or [None]
+
+    def _list(self, plural: str, namespace: str | None, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        api = self.apps if plural in ("deployment", "replica_set") else self.core
+        if namespace is None:
+            fn = getattr(api, f"list_{plural}_for_all_namespaces")
+            return self.http.items(f"list {plural}s in all namespaces", fn, **kwargs)
+        fn = getattr(api, f"list_namespaced_{plural}")
+        return self.http.items(f"list {plural}s in namespace {namespace}", fn, namespace, **kwargs)
+
+    # ------------------------------------------------------------------ ClusterSource
+
+    def check(self) -> CheckResult:
+        try:
+            version = self.http.json("GET /version", k8s.VersionApi(self.api_client).get_code)
+        except ConnectorError as exc:
+            return CheckResult(self.name, False, exc.message)
+        return CheckResult(
+            self.name, True, f"API server {self.http.host} version {version.get('gitVersion', '?')}"
+        )
+
+    def pods(self, component: str, *, namespace: str | None = None) -> list[PodInfo]:
+        seen: dict[tuple[str, str], PodInfo] = {}
+        for ns in self._namespaces(namespace):
+            for key in self.keys:
+                selector = f"{key}={component}"
+                for pod in self._list("pod", ns, label_selector=selector):
+                    info = mapping.pod_info(pod, self.keys)
+                    seen.setdefault((info.namespace, info.name), info)
+        return sorted(seen.values(), key=lambda p: (p.namespace, p.name))
+
+    def deployments(
+        self, component: str, *, namespace: str | None = None, until: datetime
+    ) -> list[DeploymentInfo]:
+        matched: list[dict[str, Any]] = []
+        for ns in self._namespaces(namespace):
+            for dep in self._list("deployment", ns):
+                sets = mapping.deployment_labels(dep)
+                if any(ls.get(key) == component for ls in sets for key in self.keys):
+                    matched.append(dep)
+        out: list[DeploymentInfo] = []
+        for ns in sorted({mapping.meta(d).get("namespace", "") for d in matched}):
+            replicasets = list(self._list("replica_set", ns))
+            for dep in (d for d in matched if mapping.meta(d).get("namespace", "") == ns):
+                out.append(mapping.deployment_info(dep, replicasets, self.keys, until))
+        return sorted(out, key=lambda d: (d.namespace, d.name))
+
+    def events(
+        self, *, namespace: str | None, since: datetime, until: datetime, warning_only: bool = True
+    ) -> list[KubeEvent]:
+        selector = {"field_selector": "type=Warning"} if warning_only else {}
+        out: list[KubeEvent] = []
+        for ns in self._namespaces(namespace):
+            for raw in self._list("event", ns, **selector):
+                when = mapping.event_time(raw)
+                if when is not None and since <= when <= until:
+                    out.append(mapping.kube_event(raw))
+        return sorted(out, key=lambda e: (e.last_at or since, e.uid))
+
+    def nodes(self) -> list[NodeInfo]:
+        nodes = self.http.items("list nodes", self.core.list_node)
+        return sorted((mapping.node_info(n) for n in nodes), key=lambda n: n.name)
+
+    def logs(self, namespace: str, pod: str, container: str, *, previous: bool = False) -> ContainerLog:
+        what = f"{'previous ' if previous else ''}log of {namespace}/{pod}/{container}"
+        limit = self.cfg.log_limit_bytes
+        try:
+            data = self.http.raw(
+                what,
+                self.core.read_namespaced_pod_log,
+                pod,
+                namespace,
+                container=container,
+                previous=previous,
+                tail_lines=self.cfg.log_tail_lines,
+                limit_bytes=limit,
+            )
+        except ConnectorError as exc:
+            if "HTTP 400" in exc.message and any(p in exc.message for p in _NO_LOG):
+                return ContainerLog(namespace, pod, container, previous, "")
+            raise
+        # The API does not say it cut the log; a log exactly at the limit almost surely was.
+        return ContainerLog(
+            namespace, pod, container, previous, data.decode("utf-8", "replace"), truncated=len(data) >= limit
+        )
+
+    def config_changes(
+        self, *, namespace: str | None, since: datetime, until: datetime
+    ) -> list[ChangeRecord]:
+        out: list[ChangeRecord] = []
+        for ns in self._namespaces(namespace):
+            for plural, kind in (("config_map", "ConfigMap"), ("secret", "Secret")):
+                for obj in self._list(plural, ns):
+                    when, manager, operation = mapping.last_write(obj)
+                    if when is None or not since <= when <= until:
+                        continue
+                    md = mapping.meta(obj)
+                    name, obj_ns = md.get("name", ""), md.get("namespace", "")
+                    out.append(
+                        ChangeRecord(
+                            id=f"k8s:{kind}/{obj_ns}/{name}@{when.isoformat()}",
+                            source="kubernetes",
+                            kind="config_change",
+                            at=when,
+                            summary=f"{kind} {obj_ns}/{name} "
+                            + ("created" if operation == "Create" else "updated")
+                            + (f" by {manager}" if manager else ""),
+                            component=mapping.component_of(mapping.labels(obj), self.keys),
+                            details={
+                                "object_kind": kind,
+                                "name": name,
+                                "namespace": obj_ns,
+                                "manager": manager,
+                                "operation": operation,
+                            },
+                        )
+                    )
+        return sorted(out, key=lambda c: (c.at, c.id))

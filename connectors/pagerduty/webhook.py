@@ -1,0 +1,113 @@
+"""PagerDuty v3 webhooks: signature verification and parsing into a :class:`WebhookEvent`.
+
+PagerDuty signs each delivery with every active secret of the subscription, so the
+``X-PagerDuty-Signature`` header holds one or more comma-separated ``v1=<hex>`` entries, each
+an HMAC-SHA256 of the raw body. Verify the raw bytes before parsing them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from connectors.pagerduty.mapping import parse_time
+from incident.errors import WebhookError
+
+SIGNATURE_HEADER = "X-PagerDuty-Signature"
+PING = "pagey.ping"
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """One v3 webhook delivery. ``incident_id`` is set for every ``incident.*`` event."""
+
+    event_type: str
+    """e.g. ``incident.triggered``, ``incident.acknowledged``, ``incident.resolved``."""
+    occurred_at: datetime
+    incident_id: str | None
+    incident_status: str | None
+    title: str | None
+    service_id: str | None
+    id: str | None = None
+    """The event's own id (deliveries may repeat; use it to de-duplicate)."""
+    resource_type: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_incident(self) -> bool:
+        return self.incident_id is not None
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The ``v1=<hex>`` signature PagerDuty would send for ``body``."""
+    return "v1=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(body: bytes, header: str | None, secret: str) -> bool:
+    """True when any ``v1`` signature in ``header`` matches (constant-time compare)."""
+    if not header or not secret:
+        return False
+    expected = sign(body, secret).encode()
+    matched = False
+    for part in header.split(","):
+        # compare every entry (no early exit), so timing does not reveal which one matched
+        matched |= hmac.compare_digest(part.strip().encode(), expected)
+    return matched
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def parse_webhook(body: bytes) -> WebhookEvent:
+    """Parse a v3 webhook body; :class:`WebhookError` (400) says what is wrong with it."""
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WebhookError(f"body is not JSON: {exc}") from exc
+    event = payload.get("event") if isinstance(payload, dict) else None
+    if not isinstance(event, dict):
+        raise WebhookError("missing 'event' object")
+    event_type = _str(event.get("event_type"))
+    if event_type is None:
+        raise WebhookError("missing event.event_type")
+    try:
+        occurred_at = parse_time(event.get("occurred_at"))
+    except ValueError as exc:
+        raise WebhookError(
+            f"event.occurred_at missing or not RFC 3339: {event.get('occurred_at')!r}"
+        ) from exc
+    data = event.get("data")
+    if not isinstance(data, dict):
+        raise WebhookError("missing event.data object")
+    if _str(data.get("id")) is None and event_type != PING:
+        raise WebhookError("missing event.data.id")
+    resource_type = _str(event.get("resource_type")) or _str(data.get("type"))
+
+    incident_id = status = title = service_id = None
+    if event_type.startswith("incident.") or resource_type == "incident":
+        if data.get("type") in ("incident", None):
+            incident_id, status, title = data.get("id"), _str(data.get("status")), _str(data.get("title"))
+            service = data.get("service")
+            service_id = _str(service.get("id")) if isinstance(service, dict) else None
+        else:  # a note, responder request, status update...: the incident is referenced
+            ref = data.get("incident")
+            incident_id = _str(ref.get("id")) if isinstance(ref, dict) else None
+            title = _str(ref.get("summary")) if isinstance(ref, dict) else None
+        if incident_id is None:
+            raise WebhookError(f"{event_type}: missing event.data.incident.id")
+    return WebhookEvent(
+        event_type=event_type,
+        occurred_at=occurred_at,
+        incident_id=incident_id,
+        incident_status=status,
+        title=title,
+        service_id=service_id,
+        id=_str(event.get("id")),
+        resource_type=resource_type,
+        raw=payload,
+    )

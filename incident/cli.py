@@ -1,0 +1,234 @@
+"""The ``incident`` command line (typer). Errors print as one panel, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+
+from incident.errors import ConfigError, CopilotError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Incident-response copilot for on-call engineers.")
+sandbox_app = typer.Typer(no_args_is_help=True, help="Run a scenario's stand-ins locally.")
+app.add_typer(sandbox_app, name="sandbox")
+console = Console()
+err_console = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="TOML config file (default: the XDG config file).")
+]
+_state: dict[str, Path | None] = {"config": None}
+
+
+@app.callback()
+def _main(config: ConfigOption = None, verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    _state["config"] = config
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def default_scenarios_dir() -> Path:
+    env = os.environ.get("INCIDENT_SCENARIOS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "scenarios"
+
+
+DEFAULT_SCENARIO = "checkout-bad-deploy"
+
+
+def _settings(overlays: list[dict] | None = None, *, user_file: bool = True):  # type: ignore[no-untyped-def]
+    from incident.config import load_settings
+
+    return load_settings(_state["config"], overlays=overlays, user_file=user_file)
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(1):
+        pass
+
+
+def _parse_listen(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"--listen: expected HOST:PORT, got {value!r}")
+    return host, int(port)
+
+
+@app.command()
+def watch(
+    listen: Annotated[str | None, typer.Option(help="Also accept webhooks on HOST:PORT.")] = None,
+    once: Annotated[bool, typer.Option(help="Poll and gather once, then exit.")] = False,
+) -> None:
+    """Poll alert sources, receive webhooks, open incidents and keep their timelines current."""
+    from incident.registry import build_connectors
+    from incident.store import Store
+    from incident.watcher import Watcher
+
+    settings = _settings()
+    store = Store(settings.store.url)
+    watcher = Watcher(settings, store, build_connectors(settings))
+    if once:
+        opened = watcher.run_once()
+        console.print(f"opened {len(opened)} incident(s)")
+        watcher.stop()
+        return
+    server = None
+    if listen:
+        from incident.webhooks import WebhookServer
+
+        host, port = _parse_listen(listen)
+        server = WebhookServer(watcher, host, port).start()
+        console.print(f"webhooks on {server.url}/webhooks/alertmanager and {server.url}/webhooks/pagerduty")
+    watcher.start()
+    console.print(f"watching; store {store.engine.url.render_as_string(hide_password=True)} (Ctrl-C to stop)")
+    try:
+        _wait_for_signal()
+    finally:
+        if server:
+            server.stop()
+        watcher.stop()
+
+
+@app.command()
+def doctor() -> None:
+    """Check every configured connector and the store: one line each."""
+    from incident.registry import build_connectors
+    from incident.store import Store
+
+    settings = _settings()
+    failed = False
+    try:
+        Store(settings.store.url).close()
+        console.print(f"[green]ok[/]   store: {settings.store.url}")
+    except CopilotError as exc:
+        failed = True
+        console.print(f"[red]FAIL[/] store: {exc.message}")
+    connectors = build_connectors(settings)
+    for result in connectors.check_all():
+        configured = result.name not in connectors.disabled
+        if result.ok:
+            console.print(f"[green]ok[/]   {result.name}: {result.detail}")
+        elif configured:
+            failed = True
+            console.print(f"[red]FAIL[/] {result.name}: {result.detail}")
+        else:
+            console.print(f"[dim]off[/]  {result.name}: {result.detail}")
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command("list")
+def list_cmd(open_only: Annotated[bool, typer.Option("--open", help="Only open incidents.")] = False) -> None:
+    """List incidents in the store."""
+    from incident import service
+    from incident.render import incidents_table
+    from incident.store import Store
+
+    store = Store(_settings().store.url)
+    with store.session() as session:
+        console.print(incidents_table(service.list_incidents(session, open_only=open_only)))
+
+
+@app.command()
+def show(incident_id: Annotated[str, typer.Argument(help="Incident id or 'latest'.")] = "latest") -> None:
+    """Print an incident and its timeline."""
+    from incident.store import Store
+
+    store = Store(_settings().store.url)
+    _print_incident(store, incident_id)
+
+
+def _print_incident(store, incident_id: str) -> None:  # type: ignore[no-untyped-def]
+    from incident import service
+    from incident.render import print_incident
+    from incident.timeline import timeline
+
+    with store.session() as session:
+        if incident_id == "latest":
+            incident = service.latest(session)
+        elif incident_id.isdigit():
+            incident = service.get(session, incident_id=int(incident_id))
+        else:
+            raise CopilotError(f"not an incident id: {incident_id!r} (a number or 'latest')")
+        if incident is None:
+            raise CopilotError(f"no incident {incident_id} in the store", title="Not found")
+        print_incident(console, incident, timeline(session, incident.id))
+
+
+@sandbox_app.command("up")
+def sandbox_up(
+    scenario: Annotated[Path, typer.Argument(help="Scenario directory.")],
+    config_out: Annotated[Path | None, typer.Option(help="Also write the config to this file.")] = None,
+    webhook_url: Annotated[str | None, typer.Option(help="Alertmanager sends webhooks here.")] = None,
+) -> None:
+    """Start the stand-ins for SCENARIO, print the config that points a watcher at them, run until Ctrl-C."""
+    from incident.config import dump_toml
+    from incident.sandbox.runner import Sandbox
+    from incident.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    with Sandbox(sc, webhook_url=webhook_url) as box:
+        text = dump_toml(box.config())
+        if config_out:
+            config_out.write_text(text)
+        console.print(f"# sandbox for {sc.name}; page at {sc.page_at:%Y-%m-%d %H:%M:%S} UTC")
+        for part, reason in box.notes.items():
+            console.print(f"# note: {part}: {reason}")
+        console.print(text, markup=False, highlight=False)
+        console.print("# Ctrl-C to stop", style="dim")
+        _wait_for_signal()
+
+
+@app.command()
+def demo(
+    headless: Annotated[bool, typer.Option(help="Print the timeline instead of opening the terminal UI.")] = True,
+    scenario: Annotated[Path | None, typer.Option(help="Scenario directory (default: the bundled default).")] = None,
+    store_url: Annotated[str | None, typer.Option("--store", help="SQLAlchemy URL (default: a temp file).")] = None,
+) -> None:
+    """Run the default scenario end to end: sandbox, watcher, timeline."""
+    from incident.registry import build_connectors
+    from incident.sandbox.runner import Sandbox
+    from incident.scenario import load_scenario
+    from incident.store import Store
+    from incident.watcher import Watcher
+
+    path = scenario or default_scenarios_dir() / DEFAULT_SCENARIO
+    sc = load_scenario(path)
+    tmp = tempfile.TemporaryDirectory(prefix="incident-demo-")
+    url = store_url or f"sqlite:///{Path(tmp.name) / 'demo.db'}"
+    err_console.print(f"[bold]incident demo[/]: scenario {sc.name}, page at {sc.page_at:%Y-%m-%d %H:%M} UTC")
+    with Sandbox(sc) as box:
+        for part, reason in box.notes.items():
+            err_console.print(f"  note: {part}: {reason}", style="yellow")
+        settings = _settings([box.config(store_url=url)], user_file=False)
+        store = Store(settings.store.url)
+        watcher = Watcher(settings, store, build_connectors(settings))
+        try:
+            opened = watcher.run_once()
+            if not opened:
+                raise CopilotError("the scenario's page did not open an incident", title="Demo failed")
+            for incident_id in opened:
+                _print_incident(store, str(incident_id))
+        finally:
+            watcher.stop()
+            store.close()
+    tmp.cleanup()
+
+
+def main() -> None:
+    try:
+        app()
+    except CopilotError as exc:
+        err_console.print(Panel(exc.message, title=exc.title, border_style="red", expand=False))
+        sys.exit(2)

@@ -1,0 +1,168 @@
+"""Gathering: every connector runs concurrently, each under its own time budget.
+
+A connector that fails or runs out of time yields a visible note; the others are written as
+soon as they arrive (one transaction each), so a crash mid-gathering keeps what was done and
+the next gathering fills in the rest without duplicates (event ids are stable).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from connectors.base import ComponentInfo, GroupInfo
+from incident.errors import CopilotError
+from incident.gathering.drafts import Draft, GatherContext
+from incident.gathering.kubernetes import gather_kubernetes
+from incident.gathering.metrics import gather_metrics
+from incident.gathering.ownership import ownership_drafts
+from incident.gathering.pagerduty import gather_pagerduty
+from incident.models import EventKind, TimelineEvent, utcnow
+from incident.registry import Connectors
+from incident.timeline import event_id, log_event
+
+log = logging.getLogger(__name__)
+
+WHAT = {
+    "prometheus": "metrics",
+    "kubernetes": "pod state, events, rollouts or logs",
+    "pagerduty": "PagerDuty log entries or change events",
+    "catalog": "ownership",
+}
+
+
+@dataclass
+class Outcome:
+    name: str
+    drafts: list[Draft] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class CatalogCache:
+    """The last catalog read: components and groups by name (refreshed by the ownership task)."""
+
+    components: dict[str, ComponentInfo] = field(default_factory=dict)
+    groups: dict[str, GroupInfo] = field(default_factory=dict)
+    loaded: bool = False
+
+    def related(self, component: str | None, *, limit: int = 8) -> tuple[str, ...]:
+        """The component, then what it depends on (breadth first, two levels)."""
+        if not component:
+            return ()
+        out = [component]
+        frontier = [component]
+        for _ in range(2):
+            nxt = []
+            for name in frontier:
+                info = self.components.get(name)
+                for dep in info.depends_on if info else ():
+                    if dep not in out:
+                        out.append(dep)
+                        nxt.append(dep)
+            frontier = nxt
+        return tuple(out[:limit])
+
+
+def refresh_catalog(connectors: Connectors, cache: CatalogCache) -> None:
+    if connectors.catalog is None:
+        return
+    components = {c.name: c for c in connectors.catalog.components()}
+    groups = {g.name: g for g in connectors.catalog.groups()}
+    cache.components, cache.groups, cache.loaded = components, groups, True
+
+
+def _tasks(connectors: Connectors, cache: CatalogCache, ctx: GatherContext) -> dict[str, Callable[[], list[Draft]]]:
+    tasks: dict[str, Callable[[], list[Draft]]] = {}
+    if connectors.prometheus is not None:
+        prom = connectors.prometheus
+        tasks["prometheus"] = lambda: gather_metrics(prom, ctx)
+    if connectors.kubernetes is not None:
+        kube = connectors.kubernetes
+        tasks["kubernetes"] = lambda: gather_kubernetes(kube, ctx)
+    if connectors.pagerduty is not None:
+        pd = connectors.pagerduty
+        tasks["pagerduty"] = lambda: gather_pagerduty(pd, ctx)
+    if connectors.catalog is not None:
+
+        def ownership() -> list[Draft]:
+            refresh_catalog(connectors, cache)
+            return ownership_drafts(ctx, cache.components, cache.groups)
+
+        tasks["catalog"] = ownership
+    return tasks
+
+
+def _run(name: str, fn: Callable[[], list[Draft]]) -> Outcome:
+    start = time.perf_counter()
+    try:
+        return Outcome(name, drafts=fn(), seconds=time.perf_counter() - start)
+    except CopilotError as exc:
+        return Outcome(name, error=exc.message, seconds=time.perf_counter() - start)
+    except Exception as exc:  # a connector bug must become a note, never kill the watcher
+        log.exception("%s gatherer failed", name)
+        return Outcome(name, error=f"unexpected {type(exc).__name__}: {exc}", seconds=time.perf_counter() - start)
+
+
+def gather(
+    connectors: Connectors, cache: CatalogCache, ctx: GatherContext, pool: ThreadPoolExecutor
+) -> Iterator[Outcome]:
+    """Yield each connector's outcome as it completes; late ones yield a timeout outcome."""
+    budget = ctx.settings.watcher.gather_timeout.total_seconds()
+    futures: dict[Future[Outcome], str] = {
+        pool.submit(_run, name, fn): name for name, fn in _tasks(connectors, cache, ctx).items()
+    }
+    deadline = time.monotonic() + budget
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=max(0.0, deadline - time.monotonic()), return_when=FIRST_COMPLETED)
+        for fut in done:
+            yield fut.result()
+        if not done and time.monotonic() >= deadline:
+            break
+    for fut in pending:
+        fut.cancel()
+        yield Outcome(futures[fut], error=f"no answer within {budget:g} s", seconds=budget)
+
+
+def disabled_notes(connectors: Connectors, ctx: GatherContext) -> list[Draft]:
+    """Notes saying which parts of the timeline cannot exist, and why."""
+    return [
+        Draft(kind=EventKind.note, key=f"connector/{name}", at=ctx.page_at, source=name,
+              summary=f"{WHAT[name]} unavailable: {reason}")
+        for name, reason in connectors.disabled.items()
+        if name in WHAT
+    ]
+
+
+def write_outcome(session: Session, ctx: GatherContext, outcome: Outcome) -> None:
+    """Write one connector's drafts, or a visible note when it failed (or recovered)."""
+    key = f"connector/{outcome.name}"
+    if outcome.error is not None:
+        log_event(
+            session, incident_id=ctx.incident_id, kind=EventKind.connector_error, key=key, at=ctx.page_at,
+            source=outcome.name,
+            summary=f"{outcome.name} failed: {outcome.error} — the timeline has no {WHAT.get(outcome.name, 'data')} "
+            "from it yet; retried on the next refresh",
+            details={"error": outcome.error, "seconds": round(outcome.seconds, 3), "at": utcnow()},
+        )
+        return
+    for d in outcome.drafts:
+        log_event(
+            session, incident_id=ctx.incident_id, kind=d.kind, key=d.key, at=d.at, source=d.source,
+            summary=d.summary, details=d.details, component=d.component,
+        )
+    earlier = session.get(TimelineEvent, event_id(ctx.incident_id, str(EventKind.connector_error), key))
+    if earlier is not None and not earlier.details.get("recovered_at"):
+        log_event(
+            session, incident_id=ctx.incident_id, kind=EventKind.connector_error, key=key, at=earlier.at,
+            source=outcome.name, summary=f"{outcome.name} failed earlier ({earlier.details.get('error')}); "
+            "recovered on refresh",
+            details={**earlier.details, "recovered_at": utcnow()},
+        )

@@ -1,0 +1,261 @@
+"""Kubernetes: pod state, Warning events, rollouts, node conditions, config changes, log excerpts."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import datetime
+
+from connectors.base import ClusterSource, ContainerState, DeploymentInfo, KubeEvent, PodInfo, Revision
+from incident.gathering.drafts import Draft, GatherContext
+from incident.models import EventKind
+from incident.redact import redact
+
+MAX_LOG_PODS = 3
+MAX_EVENTS = 150
+DECISIVE = re.compile(
+    r"(?i)\b(error|exception|fatal|panic|fail(ed|ure)?|refused|timed? ?out|killed|oom|denied|"
+    r"unavailable|cannot|can't|unable|missing|invalid|traceback|x509|certificate|no such host|exit(ed)?)\b"
+)
+BAD_WAITING = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError",
+               "CreateContainerError", "InvalidImageName", "RunContainerError"}
+
+
+def _pod_problem(pod: PodInfo) -> tuple[str, datetime | None] | None:
+    """A one-line description of what is wrong with the pod, and since when; None when healthy."""
+    parts: list[str] = []
+    when: datetime | None = None
+    for c in pod.containers:
+        if c.state == "waiting" and c.reason:
+            parts.append(f"{c.name} {c.reason}" + (f" ({c.message[:120]})" if c.message else ""))
+        elif c.state == "terminated" and c.reason and c.reason != "Completed":
+            parts.append(f"{c.name} terminated {c.reason} (exit {c.exit_code})")
+        if c.last_state == "terminated" and c.last_reason:
+            parts.append(f"last exit {c.last_reason} (code {c.last_exit_code})")
+            when = max(filter(None, [when, c.last_finished_at]), default=None)
+        if c.restart_count:
+            parts.append(f"{c.restart_count} restarts")
+    for cond in pod.conditions:
+        if cond.get("type") == "PodScheduled" and cond.get("status") == "False":
+            parts.append(f"unschedulable: {cond.get('message') or cond.get('reason')}")
+    if pod.phase not in ("Running", "Succeeded") and not parts:
+        parts.append(f"phase {pod.phase}")
+    if pod.phase == "Running" and not pod.ready and not parts:
+        parts.append("not ready")
+    if not parts:
+        return None
+    return "; ".join(dict.fromkeys(parts)), when or pod.created_at
+
+
+def _container_details(c: ContainerState) -> dict[str, object]:
+    return {
+        "name": c.name, "image": c.image, "ready": c.ready, "restarts": c.restart_count, "state": c.state,
+        "reason": c.reason, "message": c.message, "exit_code": c.exit_code, "last_state": c.last_state,
+        "last_reason": c.last_reason, "last_exit_code": c.last_exit_code, "last_finished_at": c.last_finished_at,
+        "limits": c.limits, "requests": c.requests, "init": c.init,
+    }
+
+
+def pod_drafts(component: str, pods: list[PodInfo], ctx: GatherContext) -> list[Draft]:
+    ready = sum(1 for p in pods if p.ready)
+    drafts = [
+        Draft(
+            kind=EventKind.pod_state, key=f"pods/{component}", at=ctx.window_end, source="kubernetes",
+            component=component,
+            summary=f"{component}: {ready}/{len(pods)} pods ready, {sum(p.restarts for p in pods)} restarts",
+            details={"pods": [p.name for p in pods], "ready": ready, "total": len(pods)},
+        )
+    ]
+    for pod in pods:
+        problem = _pod_problem(pod)
+        if problem is None:
+            continue
+        text, when = problem
+        drafts.append(
+            Draft(
+                kind=EventKind.pod_state, key=f"pod/{pod.namespace}/{pod.name}", at=when or ctx.page_at,
+                source="kubernetes", component=component, summary=f"pod {pod.name}: {text}",
+                details={
+                    "namespace": pod.namespace, "pod": pod.name, "phase": pod.phase, "ready": pod.ready,
+                    "node": pod.node, "owner": pod.owner, "conditions": list(pod.conditions),
+                    "containers": [_container_details(c) for c in pod.containers],
+                },
+            )
+        )
+    return drafts
+
+
+def _revision_diff(old: Revision | None, new: Revision) -> dict[str, object]:
+    images = {
+        name: {"from": (old.images.get(name) if old else None), "to": image}
+        for name, image in new.images.items()
+        if not old or old.images.get(name) != image
+    }
+    env = {}
+    if old:
+        for key in set(old.env) | set(new.env):
+            if old.env.get(key) != new.env.get(key):
+                env[key] = {"from": old.env.get(key), "to": new.env.get(key)}
+    refs = sorted(set(new.config_refs) ^ set(old.config_refs)) if old else []
+    return {"images": images, "env": env, "config_refs": refs}
+
+
+def deploy_drafts(dep: DeploymentInfo, ctx: GatherContext) -> list[Draft]:
+    since = ctx.since(ctx.settings.watcher.deploy_lookback)
+    history = sorted(dep.revisions, key=lambda r: r.revision)
+    drafts = []
+    for i, rev in enumerate(history):
+        if rev.created_at is None or not (since <= rev.created_at <= ctx.window_end):
+            continue
+        previous = history[i - 1] if i > 0 else None
+        diff = _revision_diff(previous, rev)
+        image_text = ", ".join(f"{d['from'] or 'new'} -> {d['to']}" for d in diff["images"].values())  # type: ignore[union-attr]
+        is_config = not diff["images"] and bool(diff["env"] or diff["config_refs"])
+        what = image_text or ("config: " + ", ".join(list(diff["env"]) + list(diff["config_refs"])))  # type: ignore[arg-type]
+        drafts.append(
+            Draft(
+                kind=EventKind.config_change if is_config else EventKind.deploy,
+                key=f"rollout/{dep.namespace}/{dep.name}/{rev.replicaset}",
+                at=rev.created_at, source="kubernetes", component=dep.component,
+                summary=f"{dep.name} rolled out revision {rev.revision}"
+                + (f" from {previous.revision}" if previous else "") + (f" ({what})" if what else "")
+                + (f"; change-cause: {rev.change_cause}" if rev.change_cause else ""),
+                details={
+                    "namespace": dep.namespace, "deployment": dep.name, "revision": rev.revision,
+                    "previous_revision": previous.revision if previous else None, "replicaset": rev.replicaset,
+                    "change_cause": rev.change_cause, "diff": diff, "images": rev.images,
+                    "current_revision": dep.revision,
+                },
+            )
+        )
+    cond = {c.get("type"): c for c in dep.conditions}
+    progressing = cond.get("Progressing", {})
+    if progressing.get("status") == "False" or dep.ready_replicas < dep.replicas:
+        drafts.append(
+            Draft(
+                kind=EventKind.pod_state, key=f"deployment/{dep.namespace}/{dep.name}", at=ctx.window_end,
+                source="kubernetes", component=dep.component,
+                summary=f"deployment {dep.name}: {dep.ready_replicas}/{dep.replicas} ready, "
+                f"{dep.updated_replicas} updated" + (f"; {progressing.get('reason')}" if progressing.get("reason") else ""),
+                details={"namespace": dep.namespace, "deployment": dep.name, "replicas": dep.replicas,
+                         "ready": dep.ready_replicas, "updated": dep.updated_replicas,
+                         "conditions": list(dep.conditions)},
+            )
+        )
+    return drafts
+
+
+def event_drafts(events: list[KubeEvent], related_names: tuple[str, ...], ctx: GatherContext) -> list[Draft]:
+    """Warning events on objects of the related components (by name prefix) and on nodes."""
+    groups: dict[tuple[str, str, str, str], list[KubeEvent]] = defaultdict(list)
+    for ev in events:
+        related = ev.object_kind == "Node" or any(ev.object_name.startswith(n) for n in related_names)
+        if related:
+            groups[(ev.namespace, ev.object_kind, ev.object_name, ev.reason)].append(ev)
+    drafts = []
+    for (ns, kind, name, reason), evs in groups.items():
+        first = min((e.first_at or e.last_at for e in evs if e.first_at or e.last_at), default=ctx.page_at)
+        last = max((e.last_at or e.first_at for e in evs if e.last_at or e.first_at), default=ctx.page_at)
+        count = sum(max(e.count, 1) for e in evs)
+        component = next((n for n in related_names if name.startswith(n)), None)
+        drafts.append(
+            Draft(
+                kind=EventKind.k8s_event, key=f"k8sevent/{ns}/{kind}/{name}/{reason}", at=first,
+                source="kubernetes", component=component,
+                summary=f"{evs[-1].type} {reason} on {kind.lower()}/{name}: {redact(evs[-1].message)[:300]}"
+                + (f" (x{count})" if count > 1 else ""),
+                details={"namespace": ns, "object_kind": kind, "object_name": name, "reason": reason,
+                         "type": evs[-1].type, "message": redact(evs[-1].message), "count": count,
+                         "first_at": first, "last_at": last},
+            )
+        )
+    drafts.sort(key=lambda d: d.at, reverse=True)
+    return drafts[:MAX_EVENTS]
+
+
+def decisive_lines(text: str, *, limit: int = 12) -> list[str]:
+    """The lines an engineer would look at first: errors, plus the last lines before exit."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    picked = [ln for ln in lines if DECISIVE.search(ln)][-limit:]
+    for ln in lines[-3:]:
+        if ln not in picked:
+            picked.append(ln)
+    return [redact(ln)[:500] for ln in picked]
+
+
+def log_drafts(source: ClusterSource, pods: list[PodInfo], ctx: GatherContext) -> list[Draft]:
+    unhealthy = [p for p in pods if _pod_problem(p) is not None][:MAX_LOG_PODS]
+    drafts = []
+    for pod in unhealthy:
+        for c in pod.containers:
+            if c.restart_count == 0 and c.state == "running" and c.ready:
+                continue
+            previous = c.last_state == "terminated"
+            if c.state == "waiting" and c.reason in ("ImagePullBackOff", "ErrImagePull") and not previous:
+                continue
+            log = source.logs(pod.namespace, pod.name, c.name, previous=previous)
+            lines = decisive_lines(log.text)
+            if not lines:
+                continue
+            drafts.append(
+                Draft(
+                    kind=EventKind.log_excerpt, key=f"log/{pod.namespace}/{pod.name}/{c.name}/{previous}",
+                    at=c.last_finished_at or ctx.page_at, source="kubernetes", component=pod.component,
+                    summary=f"{'previous' if previous else 'current'} log of {pod.name}/{c.name}: {lines[-1][:200]}",
+                    details={"namespace": pod.namespace, "pod": pod.name, "container": c.name,
+                             "previous": previous, "lines": lines, "truncated": log.truncated},
+                )
+            )
+    return drafts
+
+
+def gather_kubernetes(source: ClusterSource, ctx: GatherContext) -> list[Draft]:
+    cfg = ctx.settings.watcher
+    components = ctx.related or ((ctx.component,) if ctx.component else ())
+    drafts: list[Draft] = []
+    names: list[str] = []
+    all_pods: list[PodInfo] = []
+    for comp in components:
+        pods = source.pods(comp, namespace=ctx.namespace)
+        deps = source.deployments(comp, namespace=ctx.namespace, until=ctx.window_end)
+        if pods or deps:
+            drafts.extend(pod_drafts(comp, pods, ctx))
+        for dep in deps:
+            drafts.extend(deploy_drafts(dep, ctx))
+            names.append(dep.name)
+        names.extend(p.name for p in pods)
+        names.append(comp)
+        all_pods.extend(pods)
+    if ctx.component and not any(d.key == f"pods/{ctx.component}" for d in drafts):
+        drafts.append(
+            Draft(kind=EventKind.note, key=f"kubernetes/missing/{ctx.component}", at=ctx.page_at,
+                  source="kubernetes", component=ctx.component,
+                  summary=f"no pods or deployments found for {ctx.component}"
+                  + (f" in namespace {ctx.namespace}" if ctx.namespace else ""))
+        )
+    events = source.events(namespace=ctx.namespace, since=ctx.since(cfg.event_lookback), until=ctx.window_end)
+    drafts.extend(event_drafts(events, tuple(dict.fromkeys(names)), ctx))
+    for node in source.nodes():
+        for cond in node.conditions:
+            bad = (cond.get("type") == "Ready" and cond.get("status") != "True") or (
+                cond.get("type") != "Ready" and cond.get("status") == "True"
+            )
+            if bad:
+                at = cond.get("last_transition")
+                drafts.append(
+                    Draft(kind=EventKind.node_state, key=f"node/{node.name}/{cond.get('type')}",
+                          at=datetime.fromisoformat(at) if isinstance(at, str) else ctx.page_at,
+                          source="kubernetes",
+                          summary=f"node {node.name}: {cond.get('type')}={cond.get('status')}"
+                          + (f" ({cond.get('reason')})" if cond.get("reason") else ""),
+                          details={"node": node.name, **cond})
+                )
+    for change in source.config_changes(
+        namespace=ctx.namespace, since=ctx.since(cfg.deploy_lookback), until=ctx.window_end
+    ):
+        drafts.append(
+            Draft(kind=EventKind.config_change, key=f"config/{change.id}", at=change.at, source=change.source,
+                  summary=change.summary, component=change.component, details=change.details)
+        )
+    drafts.extend(log_drafts(source, all_pods, ctx))
+    return drafts

@@ -1,0 +1,78 @@
+"""Build the configured connectors from :class:`Settings`; a connector that is not configured is None.
+
+Vendor client modules are imported lazily here, so ``incident --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.base import AlertSource, CatalogSource, CheckResult, ClusterSource, MetricsSource, PagingSource
+from incident.config import Settings
+
+
+@dataclass
+class Connectors:
+    alertmanager: AlertSource | None = None
+    pagerduty: PagingSource | None = None
+    prometheus: MetricsSource | None = None
+    kubernetes: ClusterSource | None = None
+    catalog: CatalogSource | None = None
+    disabled: dict[str, str] = field(default_factory=dict)
+    """name -> why it is not configured (shown on the timeline and by doctor)."""
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [
+            ("pagerduty", self.pagerduty),
+            ("alertmanager", self.alertmanager),
+            ("prometheus", self.prometheus),
+            ("kubernetes", self.kubernetes),
+            ("catalog", self.catalog),
+        ]
+
+    def check_all(self) -> list[CheckResult]:
+        results = []
+        for name, connector in self.items():
+            if connector is None:
+                results.append(CheckResult(name, False, self.disabled.get(name, "not configured")))
+                continue
+            try:
+                results.append(connector.check())
+            except Exception as exc:  # check() must not raise, but a broken one must not stop doctor
+                results.append(CheckResult(name, False, f"check failed: {exc}"))
+        return results
+
+
+def build_connectors(settings: Settings) -> Connectors:
+    out = Connectors()
+    if settings.pagerduty.api_token is not None:
+        from connectors.pagerduty.client import PagerDutyConnector
+
+        out.pagerduty = PagerDutyConnector(settings.pagerduty)
+    else:
+        out.disabled["pagerduty"] = "not configured ([pagerduty] api_token)"
+    if settings.alertmanager.url:
+        from connectors.alertmanager.client import AlertmanagerConnector
+
+        out.alertmanager = AlertmanagerConnector(settings.alertmanager)
+    else:
+        out.disabled["alertmanager"] = "not configured ([alertmanager] url)"
+    if settings.prometheus.url:
+        from connectors.prometheus.client import PrometheusConnector
+
+        out.prometheus = PrometheusConnector(settings.prometheus, component_label=settings.metrics.component_label)
+    else:
+        out.disabled["prometheus"] = settings.prometheus.unavailable_reason or "not configured ([prometheus] url)"
+    if settings.kubernetes.enabled:
+        from connectors.kubernetes.client import KubernetesConnector
+
+        out.kubernetes = KubernetesConnector(settings.kubernetes)
+    else:
+        out.disabled["kubernetes"] = "disabled ([kubernetes] enabled = false)"
+    from connectors.catalog.backstage import build_catalog
+
+    out.catalog = build_catalog(settings.catalog)
+    if out.catalog is None:
+        out.disabled["catalog"] = "not configured ([catalog] dirs or backstage_url)"
+    return out

@@ -1,0 +1,66 @@
+"""Plain-terminal rendering (rich) of incidents and timelines, for the CLI and the headless demo."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from incident.models import Incident, TimelineEvent
+
+KIND_STYLE = {
+    "alert": "bold red",
+    "incident_state": "bold",
+    "metric_change": "magenta",
+    "pod_state": "yellow",
+    "k8s_event": "yellow",
+    "deploy": "bold cyan",
+    "config_change": "bold cyan",
+    "change_event": "cyan",
+    "node_state": "yellow",
+    "log_excerpt": "dim",
+    "ownership": "green",
+    "connector_error": "bold red",
+    "note": "blue",
+}
+
+
+def incident_header(incident: Incident) -> Text:
+    text = Text()
+    text.append(f"#{incident.id} ", style="bold")
+    text.append(incident.title, style="bold")
+    text.append(f"\n  status {incident.status}  severity {incident.severity or '-'}  component ")
+    text.append(incident.component or "unknown", style="bold")
+    text.append(f"  owner {incident.owner or '-'}")
+    text.append(f"\n  paged {incident.page_at:%Y-%m-%d %H:%M:%S} UTC via {incident.source}")
+    if incident.source_ref:
+        text.append(f" ({incident.source_ref})")
+    return text
+
+
+def timeline_table(events: list[TimelineEvent], *, width: int | None = None) -> Table:
+    table = Table(show_header=True, header_style="bold", expand=True, box=None, pad_edge=False)
+    table.add_column("time (UTC)", no_wrap=True, width=19)
+    table.add_column("kind", no_wrap=True, width=14)
+    table.add_column("source", no_wrap=True, width=12)
+    table.add_column("what", ratio=1)
+    for ev in events:
+        table.add_row(
+            f"{ev.at:%m-%d %H:%M:%S}", Text(ev.kind, style=KIND_STYLE.get(ev.kind, "")), ev.source, ev.summary
+        )
+    return table
+
+
+def print_incident(console: Console, incident: Incident, events: list[TimelineEvent]) -> None:
+    console.print(incident_header(incident))
+    console.print()
+    console.print(timeline_table(events))
+
+
+def incidents_table(incidents: list[Incident]) -> Table:
+    table = Table(show_header=True, header_style="bold", box=None)
+    for col in ("id", "status", "paged (UTC)", "component", "owner", "title"):
+        table.add_column(col)
+    for i in incidents:
+        table.add_row(str(i.id), i.status, f"{i.page_at:%Y-%m-%d %H:%M}", i.component or "-", i.owner or "-", i.title)
+    return table

@@ -1,0 +1,80 @@
+"""Incident service functions: keyword-only, typed; the caller owns the transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from incident.models import Alert, Incident, IncidentStatus
+from incident.models import EventKind
+from incident.timeline import log_event
+
+OPEN = (IncidentStatus.triggered, IncidentStatus.acknowledged)
+
+
+def get(session: Session, *, incident_id: int) -> Incident | None:
+    return session.get(Incident, incident_id)
+
+
+def get_by_dedup_key(session: Session, *, dedup_key: str) -> Incident | None:
+    return session.scalar(select(Incident).where(Incident.dedup_key == dedup_key))
+
+
+def get_by_pagerduty_id(session: Session, *, pagerduty_id: str) -> Incident | None:
+    return session.scalar(
+        select(Incident).where((Incident.dedup_key == f"pagerduty:{pagerduty_id}") | (Incident.source_ref == pagerduty_id))
+    )
+
+
+def latest(session: Session) -> Incident | None:
+    return session.scalar(select(Incident).order_by(Incident.page_at.desc(), Incident.id.desc()).limit(1))
+
+
+def list_incidents(session: Session, *, open_only: bool = False, limit: int = 200) -> list[Incident]:
+    query = select(Incident)
+    if open_only:
+        query = query.where(Incident.status.in_([str(s) for s in OPEN]))
+    return list(session.scalars(query.order_by(Incident.page_at.desc(), Incident.id.desc()).limit(limit)))
+
+
+def find_open_for_component(
+    session: Session, *, component: str, around: datetime, window: timedelta
+) -> Incident | None:
+    """An open incident on ``component`` paged within ``window`` of ``around`` (alert grouping)."""
+    return session.scalar(
+        select(Incident)
+        .where(
+            Incident.component == component,
+            Incident.status.in_([str(s) for s in OPEN]),
+            Incident.page_at >= around - window,
+            Incident.page_at <= around + window,
+        )
+        .order_by(Incident.page_at)
+        .limit(1)
+    )
+
+
+def alert_by_fingerprint(session: Session, *, source: str, fingerprint: str) -> Alert | None:
+    return session.scalar(select(Alert).where(Alert.source == source, Alert.fingerprint == fingerprint))
+
+
+def set_status(
+    session: Session, *, incident: Incident, status: IncidentStatus, at: datetime, reason: str, source: str
+) -> bool:
+    """Move the incident to ``status`` and record it on the timeline; False when already there."""
+    if incident.status == status:
+        return False
+    incident.status = str(status)
+    if status == IncidentStatus.acknowledged and incident.acknowledged_at is None:
+        incident.acknowledged_at = at
+    if status == IncidentStatus.resolved:
+        incident.resolved_at = at
+    session.flush()
+    log_event(
+        session, incident_id=incident.id, kind=EventKind.incident_state, key=f"state/{status}", at=at,
+        source=source, summary=f"incident {status}: {reason}", details={"status": str(status), "reason": reason},
+        component=incident.component,
+    )
+    return True

@@ -1,0 +1,91 @@
+"""The one helper every timeline write goes through, and timeline reads.
+
+An event's id is derived from (incident, kind, natural key), so writing the same fact twice
+(a refresh, a restart after a crash) updates the row instead of adding one. The caller owns
+the transaction: nothing here commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from incident.models import EventKind, TimelineEvent, utcnow
+
+
+def event_id(incident_id: int, kind: str, key: str) -> str:
+    digest = hashlib.sha256(f"{incident_id}\x1f{kind}\x1f{key}".encode()).hexdigest()
+    return f"ev_{digest[:24]}"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def log_event(
+    session: Session,
+    *,
+    incident_id: int,
+    kind: EventKind | str,
+    key: str,
+    at: datetime,
+    source: str,
+    summary: str,
+    details: dict[str, Any] | None = None,
+    component: str | None = None,
+) -> str:
+    """Insert or update one timeline event; return its stable id.
+
+    ``key`` names the fact (e.g. ``pod/shop/cart-1/restarts``); the same key always maps to
+    the same event, whose time, summary and details follow the latest observation.
+    """
+    kind = str(kind)
+    eid = event_id(incident_id, kind, key)
+    now = utcnow()
+    values = {
+        "id": eid,
+        "incident_id": incident_id,
+        "kind": kind,
+        "at": at,
+        "source": source,
+        "summary": summary[:2000],
+        "details": _jsonable(details or {}),
+        "component": component,
+        "created_at": now,
+        "updated_at": now,
+    }
+    update = {k: values[k] for k in ("at", "source", "summary", "details", "component", "updated_at")}
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        stmt = sqlite.insert(TimelineEvent).values(**values)
+        session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=update))
+    elif dialect == "postgresql":
+        stmt = postgresql.insert(TimelineEvent).values(**values)
+        session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=update))
+    else:  # portable fallback
+        existing = session.get(TimelineEvent, eid)
+        if existing is None:
+            session.add(TimelineEvent(**values))
+        else:
+            for name, value in update.items():
+                setattr(existing, name, value)
+    return eid
+
+
+def timeline(session: Session, incident_id: int, *, kinds: list[str] | None = None) -> list[TimelineEvent]:
+    """The incident's events in time order (ties broken by id for a stable order)."""
+    query = select(TimelineEvent).where(TimelineEvent.incident_id == incident_id)
+    if kinds:
+        query = query.where(TimelineEvent.kind.in_(kinds))
+    return list(session.scalars(query.order_by(TimelineEvent.at, TimelineEvent.id)))

@@ -1,0 +1,278 @@
+"""The watcher: polls sources, takes webhooks, opens incidents, gathers and refreshes timelines.
+
+Scheduled jobs (APScheduler, named where they are declared):
+
+- ``poll-alertmanager``: active alerts -> incidents; alerts gone from Alertmanager resolve.
+- ``poll-pagerduty``: triggered/acknowledged incidents -> incidents; status follows PagerDuty.
+- ``refresh-open-incidents``: re-gather every open incident (and any never fully gathered,
+  e.g. after a crash), resolving PagerDuty incidents that were resolved there.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from connectors.base import AlertRecord, PagerDutyIncident
+from incident import service
+from incident.config import Settings
+from incident.errors import CopilotError
+from incident.gathering import CatalogCache, Outcome, disabled_notes, gather, refresh_catalog, write_outcome
+from incident.gathering.drafts import GatherContext
+from incident.intake import Intake
+from incident.models import Component, EventKind, Group, Incident, IncidentStatus, utcnow
+from incident.registry import Connectors
+from incident.store import Store
+from incident.timeline import log_event
+
+log = logging.getLogger(__name__)
+
+
+class Watcher:
+    def __init__(self, settings: Settings, store: Store, connectors: Connectors) -> None:
+        self.settings = settings
+        self.store = store
+        self.connectors = connectors
+        self.catalog = CatalogCache()
+        self.intake = Intake(settings, lambda: self.catalog.components)
+        self.pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="connector")
+        self.dispatch = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gather")
+        self.scheduler: BackgroundScheduler | None = None
+        self._gathering: set[int] = set()
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        """Serialises intake writes inside this process (webhooks and polls race otherwise)."""
+        self.source_errors: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ intake
+    def ingest_alerts(self, alerts: list[AlertRecord], *, active_set: set[str] | None = None) -> list[int]:
+        """Record alerts; with ``active_set`` (a full poll) resolve the ones no longer active.
+
+        Returns the ids of incidents opened now. Each alert is its own transaction, retried once
+        when another process won the race to insert the same alert.
+        """
+        now = utcnow()
+        opened: list[int] = []
+        with self._write_lock:
+            for alert in alerts:
+                for attempt in (1, 2):
+                    try:
+                        with self.store.session() as session:
+                            incident, is_new = self.intake.alert(session, alert, now=now)
+                            if incident is not None and is_new:
+                                opened.append(incident.id)
+                        break
+                    except IntegrityError:
+                        if attempt == 2:
+                            raise
+            if active_set is not None:
+                with self.store.session() as session:
+                    self.intake.resolve_missing(session, active_set, now=now)
+        return opened
+
+    def ingest_pagerduty(self, incidents: list[tuple[PagerDutyIncident, list[AlertRecord]]]) -> list[int]:
+        now = utcnow()
+        opened: list[int] = []
+        with self._write_lock:
+            for pd, alerts in incidents:
+                for attempt in (1, 2):
+                    try:
+                        with self.store.session() as session:
+                            incident, is_new = self.intake.pagerduty(session, pd, alerts, now=now)
+                            if is_new:
+                                opened.append(incident.id)
+                        break
+                    except IntegrityError:
+                        if attempt == 2:
+                            raise
+        return opened
+
+    # ------------------------------------------------------------------ polling
+    def poll_alertmanager(self) -> list[int]:
+        source = self.connectors.alertmanager
+        if source is None:
+            return []
+        try:
+            alerts = source.active_alerts()
+        except CopilotError as exc:
+            self._source_failed("alertmanager", exc.message)
+            return []
+        self.source_errors.pop("alertmanager", None)
+        firing = [a for a in alerts if a.status == "firing"]
+        return self.ingest_alerts(firing, active_set={a.fingerprint for a in firing})
+
+    def poll_pagerduty(self) -> list[int]:
+        source = self.connectors.pagerduty
+        if source is None:
+            return []
+        try:
+            batch = [(pd, source.incident_alerts(pd.id)) for pd in source.open_incidents()]
+            with self.store.session() as session:
+                known_open = [
+                    i.source_ref for i in service.list_incidents(session, open_only=True)
+                    if i.source == "pagerduty" and i.source_ref
+                ]
+            seen = {pd.id for pd, _ in batch}
+            batch += [(source.incident(ref), []) for ref in known_open if ref not in seen]
+        except CopilotError as exc:
+            self._source_failed("pagerduty", exc.message)
+            return []
+        self.source_errors.pop("pagerduty", None)
+        return self.ingest_pagerduty(batch)
+
+    def _source_failed(self, name: str, message: str) -> None:
+        if self.source_errors.get(name) != message:
+            log.warning("polling %s failed: %s", name, message)
+        self.source_errors[name] = message
+
+    # ------------------------------------------------------------------ gathering
+    def context(self, incident: Incident) -> GatherContext:
+        follow = incident.page_at + self.settings.watcher.follow_for
+        return GatherContext(
+            incident_id=incident.id,
+            component=incident.component,
+            namespace=incident.namespace or self._catalog_namespace(incident.component),
+            page_at=incident.page_at,
+            window_end=min(utcnow(), follow),
+            settings=self.settings,
+            related=self.catalog.related(incident.component),
+            pagerduty_id=incident.source_ref if incident.source == "pagerduty" else None,
+        )
+
+    def _catalog_namespace(self, component: str | None) -> str | None:
+        info = self.catalog.components.get(component or "")
+        return info.namespace if info else None
+
+    def ensure_catalog(self) -> None:
+        if self.catalog.loaded or self.connectors.catalog is None:
+            return
+        future = self.pool.submit(refresh_catalog, self.connectors, self.catalog)
+        try:
+            future.result(timeout=self.settings.watcher.gather_timeout.total_seconds())
+        except Exception as exc:  # reported on each timeline by the ownership task
+            log.warning("catalog unavailable: %s", exc)
+
+    def gather(self, incident_id: int) -> list[Outcome]:
+        """Gather every connector for one incident and write the timeline; skip if already running."""
+        with self._lock:
+            if incident_id in self._gathering:
+                return []
+            self._gathering.add(incident_id)
+        try:
+            self.ensure_catalog()
+            with self.store.session() as session:
+                incident = service.get(session, incident_id=incident_id)
+                if incident is None:
+                    return []
+                ctx = self.context(incident)
+                for note in disabled_notes(self.connectors, ctx):
+                    log_event(session, incident_id=incident_id, kind=note.kind, key=note.key, at=note.at,
+                              source=note.source, summary=note.summary)
+            outcomes = []
+            for outcome in gather(self.connectors, self.catalog, ctx, self.pool):
+                with self.store.session() as session:
+                    write_outcome(session, ctx, outcome)
+                    if outcome.name == "catalog" and outcome.error is None:
+                        self._sync_catalog(session, incident_id)
+                outcomes.append(outcome)
+            with self.store.session() as session:
+                incident = service.get(session, incident_id=incident_id)
+                if incident is not None:
+                    incident.gathered_at = utcnow()
+            return outcomes
+        finally:
+            with self._lock:
+                self._gathering.discard(incident_id)
+
+    def _sync_catalog(self, session, incident_id: int) -> None:  # type: ignore[no-untyped-def]
+        for c in self.catalog.components.values():
+            session.merge(Component(
+                name=c.name, owner=c.owner, system=c.system, lifecycle=c.lifecycle, type=c.type,
+                pagerduty_service=c.pagerduty_service, runbook_url=c.runbook_url, links=list(c.links),
+                depends_on=list(c.depends_on), source=c.source,
+            ))
+        for g in self.catalog.groups.values():
+            session.merge(Group(name=g.name, display_name=g.display_name, email=g.email,
+                                details={"members": list(g.members)}))
+        incident = service.get(session, incident_id=incident_id)
+        if incident is not None and incident.component in self.catalog.components:
+            incident.owner = self.catalog.components[incident.component].owner
+
+    def gather_async(self, incident_ids: list[int]) -> list[Future[list[Outcome]]]:
+        return [self.dispatch.submit(self._safe_gather, i) for i in incident_ids]
+
+    def _safe_gather(self, incident_id: int) -> list[Outcome]:
+        try:
+            return self.gather(incident_id)
+        except Exception:
+            log.exception("gathering incident %s failed", incident_id)
+            return []
+
+    def refresh_open(self) -> None:
+        """Re-gather open incidents and any never gathered completely (crash recovery)."""
+        with self.store.session() as session:
+            ids = list(session.scalars(
+                select(Incident.id).where(
+                    Incident.status.in_([str(s) for s in service.OPEN]) | Incident.gathered_at.is_(None)
+                )
+            ))
+        for incident_id in ids:
+            self._safe_gather(incident_id)
+
+    # ------------------------------------------------------------------ running
+    def run_once(self) -> list[int]:
+        """One synchronous cycle: poll every source, then gather what is open. Returns new ids."""
+        self.ensure_catalog()
+        opened = self.poll_alertmanager() + self.poll_pagerduty()
+        self.refresh_open()
+        return opened
+
+    def start(self) -> None:
+        """Start the scheduled jobs (first runs now) in background threads."""
+        cfg = self.settings.watcher
+        scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+        now = datetime.now(tz=scheduler.timezone)
+        scheduler.add_job(self._poll_and_gather, "interval", args=["alertmanager"], id="poll-alertmanager",
+                          name="poll-alertmanager", seconds=cfg.poll_interval.total_seconds(), next_run_time=now)
+        scheduler.add_job(self._poll_and_gather, "interval", args=["pagerduty"], id="poll-pagerduty",
+                          name="poll-pagerduty", seconds=cfg.poll_interval.total_seconds(), next_run_time=now)
+        scheduler.add_job(self.refresh_open, "interval", id="refresh-open-incidents", name="refresh-open-incidents",
+                          seconds=cfg.refresh_interval.total_seconds(), next_run_time=now)
+        scheduler.start()
+        self.scheduler = scheduler
+
+    def _poll_and_gather(self, source: str) -> None:
+        try:
+            opened = self.poll_alertmanager() if source == "alertmanager" else self.poll_pagerduty()
+        except Exception:
+            log.exception("polling %s failed", source)
+            return
+        self.gather_async(opened)
+
+    def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+        self.dispatch.shutdown(wait=True, cancel_futures=True)
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def note(self, incident_id: int, text: str, *, author: str = "on-call") -> str:
+        """A free-text note on the timeline."""
+        with self.store.session() as session:
+            now = utcnow()
+            return log_event(session, incident_id=incident_id, kind=EventKind.note, key=f"note/{now.isoformat()}",
+                             at=now, source=author, summary=text)
+
+
+def open_incident_ids(store: Store) -> list[int]:
+    with store.session() as session:
+        return [i.id for i in service.list_incidents(session, open_only=True)]
+
+
+__all__ = ["Watcher", "IncidentStatus", "open_incident_ids"]

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import multiprocessing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from incident.errors import StoreError
+from incident.models import Incident, TimelineEvent
+from incident.store import Store
+from incident.timeline import log_event, timeline
+from tests.conftest import postgres_url
+
+PAGE = datetime(2026, 1, 10, 14, 5, tzinfo=UTC)
+
+
+def _incident(store: Store, key: str = "alertmanager:checkout:abc") -> int:
+    with store.session() as s:
+        inc = Incident(dedup_key=key, source="alertmanager", title="High errors", component="checkout", page_at=PAGE)
+        s.add(inc)
+        s.flush()
+        return inc.id
+
+
+def test_sqlite_default_is_wal_and_migrated(store: Store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+
+
+def test_times_round_trip_timezone_aware(store: Store) -> None:
+    iid = _incident(store)
+    with store.session() as s:
+        inc = s.get(Incident, iid)
+        assert inc is not None and inc.page_at == PAGE and inc.page_at.tzinfo is not None
+
+
+def test_naive_datetimes_are_refused(store: Store) -> None:
+    with pytest.raises(Exception, match="naive datetime"), store.session() as s:
+        s.add(Incident(dedup_key="x", source="a", title="t", page_at=datetime(2026, 1, 1)))
+        s.flush()
+
+
+def test_timeline_writes_are_idempotent(store: Store) -> None:
+    iid = _incident(store)
+    for value in ("1%", "11%"):
+        with store.session() as s:
+            log_event(s, incident_id=iid, kind="metric_change", key="metric/checkout/error_ratio",
+                      at=PAGE - timedelta(minutes=2), source="prometheus", summary=f"error ratio -> {value}")
+    with store.session() as s:
+        events = timeline(s, iid)
+    assert len(events) == 1 and events[0].summary.endswith("11%")
+
+
+def test_reopening_an_existing_store_is_a_noop(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    Store(url).close()
+    s = Store(url)
+    with s.session() as session:
+        assert session.scalar(select(func.count()).select_from(Incident)) == 0
+
+
+def test_bad_url_is_a_clear_error() -> None:
+    with pytest.raises(StoreError, match="not a database URL"):
+        Store("nonsense://")
+
+
+def _writer(url: str, iid: int, worker: int) -> None:
+    store = Store(url)
+    for n in range(50):
+        with store.session() as s:
+            log_event(s, incident_id=iid, kind="note", key=f"w{worker}/{n}", at=PAGE, source="t", summary="x")
+            log_event(s, incident_id=iid, kind="note", key="shared", at=PAGE, source="t", summary=f"{worker}")
+    store.close()
+
+
+def test_two_processes_write_one_sqlite_store(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    store = Store(url)
+    iid = _incident(store)
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(url, iid, w)) for w in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(TimelineEvent)) == 101
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(postgres_url() is None, reason="no PostgreSQL server: set INCIDENT_TEST_POSTGRES_URL")
+def test_postgresql_store_migrates_and_upserts() -> None:
+    url = postgres_url()
+    assert url
+    store = Store(url)
+    with store.engine.begin() as conn:
+        conn.execute(text("TRUNCATE incidents CASCADE"))
+    iid = _incident(store, key="pg-test")
+    for summary in ("a", "b"):
+        with store.session() as s:
+            log_event(s, incident_id=iid, kind="note", key="k", at=PAGE, source="t", summary=summary)
+    with store.session() as s:
+        events = timeline(s, iid)
+        assert [e.summary for e in events] == ["b"]
+        assert s.get(Incident, iid).page_at == PAGE  # type: ignore[union-attr]
+    store.close()
