@@ -295,7 +295,13 @@ class PagingActions(Protocol):
 @runtime_checkable
 class SilenceActions(Protocol):
     def create_silence(
-        self, *, matchers: dict[str, str], starts_at: datetime, ends_at: datetime, created_by: str, comment: str
+        self,
+        *,
+        matchers: dict[str, str],
+        starts_at: datetime,
+        ends_at: datetime,
+        created_by: str,
+        comment: str,
     ) -> str:
         """Create a silence of equality matchers; return its id."""
         ...
@@ -316,7 +322,9 @@ class MetricsSource(Connector, Protocol):
 class ClusterSource(Connector, Protocol):
     def pods(self, component: str, *, namespace: str | None = None) -> list[PodInfo]: ...
 
-    def deployments(self, component: str, *, namespace: str | None = None, until: datetime) -> list[DeploymentInfo]: ...
+    def deployments(
+        self, component: str, *, namespace: str | None = None, until: datetime
+    ) -> list[DeploymentInfo]: ...
 
     def events(
         self, *, namespace: str | None, since: datetime, until: datetime, warning_only: bool = True
@@ -326,7 +334,9 @@ class ClusterSource(Connector, Protocol):
 
     def logs(self, namespace: str, pod: str, container: str, *, previous: bool = False) -> ContainerLog: ...
 
-    def config_changes(self, *, namespace: str | None, since: datetime, until: datetime) -> list[ChangeRecord]:
+    def config_changes(
+        self, *, namespace: str | None, since: datetime, until: datetime
+    ) -> list[ChangeRecord]:
         """ConfigMap/Secret writes in the window (from ``metadata.managedFields[].time``)."""
         ...
 

@@ -49,15 +49,27 @@ def robust_sigma(values: np.ndarray) -> float:
 
 
 def detect(
-    component: str, signal: str, points: tuple[tuple[float, float], ...] | list[tuple[float, float]]
+    component: str,
+    signal: str,
+    points: tuple[tuple[float, float], ...] | list[tuple[float, float]],
+    *,
+    onset_after: float | None = None,
 ) -> ChangePoint | None:
-    """The most significant level shift in ``points``, or None when there is none worth reporting."""
+    """The most significant level shift in ``points``, or None when there is none worth reporting.
+
+    With ``onset_after`` (unix seconds) only shifts starting at or after it are considered: the
+    on-call question is what changed around the page, not an hour before it.
+    """
     if len(points) < MIN_BEFORE + MIN_AFTER:
         return None
     ts = np.fromiter((p[0] for p in points), dtype=float, count=len(points))
     vs = np.fromiter((p[1] for p in points), dtype=float, count=len(points))
     n = vs.size
     k = np.arange(MIN_BEFORE, n - MIN_AFTER + 1)
+    if onset_after is not None:
+        k = k[ts[k] >= onset_after]
+        if k.size == 0:
+            return None
     csum = np.concatenate(([0.0], np.cumsum(vs)))
     mean_before = csum[k] / k
     mean_after = (csum[n] - csum[k]) / (n - k)
@@ -106,8 +118,13 @@ def signal_label(signal: str) -> str:
     return _LABELS.get(signal, signal.replace("_", " "))
 
 
-def format_value(signal: str, value: float) -> str:
-    """Human units for the standard signals; three significant digits for the rest."""
+def format_value(signal: str, value: float, *, standard_units: bool = True) -> str:
+    """Human units for the standard signals; three significant digits for the rest.
+
+    ``standard_units=False`` (custom PromQL, unknown units) keeps only ratio formatting.
+    """
+    if not standard_units and signal != "error_ratio":
+        return f"{value:.3g}"
     if signal == "error_ratio" or signal.endswith("_ratio"):
         pct = value * 100
         return f"{pct:.2g}%" if abs(pct) < 1 else f"{pct:.3g}%"
@@ -125,9 +142,8 @@ def format_value(signal: str, value: float) -> str:
     return f"{value:.3g}"
 
 
-def describe(change: ChangePoint) -> str:
+def describe(change: ChangePoint, *, standard_units: bool = True) -> str:
     """e.g. ``error ratio 0.2% -> 11% from 14:03 UTC on checkout``."""
-    return (
-        f"{signal_label(change.signal)} {format_value(change.signal, change.before)} -> "
-        f"{format_value(change.signal, change.after)} from {change.onset:%H:%M} UTC on {change.component}"
-    )
+    before = format_value(change.signal, change.before, standard_units=standard_units)
+    after = format_value(change.signal, change.after, standard_units=standard_units)
+    return f"{signal_label(change.signal)} {before} -> {after} from {change.onset:%H:%M} UTC on {change.component}"

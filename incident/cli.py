@@ -17,7 +17,9 @@ from rich.panel import Panel
 
 from incident.errors import ConfigError, CopilotError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Incident-response copilot for on-call engineers.")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Incident-response copilot for on-call engineers."
+)
 sandbox_app = typer.Typer(no_args_is_help=True, help="Run a scenario's stand-ins locally.")
 app.add_typer(sandbox_app, name="sandbox")
 console = Console()
@@ -30,10 +32,13 @@ _state: dict[str, Path | None] = {"config": None}
 
 
 @app.callback()
-def _main(config: ConfigOption = None, verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+def _main(
+    config: ConfigOption = None, verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False
+) -> None:
     _state["config"] = config
     logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 
 
@@ -192,9 +197,15 @@ def sandbox_up(
 
 @app.command()
 def demo(
-    headless: Annotated[bool, typer.Option(help="Print the timeline instead of opening the terminal UI.")] = True,
-    scenario: Annotated[Path | None, typer.Option(help="Scenario directory (default: the bundled default).")] = None,
-    store_url: Annotated[str | None, typer.Option("--store", help="SQLAlchemy URL (default: a temp file).")] = None,
+    headless: Annotated[
+        bool, typer.Option(help="Print the timeline instead of opening the terminal UI.")
+    ] = True,
+    scenario: Annotated[
+        Path | None, typer.Option(help="Scenario directory (default: the bundled default).")
+    ] = None,
+    store_url: Annotated[
+        str | None, typer.Option("--store", help="SQLAlchemy URL (default: a temp file).")
+    ] = None,
 ) -> None:
     """Run the default scenario end to end: sandbox, watcher, timeline."""
     from incident.registry import build_connectors

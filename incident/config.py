@@ -76,6 +76,8 @@ class MetricsConfig(Section):
     """Range query step."""
     lookback: Duration = timedelta(minutes=60)
     """How far before the page to look."""
+    onset_window: Duration = timedelta(minutes=30)
+    """Change points are searched from this long before the page on (older shifts are baseline)."""
     signals: dict[str, str] = Field(default_factory=dict)
     """Signal name -> PromQL returning one series per component. Replaces the defaults when set."""
 
@@ -168,7 +170,10 @@ class Settings(BaseSettings):
     """Every section of the copilot's configuration."""
 
     model_config = SettingsConfigDict(
-        env_prefix="INCIDENT_", env_nested_delimiter="__", extra="forbid", nested_model_default_partial_update=True
+        env_prefix="INCIDENT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        nested_model_default_partial_update=True,
     )
 
     store: StoreConfig = Field(default_factory=StoreConfig)
@@ -221,7 +226,9 @@ def known_keys(model: type[BaseModel] = Settings) -> dict[str, Any]:
     return out
 
 
-def drop_unknown(data: dict[str, Any], keys: dict[str, Any] | None = None, prefix: str = "") -> tuple[dict, list[str]]:
+def drop_unknown(
+    data: dict[str, Any], keys: dict[str, Any] | None = None, prefix: str = ""
+) -> tuple[dict, list[str]]:
     """Remove keys the schema does not know; return the cleaned dict and their dotted names.
 
     Used for scenario overlays, which SCENARIOS.md says may carry unknown keys (warned, not fatal).

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from connectors.base import AlertRecord, ComponentInfo, PagerDutyIncident
 from connectors.catalog.entities import ComponentIndex
+from incident import service
 from incident.config import Settings
 from incident.models import Alert, EventKind, Incident, IncidentStatus
 from incident.redact import redact
-from incident import service
 from incident.timeline import log_event
 
 
@@ -58,19 +58,28 @@ class Intake:
             return incident, False
         if alert.status == "resolved":
             return None, False  # resolved before we ever saw it firing: nothing to open
-        component, known = resolve_component(alert.labels, self.settings.catalog.alert_label_keys, self._components())
+        component, known = resolve_component(
+            alert.labels, self.settings.catalog.alert_label_keys, self._components()
+        )
         incident = None
         if component:
             incident = service.find_open_for_component(
-                session, component=component, around=alert.starts_at, window=self.settings.watcher.group_window
+                session,
+                component=component,
+                around=alert.starts_at,
+                window=self.settings.watcher.group_window,
             )
         opened = incident is None
         if incident is None:
             incident = Incident(
                 dedup_key=f"alertmanager:{component or '-'}:{alert.fingerprint}",
-                source="alertmanager", source_ref=alert.fingerprint,
-                title=redact(alert.annotations.get("summary") or alert.name), status=str(IncidentStatus.triggered),
-                severity=alert.severity, component=component, namespace=alert.labels.get("namespace"),
+                source="alertmanager",
+                source_ref=alert.fingerprint,
+                title=redact(alert.annotations.get("summary") or alert.name),
+                status=str(IncidentStatus.triggered),
+                severity=alert.severity,
+                component=component,
+                namespace=alert.labels.get("namespace"),
                 page_at=alert.starts_at,
             )
             session.add(incident)
@@ -103,36 +112,68 @@ class Intake:
             component, known = self._pd_component(pd, alerts)
             if component:
                 incident = service.find_open_for_component(
-                    session, component=component, around=pd.created_at, window=self.settings.watcher.group_window
+                    session,
+                    component=component,
+                    around=pd.created_at,
+                    window=self.settings.watcher.group_window,
                 )
             if incident is not None and incident.source_ref is not None and incident.source == "pagerduty":
                 incident = None
             if incident is None:
                 incident = Incident(
-                    dedup_key=f"pagerduty:{pd.id}", source="pagerduty", source_ref=pd.id, title=redact(pd.title),
-                    status=str(IncidentStatus.triggered), severity=pd.urgency, component=component,
-                    pagerduty_service=pd.service_id, page_at=pd.created_at,
+                    dedup_key=f"pagerduty:{pd.id}",
+                    source="pagerduty",
+                    source_ref=pd.id,
+                    title=redact(pd.title),
+                    status=str(IncidentStatus.triggered),
+                    severity=pd.urgency,
+                    component=component,
+                    pagerduty_service=pd.service_id,
+                    page_at=pd.created_at,
                 )
                 session.add(incident)
                 session.flush()
                 opened = True
-                self._opened(session, incident, f"PagerDuty incident {pd.number or pd.id} triggered", "pagerduty")
+                self._opened(
+                    session, incident, f"PagerDuty incident {pd.number or pd.id} triggered", "pagerduty"
+                )
                 if component is None or not known:
                     self._unknown_component(session, incident, alerts[0].labels if alerts else {}, component)
             else:
                 incident.source_ref, incident.pagerduty_service = pd.id, pd.service_id
-                log_event(session, incident_id=incident.id, kind=EventKind.note, key=f"pd-link/{pd.id}",
-                          at=pd.created_at, source="pagerduty",
-                          summary=f"PagerDuty incident {pd.number or pd.id} joined this incident ({pd.title})")
+                log_event(
+                    session,
+                    incident_id=incident.id,
+                    kind=EventKind.note,
+                    key=f"pd-link/{pd.id}",
+                    at=pd.created_at,
+                    source="pagerduty",
+                    summary=f"PagerDuty incident {pd.number or pd.id} joined this incident ({pd.title})",
+                )
         for alert in alerts:
-            if service.alert_by_fingerprint(session, source="pagerduty", fingerprint=alert.fingerprint) is None:
+            if (
+                service.alert_by_fingerprint(session, source="pagerduty", fingerprint=alert.fingerprint)
+                is None
+            ):
                 self._add_alert(session, incident, alert)
         if pd.status == "acknowledged":
-            service.set_status(session, incident=incident, status=IncidentStatus.acknowledged,
-                               at=pd.acknowledged_at or now, reason="acknowledged in PagerDuty", source="pagerduty")
+            service.set_status(
+                session,
+                incident=incident,
+                status=IncidentStatus.acknowledged,
+                at=pd.acknowledged_at or now,
+                reason="acknowledged in PagerDuty",
+                source="pagerduty",
+            )
         elif pd.status == "resolved":
-            service.set_status(session, incident=incident, status=IncidentStatus.resolved,
-                               at=pd.resolved_at or now, reason="resolved in PagerDuty", source="pagerduty")
+            service.set_status(
+                session,
+                incident=incident,
+                status=IncidentStatus.resolved,
+                at=pd.resolved_at or now,
+                reason="resolved in PagerDuty",
+                source="pagerduty",
+            )
         return incident, opened
 
     # ------------------------------------------------------------------ helpers
@@ -150,9 +191,17 @@ class Intake:
         return None, False
 
     def _opened(self, session: Session, incident: Incident, reason: str, source: str) -> None:
-        log_event(session, incident_id=incident.id, kind=EventKind.incident_state, key="state/triggered",
-                  at=incident.page_at, source=source, summary=f"incident opened: {reason}",
-                  details={"status": "triggered", "component": incident.component}, component=incident.component)
+        log_event(
+            session,
+            incident_id=incident.id,
+            kind=EventKind.incident_state,
+            key="state/triggered",
+            at=incident.page_at,
+            source=source,
+            summary=f"incident opened: {reason}",
+            details={"status": "triggered", "component": incident.component},
+            component=incident.component,
+        )
 
     def _unknown_component(
         self, session: Session, incident: Incident, labels: dict[str, str], guess: str | None
@@ -163,15 +212,30 @@ class Intake:
             if guess
             else f"the alert labels name no component (tried {keys}); set [catalog] alert_label_keys"
         )
-        log_event(session, incident_id=incident.id, kind=EventKind.note, key="intake/component", at=incident.page_at,
-                  source="intake", summary=summary, details={"labels": labels, "tried": keys})
+        log_event(
+            session,
+            incident_id=incident.id,
+            kind=EventKind.note,
+            key="intake/component",
+            at=incident.page_at,
+            source="intake",
+            summary=summary,
+            details={"labels": labels, "tried": keys},
+        )
 
     def _add_alert(self, session: Session, incident: Incident, alert: AlertRecord) -> None:
         row = Alert(
-            incident_id=incident.id, source=alert.source, fingerprint=alert.fingerprint, name=alert.name,
-            status=alert.status, component=incident.component, severity=alert.severity,
-            labels=dict(alert.labels), annotations={k: redact(v) for k, v in alert.annotations.items()},
-            starts_at=alert.starts_at, ends_at=alert.ends_at,
+            incident_id=incident.id,
+            source=alert.source,
+            fingerprint=alert.fingerprint,
+            name=alert.name,
+            status=alert.status,
+            component=incident.component,
+            severity=alert.severity,
+            labels=dict(alert.labels),
+            annotations={k: redact(v) for k, v in alert.annotations.items()},
+            starts_at=alert.starts_at,
+            ends_at=alert.ends_at,
         )
         session.add(row)
         session.flush()
@@ -187,12 +251,24 @@ class Intake:
     def _alert_event(self, session: Session, incident: Incident, row: Alert) -> None:
         summary = row.annotations.get("summary") or row.annotations.get("description") or ""
         log_event(
-            session, incident_id=incident.id, kind=EventKind.alert, key=f"alert/{row.source}/{row.fingerprint}",
-            at=row.starts_at, source=row.source, component=row.component,
-            summary=f"{row.name} {row.status}" + (f" ({row.severity})" if row.severity else "")
+            session,
+            incident_id=incident.id,
+            kind=EventKind.alert,
+            key=f"alert/{row.source}/{row.fingerprint}",
+            at=row.starts_at,
+            source=row.source,
+            component=row.component,
+            summary=f"{row.name} {row.status}"
+            + (f" ({row.severity})" if row.severity else "")
             + (f": {summary}" if summary else ""),
-            details={"labels": row.labels, "annotations": row.annotations, "status": row.status,
-                     "fingerprint": row.fingerprint, "starts_at": row.starts_at, "ends_at": row.ends_at},
+            details={
+                "labels": row.labels,
+                "annotations": row.annotations,
+                "status": row.status,
+                "fingerprint": row.fingerprint,
+                "starts_at": row.starts_at,
+                "ends_at": row.ends_at,
+            },
         )
 
     def _maybe_resolve(self, session: Session, incident: Incident, *, at: datetime) -> bool:
@@ -200,5 +276,11 @@ class Intake:
             return False  # PagerDuty is the system of record for its incidents
         if any(a.status != "resolved" for a in incident.alerts if a.source == "alertmanager"):
             return False
-        return service.set_status(session, incident=incident, status=IncidentStatus.resolved, at=at,
-                                  reason="every alert resolved in Alertmanager", source="alertmanager")
+        return service.set_status(
+            session,
+            incident=incident,
+            status=IncidentStatus.resolved,
+            at=at,
+            reason="every alert resolved in Alertmanager",
+            source="alertmanager",
+        )

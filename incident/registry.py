@@ -5,11 +5,20 @@ Vendor client modules are imported lazily here, so ``incident --help`` stays fas
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.base import AlertSource, CatalogSource, CheckResult, ClusterSource, MetricsSource, PagingSource
+from connectors.base import (
+    AlertSource,
+    CatalogSource,
+    CheckResult,
+    ClusterSource,
+    MetricsSource,
+    PagingSource,
+)
 from incident.config import Settings
+from incident.errors import CopilotError
 
 
 @dataclass
@@ -45,34 +54,56 @@ class Connectors:
 
 
 def build_connectors(settings: Settings) -> Connectors:
+    """Every configured connector; one that cannot even be built (bad kubeconfig, ...) is disabled
+    with its reason instead of stopping start-up."""
     out = Connectors()
+    _build(settings, out)
+    return out
+
+
+def _guard(out: Connectors, name: str, build: Callable[[], Any]) -> Any:
+    try:
+        return build()
+    except CopilotError as exc:
+        out.disabled[name] = exc.message
+        return None
+
+
+def _build(settings: Settings, out: Connectors) -> None:
     if settings.pagerduty.api_token is not None:
         from connectors.pagerduty.client import PagerDutyConnector
 
-        out.pagerduty = PagerDutyConnector(settings.pagerduty)
+        out.pagerduty = _guard(out, "pagerduty", lambda: PagerDutyConnector(settings.pagerduty))
     else:
         out.disabled["pagerduty"] = "not configured ([pagerduty] api_token)"
     if settings.alertmanager.url:
         from connectors.alertmanager.client import AlertmanagerConnector
 
-        out.alertmanager = AlertmanagerConnector(settings.alertmanager)
+        out.alertmanager = _guard(out, "alertmanager", lambda: AlertmanagerConnector(settings.alertmanager))
     else:
         out.disabled["alertmanager"] = "not configured ([alertmanager] url)"
     if settings.prometheus.url:
         from connectors.prometheus.client import PrometheusConnector
 
-        out.prometheus = PrometheusConnector(settings.prometheus, component_label=settings.metrics.component_label)
+        out.prometheus = _guard(
+            out,
+            "prometheus",
+            lambda: PrometheusConnector(
+                settings.prometheus, component_label=settings.metrics.component_label
+            ),
+        )
     else:
-        out.disabled["prometheus"] = settings.prometheus.unavailable_reason or "not configured ([prometheus] url)"
+        out.disabled["prometheus"] = (
+            settings.prometheus.unavailable_reason or "not configured ([prometheus] url)"
+        )
     if settings.kubernetes.enabled:
         from connectors.kubernetes.client import KubernetesConnector
 
-        out.kubernetes = KubernetesConnector(settings.kubernetes)
+        out.kubernetes = _guard(out, "kubernetes", lambda: KubernetesConnector(settings.kubernetes))
     else:
         out.disabled["kubernetes"] = "disabled ([kubernetes] enabled = false)"
     from connectors.catalog.backstage import build_catalog
 
-    out.catalog = build_catalog(settings.catalog)
-    if out.catalog is None:
+    out.catalog = _guard(out, "catalog", lambda: build_catalog(settings.catalog))
+    if out.catalog is None and "catalog" not in out.disabled:
         out.disabled["catalog"] = "not configured ([catalog] dirs or backstage_url)"
-    return out

@@ -46,7 +46,10 @@ def timeline_table(events: list[TimelineEvent], *, width: int | None = None) -> 
     table.add_column("what", ratio=1)
     for ev in events:
         table.add_row(
-            f"{ev.at:%m-%d %H:%M:%S}", Text(ev.kind, style=KIND_STYLE.get(ev.kind, "")), ev.source, ev.summary
+            f"{ev.at:%m-%d %H:%M:%S}",
+            Text(ev.kind, style=KIND_STYLE.get(ev.kind, "")),
+            ev.source,
+            Text(ev.summary),
         )
     return table
 
@@ -62,5 +65,12 @@ def incidents_table(incidents: list[Incident]) -> Table:
     for col in ("id", "status", "paged (UTC)", "component", "owner", "title"):
         table.add_column(col)
     for i in incidents:
-        table.add_row(str(i.id), i.status, f"{i.page_at:%Y-%m-%d %H:%M}", i.component or "-", i.owner or "-", i.title)
+        table.add_row(
+            str(i.id),
+            i.status,
+            f"{i.page_at:%Y-%m-%d %H:%M}",
+            i.component or "-",
+            i.owner or "-",
+            Text(i.title),
+        )
     return table

@@ -27,7 +27,7 @@ class _Lenient(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     def warn_unknown(self, where: str) -> None:
-        for key in (self.model_extra or {}):
+        for key in self.model_extra or {}:
             log.warning("%s: unknown key %r ignored", where, key)
 
 

@@ -7,8 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incident.models import Alert, Incident, IncidentStatus
-from incident.models import EventKind
+from incident.models import Alert, EventKind, Incident, IncidentStatus
 from incident.timeline import log_event
 
 OPEN = (IncidentStatus.triggered, IncidentStatus.acknowledged)
@@ -24,7 +23,9 @@ def get_by_dedup_key(session: Session, *, dedup_key: str) -> Incident | None:
 
 def get_by_pagerduty_id(session: Session, *, pagerduty_id: str) -> Incident | None:
     return session.scalar(
-        select(Incident).where((Incident.dedup_key == f"pagerduty:{pagerduty_id}") | (Incident.source_ref == pagerduty_id))
+        select(Incident).where(
+            (Incident.dedup_key == f"pagerduty:{pagerduty_id}") | (Incident.source_ref == pagerduty_id)
+        )
     )
 
 
@@ -73,8 +74,14 @@ def set_status(
         incident.resolved_at = at
     session.flush()
     log_event(
-        session, incident_id=incident.id, kind=EventKind.incident_state, key=f"state/{status}", at=at,
-        source=source, summary=f"incident {status}: {reason}", details={"status": str(status), "reason": reason},
+        session,
+        incident_id=incident.id,
+        kind=EventKind.incident_state,
+        key=f"state/{status}",
+        at=at,
+        source=source,
+        summary=f"incident {status}: {reason}",
+        details={"status": str(status), "reason": reason},
         component=incident.component,
     )
     return True

@@ -115,7 +115,8 @@ class Watcher:
             batch = [(pd, source.incident_alerts(pd.id)) for pd in source.open_incidents()]
             with self.store.session() as session:
                 known_open = [
-                    i.source_ref for i in service.list_incidents(session, open_only=True)
+                    i.source_ref
+                    for i in service.list_incidents(session, open_only=True)
                     if i.source == "pagerduty" and i.source_ref
                 ]
             seen = {pd.id for pd, _ in batch}
@@ -172,8 +173,15 @@ class Watcher:
                     return []
                 ctx = self.context(incident)
                 for note in disabled_notes(self.connectors, ctx):
-                    log_event(session, incident_id=incident_id, kind=note.kind, key=note.key, at=note.at,
-                              source=note.source, summary=note.summary)
+                    log_event(
+                        session,
+                        incident_id=incident_id,
+                        kind=note.kind,
+                        key=note.key,
+                        at=note.at,
+                        source=note.source,
+                        summary=note.summary,
+                    )
             outcomes = []
             for outcome in gather(self.connectors, self.catalog, ctx, self.pool):
                 with self.store.session() as session:
@@ -192,14 +200,29 @@ class Watcher:
 
     def _sync_catalog(self, session, incident_id: int) -> None:  # type: ignore[no-untyped-def]
         for c in self.catalog.components.values():
-            session.merge(Component(
-                name=c.name, owner=c.owner, system=c.system, lifecycle=c.lifecycle, type=c.type,
-                pagerduty_service=c.pagerduty_service, runbook_url=c.runbook_url, links=list(c.links),
-                depends_on=list(c.depends_on), source=c.source,
-            ))
+            session.merge(
+                Component(
+                    name=c.name,
+                    owner=c.owner,
+                    system=c.system,
+                    lifecycle=c.lifecycle,
+                    type=c.type,
+                    pagerduty_service=c.pagerduty_service,
+                    runbook_url=c.runbook_url,
+                    links=list(c.links),
+                    depends_on=list(c.depends_on),
+                    source=c.source,
+                )
+            )
         for g in self.catalog.groups.values():
-            session.merge(Group(name=g.name, display_name=g.display_name, email=g.email,
-                                details={"members": list(g.members)}))
+            session.merge(
+                Group(
+                    name=g.name,
+                    display_name=g.display_name,
+                    email=g.email,
+                    details={"members": list(g.members)},
+                )
+            )
         incident = service.get(session, incident_id=incident_id)
         if incident is not None and incident.component in self.catalog.components:
             incident.owner = self.catalog.components[incident.component].owner
@@ -217,11 +240,13 @@ class Watcher:
     def refresh_open(self) -> None:
         """Re-gather open incidents and any never gathered completely (crash recovery)."""
         with self.store.session() as session:
-            ids = list(session.scalars(
-                select(Incident.id).where(
-                    Incident.status.in_([str(s) for s in service.OPEN]) | Incident.gathered_at.is_(None)
+            ids = list(
+                session.scalars(
+                    select(Incident.id).where(
+                        Incident.status.in_([str(s) for s in service.OPEN]) | Incident.gathered_at.is_(None)
+                    )
                 )
-            ))
+            )
         for incident_id in ids:
             self._safe_gather(incident_id)
 
@@ -238,12 +263,32 @@ class Watcher:
         cfg = self.settings.watcher
         scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
         now = datetime.now(tz=scheduler.timezone)
-        scheduler.add_job(self._poll_and_gather, "interval", args=["alertmanager"], id="poll-alertmanager",
-                          name="poll-alertmanager", seconds=cfg.poll_interval.total_seconds(), next_run_time=now)
-        scheduler.add_job(self._poll_and_gather, "interval", args=["pagerduty"], id="poll-pagerduty",
-                          name="poll-pagerduty", seconds=cfg.poll_interval.total_seconds(), next_run_time=now)
-        scheduler.add_job(self.refresh_open, "interval", id="refresh-open-incidents", name="refresh-open-incidents",
-                          seconds=cfg.refresh_interval.total_seconds(), next_run_time=now)
+        scheduler.add_job(
+            self._poll_and_gather,
+            "interval",
+            args=["alertmanager"],
+            id="poll-alertmanager",
+            name="poll-alertmanager",
+            seconds=cfg.poll_interval.total_seconds(),
+            next_run_time=now,
+        )
+        scheduler.add_job(
+            self._poll_and_gather,
+            "interval",
+            args=["pagerduty"],
+            id="poll-pagerduty",
+            name="poll-pagerduty",
+            seconds=cfg.poll_interval.total_seconds(),
+            next_run_time=now,
+        )
+        scheduler.add_job(
+            self.refresh_open,
+            "interval",
+            id="refresh-open-incidents",
+            name="refresh-open-incidents",
+            seconds=cfg.refresh_interval.total_seconds(),
+            next_run_time=now,
+        )
         scheduler.start()
         self.scheduler = scheduler
 
@@ -266,8 +311,15 @@ class Watcher:
         """A free-text note on the timeline."""
         with self.store.session() as session:
             now = utcnow()
-            return log_event(session, incident_id=incident_id, kind=EventKind.note, key=f"note/{now.isoformat()}",
-                             at=now, source=author, summary=text)
+            return log_event(
+                session,
+                incident_id=incident_id,
+                kind=EventKind.note,
+                key=f"note/{now.isoformat()}",
+                at=now,
+                source=author,
+                summary=text,
+            )
 
 
 def open_incident_ids(store: Store) -> list[int]:

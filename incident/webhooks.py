@@ -50,9 +50,12 @@ class WebhookServer(StandInServer):
         secret = self.watcher.settings.pagerduty.webhook_secret
         try:
             if secret is None:
-                raise WebhookError("no [pagerduty] webhook_secret configured; refusing unsigned webhooks", status=401)
-            if not verify_signature(request.body, request.headers.get("x-pagerduty-signature"),
-                                    secret.get_secret_value()):
+                raise WebhookError(
+                    "no [pagerduty] webhook_secret configured; refusing unsigned webhooks", status=401
+                )
+            if not verify_signature(
+                request.body, request.headers.get("x-pagerduty-signature"), secret.get_secret_value()
+            ):
                 raise WebhookError("signature does not match the configured webhook secret", status=401)
             event = parse_pagerduty(request.body)
         except WebhookError as exc:
@@ -73,7 +76,11 @@ class WebhookServer(StandInServer):
             except CopilotError as exc:
                 log.warning("PagerDuty API unavailable, using the webhook's data: %s", exc.message)
         pd = PagerDutyIncident(
-            id=event.incident_id, title=event.title or event.incident_id, status=event.incident_status or "triggered",
-            created_at=event.occurred_at, service_id=event.service_id, raw=event.raw,
+            id=event.incident_id,
+            title=event.title or event.incident_id,
+            status=event.incident_status or "triggered",
+            created_at=event.occurred_at,
+            service_id=event.service_id,
+            raw=event.raw,
         )
         return pd, []

@@ -52,7 +52,9 @@ def test_env_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_every_problem_is_reported_at_once_with_file_and_key(tmp_path: Path) -> None:
-    path = write(tmp_path, '[metrics]\nstpe = "60s"\n[watcher]\npoll_interval = "soon"\n[prometeus]\nurl = "x"\n')
+    path = write(
+        tmp_path, '[metrics]\nstpe = "60s"\n[watcher]\npoll_interval = "soon"\n[prometeus]\nurl = "x"\n'
+    )
     with pytest.raises(ConfigError) as info:
         load_settings(path)
     lines = info.value.message.splitlines()
@@ -99,7 +101,10 @@ def test_durations(text: str | int, seconds: float) -> None:
 
 
 def test_dump_toml_round_trips(tmp_path: Path) -> None:
-    data = {"metrics": {"component_label": "service", "signals": {"cpu": 'avg(x{a="b"})'}}, "store": {"url": "u"}}
+    data = {
+        "metrics": {"component_label": "service", "signals": {"cpu": 'avg(x{a="b"})'}},
+        "store": {"url": "u"},
+    }
     path = write(tmp_path, dump_toml(data))
     s = load_settings(path)
     assert s.metrics.signals == {"cpu": 'avg(x{a="b"})'}

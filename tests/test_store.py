@@ -18,7 +18,9 @@ PAGE = datetime(2026, 1, 10, 14, 5, tzinfo=UTC)
 
 def _incident(store: Store, key: str = "alertmanager:checkout:abc") -> int:
     with store.session() as s:
-        inc = Incident(dedup_key=key, source="alertmanager", title="High errors", component="checkout", page_at=PAGE)
+        inc = Incident(
+            dedup_key=key, source="alertmanager", title="High errors", component="checkout", page_at=PAGE
+        )
         s.add(inc)
         s.flush()
         return inc.id
@@ -47,8 +49,15 @@ def test_timeline_writes_are_idempotent(store: Store) -> None:
     iid = _incident(store)
     for value in ("1%", "11%"):
         with store.session() as s:
-            log_event(s, incident_id=iid, kind="metric_change", key="metric/checkout/error_ratio",
-                      at=PAGE - timedelta(minutes=2), source="prometheus", summary=f"error ratio -> {value}")
+            log_event(
+                s,
+                incident_id=iid,
+                kind="metric_change",
+                key="metric/checkout/error_ratio",
+                at=PAGE - timedelta(minutes=2),
+                source="prometheus",
+                summary=f"error ratio -> {value}",
+            )
     with store.session() as s:
         events = timeline(s, iid)
     assert len(events) == 1 and events[0].summary.endswith("11%")

@@ -81,10 +81,10 @@ def api_error(exc: ApiException, what: str) -> ConnectorError:
 
 def _transport_error(exc: Exception, what: str, host: str) -> ConnectorError:
     reason = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason else exc
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):  # before timeouts: it subclasses one
+        return ConnectorError(f"{what}: cannot connect to the API server at {host}", connector=NAME)
     if isinstance(reason, urllib3.exceptions.TimeoutError):
         return ConnectorTimeout(f"{what}: the API server at {host} did not answer in time", connector=NAME)
-    if isinstance(reason, urllib3.exceptions.NewConnectionError):
-        return ConnectorError(f"{what}: cannot connect to the API server at {host}", connector=NAME)
     return ConnectorError(f"{what}: request to {host} failed: {reason}", connector=NAME)
 
 

@@ -116,7 +116,7 @@ class PagerDutyConnector:
             cause = exc.__cause__
             if isinstance(cause, httpx2.TimeoutException):
                 raise ConnectorTimeout(
-                    f"{what}: no answer within {self.cfg.timeout}", connector=NAME
+                    f"{what}: no answer within {self.cfg.timeout.total_seconds():g}s", connector=NAME
                 ) from exc
             reason = f"{type(cause).__name__}: {cause}" if cause else str(exc)
             raise ConnectorError(

@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 WHAT = {
     "prometheus": "metrics",
     "kubernetes": "pod state, events, rollouts or logs",
-    "pagerduty": "PagerDuty log entries or change events",
     "catalog": "ownership",
 }
 
@@ -78,7 +77,9 @@ def refresh_catalog(connectors: Connectors, cache: CatalogCache) -> None:
     cache.components, cache.groups, cache.loaded = components, groups, True
 
 
-def _tasks(connectors: Connectors, cache: CatalogCache, ctx: GatherContext) -> dict[str, Callable[[], list[Draft]]]:
+def _tasks(
+    connectors: Connectors, cache: CatalogCache, ctx: GatherContext
+) -> dict[str, Callable[[], list[Draft]]]:
     tasks: dict[str, Callable[[], list[Draft]]] = {}
     if connectors.prometheus is not None:
         prom = connectors.prometheus
@@ -107,7 +108,9 @@ def _run(name: str, fn: Callable[[], list[Draft]]) -> Outcome:
         return Outcome(name, error=exc.message, seconds=time.perf_counter() - start)
     except Exception as exc:  # a connector bug must become a note, never kill the watcher
         log.exception("%s gatherer failed", name)
-        return Outcome(name, error=f"unexpected {type(exc).__name__}: {exc}", seconds=time.perf_counter() - start)
+        return Outcome(
+            name, error=f"unexpected {type(exc).__name__}: {exc}", seconds=time.perf_counter() - start
+        )
 
 
 def gather(
@@ -121,7 +124,9 @@ def gather(
     deadline = time.monotonic() + budget
     pending = set(futures)
     while pending:
-        done, pending = wait(pending, timeout=max(0.0, deadline - time.monotonic()), return_when=FIRST_COMPLETED)
+        done, pending = wait(
+            pending, timeout=max(0.0, deadline - time.monotonic()), return_when=FIRST_COMPLETED
+        )
         for fut in done:
             yield fut.result()
         if not done and time.monotonic() >= deadline:
@@ -134,8 +139,13 @@ def gather(
 def disabled_notes(connectors: Connectors, ctx: GatherContext) -> list[Draft]:
     """Notes saying which parts of the timeline cannot exist, and why."""
     return [
-        Draft(kind=EventKind.note, key=f"connector/{name}", at=ctx.page_at, source=name,
-              summary=f"{WHAT[name]} unavailable: {reason}")
+        Draft(
+            kind=EventKind.note,
+            key=f"connector/{name}",
+            at=ctx.page_at,
+            source=name,
+            summary=f"{WHAT[name]} unavailable: {reason}",
+        )
         for name, reason in connectors.disabled.items()
         if name in WHAT
     ]
@@ -146,7 +156,11 @@ def write_outcome(session: Session, ctx: GatherContext, outcome: Outcome) -> Non
     key = f"connector/{outcome.name}"
     if outcome.error is not None:
         log_event(
-            session, incident_id=ctx.incident_id, kind=EventKind.connector_error, key=key, at=ctx.page_at,
+            session,
+            incident_id=ctx.incident_id,
+            kind=EventKind.connector_error,
+            key=key,
+            at=ctx.page_at,
             source=outcome.name,
             summary=f"{outcome.name} failed: {outcome.error} — the timeline has no {WHAT.get(outcome.name, 'data')} "
             "from it yet; retried on the next refresh",
@@ -155,14 +169,25 @@ def write_outcome(session: Session, ctx: GatherContext, outcome: Outcome) -> Non
         return
     for d in outcome.drafts:
         log_event(
-            session, incident_id=ctx.incident_id, kind=d.kind, key=d.key, at=d.at, source=d.source,
-            summary=d.summary, details=d.details, component=d.component,
+            session,
+            incident_id=ctx.incident_id,
+            kind=d.kind,
+            key=d.key,
+            at=d.at,
+            source=d.source,
+            summary=d.summary,
+            details=d.details,
+            component=d.component,
         )
     earlier = session.get(TimelineEvent, event_id(ctx.incident_id, str(EventKind.connector_error), key))
     if earlier is not None and not earlier.details.get("recovered_at"):
         log_event(
-            session, incident_id=ctx.incident_id, kind=EventKind.connector_error, key=key, at=earlier.at,
-            source=outcome.name, summary=f"{outcome.name} failed earlier ({earlier.details.get('error')}); "
-            "recovered on refresh",
+            session,
+            incident_id=ctx.incident_id,
+            kind=EventKind.connector_error,
+            key=key,
+            at=earlier.at,
+            source=outcome.name,
+            summary=f"{outcome.name} failed earlier ({earlier.details.get('error')}); recovered on refresh",
             details={**earlier.details, "recovered_at": utcnow()},
         )

@@ -17,8 +17,15 @@ DECISIVE = re.compile(
     r"(?i)\b(error|exception|fatal|panic|fail(ed|ure)?|refused|timed? ?out|killed|oom|denied|"
     r"unavailable|cannot|can't|unable|missing|invalid|traceback|x509|certificate|no such host|exit(ed)?)\b"
 )
-BAD_WAITING = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError",
-               "CreateContainerError", "InvalidImageName", "RunContainerError"}
+BAD_WAITING = {
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "InvalidImageName",
+    "RunContainerError",
+}
 
 
 def _pod_problem(pod: PodInfo) -> tuple[str, datetime | None] | None:
@@ -49,10 +56,21 @@ def _pod_problem(pod: PodInfo) -> tuple[str, datetime | None] | None:
 
 def _container_details(c: ContainerState) -> dict[str, object]:
     return {
-        "name": c.name, "image": c.image, "ready": c.ready, "restarts": c.restart_count, "state": c.state,
-        "reason": c.reason, "message": c.message, "exit_code": c.exit_code, "last_state": c.last_state,
-        "last_reason": c.last_reason, "last_exit_code": c.last_exit_code, "last_finished_at": c.last_finished_at,
-        "limits": c.limits, "requests": c.requests, "init": c.init,
+        "name": c.name,
+        "image": c.image,
+        "ready": c.ready,
+        "restarts": c.restart_count,
+        "state": c.state,
+        "reason": c.reason,
+        "message": c.message,
+        "exit_code": c.exit_code,
+        "last_state": c.last_state,
+        "last_reason": c.last_reason,
+        "last_exit_code": c.last_exit_code,
+        "last_finished_at": c.last_finished_at,
+        "limits": c.limits,
+        "requests": c.requests,
+        "init": c.init,
     }
 
 
@@ -60,7 +78,10 @@ def pod_drafts(component: str, pods: list[PodInfo], ctx: GatherContext) -> list[
     ready = sum(1 for p in pods if p.ready)
     drafts = [
         Draft(
-            kind=EventKind.pod_state, key=f"pods/{component}", at=ctx.window_end, source="kubernetes",
+            kind=EventKind.pod_state,
+            key=f"pods/{component}",
+            at=ctx.window_end,
+            source="kubernetes",
             component=component,
             summary=f"{component}: {ready}/{len(pods)} pods ready, {sum(p.restarts for p in pods)} restarts",
             details={"pods": [p.name for p in pods], "ready": ready, "total": len(pods)},
@@ -73,11 +94,20 @@ def pod_drafts(component: str, pods: list[PodInfo], ctx: GatherContext) -> list[
         text, when = problem
         drafts.append(
             Draft(
-                kind=EventKind.pod_state, key=f"pod/{pod.namespace}/{pod.name}", at=when or ctx.page_at,
-                source="kubernetes", component=component, summary=f"pod {pod.name}: {text}",
+                kind=EventKind.pod_state,
+                key=f"pod/{pod.namespace}/{pod.name}",
+                at=when or ctx.page_at,
+                source="kubernetes",
+                component=component,
+                summary=f"pod {pod.name}: {text}",
                 details={
-                    "namespace": pod.namespace, "pod": pod.name, "phase": pod.phase, "ready": pod.ready,
-                    "node": pod.node, "owner": pod.owner, "conditions": list(pod.conditions),
+                    "namespace": pod.namespace,
+                    "pod": pod.name,
+                    "phase": pod.phase,
+                    "ready": pod.ready,
+                    "node": pod.node,
+                    "owner": pod.owner,
+                    "conditions": list(pod.conditions),
                     "containers": [_container_details(c) for c in pod.containers],
                 },
             )
@@ -116,14 +146,22 @@ def deploy_drafts(dep: DeploymentInfo, ctx: GatherContext) -> list[Draft]:
             Draft(
                 kind=EventKind.config_change if is_config else EventKind.deploy,
                 key=f"rollout/{dep.namespace}/{dep.name}/{rev.replicaset}",
-                at=rev.created_at, source="kubernetes", component=dep.component,
+                at=rev.created_at,
+                source="kubernetes",
+                component=dep.component,
                 summary=f"{dep.name} rolled out revision {rev.revision}"
-                + (f" from {previous.revision}" if previous else "") + (f" ({what})" if what else "")
+                + (f" from {previous.revision}" if previous else "")
+                + (f" ({what})" if what else "")
                 + (f"; change-cause: {rev.change_cause}" if rev.change_cause else ""),
                 details={
-                    "namespace": dep.namespace, "deployment": dep.name, "revision": rev.revision,
-                    "previous_revision": previous.revision if previous else None, "replicaset": rev.replicaset,
-                    "change_cause": rev.change_cause, "diff": diff, "images": rev.images,
+                    "namespace": dep.namespace,
+                    "deployment": dep.name,
+                    "revision": rev.revision,
+                    "previous_revision": previous.revision if previous else None,
+                    "replicaset": rev.replicaset,
+                    "change_cause": rev.change_cause,
+                    "diff": diff,
+                    "images": rev.images,
                     "current_revision": dep.revision,
                 },
             )
@@ -133,13 +171,22 @@ def deploy_drafts(dep: DeploymentInfo, ctx: GatherContext) -> list[Draft]:
     if progressing.get("status") == "False" or dep.ready_replicas < dep.replicas:
         drafts.append(
             Draft(
-                kind=EventKind.pod_state, key=f"deployment/{dep.namespace}/{dep.name}", at=ctx.window_end,
-                source="kubernetes", component=dep.component,
+                kind=EventKind.pod_state,
+                key=f"deployment/{dep.namespace}/{dep.name}",
+                at=ctx.window_end,
+                source="kubernetes",
+                component=dep.component,
                 summary=f"deployment {dep.name}: {dep.ready_replicas}/{dep.replicas} ready, "
-                f"{dep.updated_replicas} updated" + (f"; {progressing.get('reason')}" if progressing.get("reason") else ""),
-                details={"namespace": dep.namespace, "deployment": dep.name, "replicas": dep.replicas,
-                         "ready": dep.ready_replicas, "updated": dep.updated_replicas,
-                         "conditions": list(dep.conditions)},
+                f"{dep.updated_replicas} updated"
+                + (f"; {progressing.get('reason')}" if progressing.get("reason") else ""),
+                details={
+                    "namespace": dep.namespace,
+                    "deployment": dep.name,
+                    "replicas": dep.replicas,
+                    "ready": dep.ready_replicas,
+                    "updated": dep.updated_replicas,
+                    "conditions": list(dep.conditions),
+                },
             )
         )
     return drafts
@@ -160,13 +207,24 @@ def event_drafts(events: list[KubeEvent], related_names: tuple[str, ...], ctx: G
         component = next((n for n in related_names if name.startswith(n)), None)
         drafts.append(
             Draft(
-                kind=EventKind.k8s_event, key=f"k8sevent/{ns}/{kind}/{name}/{reason}", at=first,
-                source="kubernetes", component=component,
+                kind=EventKind.k8s_event,
+                key=f"k8sevent/{ns}/{kind}/{name}/{reason}",
+                at=first,
+                source="kubernetes",
+                component=component,
                 summary=f"{evs[-1].type} {reason} on {kind.lower()}/{name}: {redact(evs[-1].message)[:300]}"
                 + (f" (x{count})" if count > 1 else ""),
-                details={"namespace": ns, "object_kind": kind, "object_name": name, "reason": reason,
-                         "type": evs[-1].type, "message": redact(evs[-1].message), "count": count,
-                         "first_at": first, "last_at": last},
+                details={
+                    "namespace": ns,
+                    "object_kind": kind,
+                    "object_name": name,
+                    "reason": reason,
+                    "type": evs[-1].type,
+                    "message": redact(evs[-1].message),
+                    "count": count,
+                    "first_at": first,
+                    "last_at": last,
+                },
             )
         )
     drafts.sort(key=lambda d: d.at, reverse=True)
@@ -199,11 +257,20 @@ def log_drafts(source: ClusterSource, pods: list[PodInfo], ctx: GatherContext) -
                 continue
             drafts.append(
                 Draft(
-                    kind=EventKind.log_excerpt, key=f"log/{pod.namespace}/{pod.name}/{c.name}/{previous}",
-                    at=c.last_finished_at or ctx.page_at, source="kubernetes", component=pod.component,
+                    kind=EventKind.log_excerpt,
+                    key=f"log/{pod.namespace}/{pod.name}/{c.name}/{previous}",
+                    at=c.last_finished_at or ctx.page_at,
+                    source="kubernetes",
+                    component=pod.component,
                     summary=f"{'previous' if previous else 'current'} log of {pod.name}/{c.name}: {lines[-1][:200]}",
-                    details={"namespace": pod.namespace, "pod": pod.name, "container": c.name,
-                             "previous": previous, "lines": lines, "truncated": log.truncated},
+                    details={
+                        "namespace": pod.namespace,
+                        "pod": pod.name,
+                        "container": c.name,
+                        "previous": previous,
+                        "lines": lines,
+                        "truncated": log.truncated,
+                    },
                 )
             )
     return drafts
@@ -228,10 +295,15 @@ def gather_kubernetes(source: ClusterSource, ctx: GatherContext) -> list[Draft]:
         all_pods.extend(pods)
     if ctx.component and not any(d.key == f"pods/{ctx.component}" for d in drafts):
         drafts.append(
-            Draft(kind=EventKind.note, key=f"kubernetes/missing/{ctx.component}", at=ctx.page_at,
-                  source="kubernetes", component=ctx.component,
-                  summary=f"no pods or deployments found for {ctx.component}"
-                  + (f" in namespace {ctx.namespace}" if ctx.namespace else ""))
+            Draft(
+                kind=EventKind.note,
+                key=f"kubernetes/missing/{ctx.component}",
+                at=ctx.page_at,
+                source="kubernetes",
+                component=ctx.component,
+                summary=f"no pods or deployments found for {ctx.component}"
+                + (f" in namespace {ctx.namespace}" if ctx.namespace else ""),
+            )
         )
     events = source.events(namespace=ctx.namespace, since=ctx.since(cfg.event_lookback), until=ctx.window_end)
     drafts.extend(event_drafts(events, tuple(dict.fromkeys(names)), ctx))
@@ -243,19 +315,29 @@ def gather_kubernetes(source: ClusterSource, ctx: GatherContext) -> list[Draft]:
             if bad:
                 at = cond.get("last_transition")
                 drafts.append(
-                    Draft(kind=EventKind.node_state, key=f"node/{node.name}/{cond.get('type')}",
-                          at=datetime.fromisoformat(at) if isinstance(at, str) else ctx.page_at,
-                          source="kubernetes",
-                          summary=f"node {node.name}: {cond.get('type')}={cond.get('status')}"
-                          + (f" ({cond.get('reason')})" if cond.get("reason") else ""),
-                          details={"node": node.name, **cond})
+                    Draft(
+                        kind=EventKind.node_state,
+                        key=f"node/{node.name}/{cond.get('type')}",
+                        at=datetime.fromisoformat(at) if isinstance(at, str) else ctx.page_at,
+                        source="kubernetes",
+                        summary=f"node {node.name}: {cond.get('type')}={cond.get('status')}"
+                        + (f" ({cond.get('reason')})" if cond.get("reason") else ""),
+                        details={"node": node.name, **cond},
+                    )
                 )
     for change in source.config_changes(
         namespace=ctx.namespace, since=ctx.since(cfg.deploy_lookback), until=ctx.window_end
     ):
         drafts.append(
-            Draft(kind=EventKind.config_change, key=f"config/{change.id}", at=change.at, source=change.source,
-                  summary=change.summary, component=change.component, details=change.details)
+            Draft(
+                kind=EventKind.config_change,
+                key=f"config/{change.id}",
+                at=change.at,
+                source=change.source,
+                summary=change.summary,
+                component=change.component,
+                details=change.details,
+            )
         )
     drafts.extend(log_drafts(source, all_pods, ctx))
     return drafts

@@ -15,10 +15,12 @@ def gather_metrics(source: MetricsSource, ctx: GatherContext) -> list[Draft]:
     series = source.query_signals(
         signals, start=start, end=ctx.window_end, step_seconds=cfg.step.total_seconds()
     )
+    standard = not cfg.signals
+    onset_after = (ctx.page_at - cfg.onset_window).timestamp()
     drafts: list[Draft] = []
     components = sorted({s.component for s in series})
     for s in series:
-        change = detect(s.component, s.signal, s.points)
+        change = detect(s.component, s.signal, s.points, onset_after=onset_after)
         if change is None:
             continue
         drafts.append(
@@ -27,15 +29,15 @@ def gather_metrics(source: MetricsSource, ctx: GatherContext) -> list[Draft]:
                 key=f"metric/{s.component}/{s.signal}",
                 at=change.onset,
                 source="prometheus",
-                summary=describe(change),
+                summary=describe(change, standard_units=standard),
                 component=s.component,
                 details={
                     "signal": s.signal,
                     "label": signal_label(s.signal),
                     "before": change.before,
                     "after": change.after,
-                    "before_text": format_value(s.signal, change.before),
-                    "after_text": format_value(s.signal, change.after),
+                    "before_text": format_value(s.signal, change.before, standard_units=standard),
+                    "after_text": format_value(s.signal, change.after, standard_units=standard),
                     "direction": change.direction,
                     "score": change.score,
                     "onset": change.onset,

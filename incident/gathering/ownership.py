@@ -14,17 +14,28 @@ def ownership_drafts(
 ) -> list[Draft]:
     if not ctx.component:
         return [
-            Draft(kind=EventKind.note, key="ownership/unknown-component", at=ctx.page_at, source="catalog",
-                  summary="the alert's labels name no known component, so no owner could be found")
+            Draft(
+                kind=EventKind.note,
+                key="ownership/unknown-component",
+                at=ctx.page_at,
+                source="catalog",
+                summary="the alert's labels name no known component, so no owner could be found",
+            )
         ]
     info = components.get(ctx.component)
     if info is None:
         close = sorted(n for n in components if ctx.component in n or n in ctx.component)[:3]
         return [
-            Draft(kind=EventKind.note, key=f"ownership/missing/{ctx.component}", at=ctx.page_at, source="catalog",
-                  component=ctx.component,
-                  summary=f"no catalog entry for {ctx.component} ({len(components)} components known"
-                  + (f"; similar: {', '.join(close)}" if close else "") + ")")
+            Draft(
+                kind=EventKind.note,
+                key=f"ownership/missing/{ctx.component}",
+                at=ctx.page_at,
+                source="catalog",
+                component=ctx.component,
+                summary=f"no catalog entry for {ctx.component} ({len(components)} components known"
+                + (f"; similar: {', '.join(close)}" if close else "")
+                + ")",
+            )
         ]
     group = groups.get(info.owner or "")
     parts = [f"{info.name} is owned by {info.owner or 'nobody (no spec.owner)'}"]
@@ -44,13 +55,33 @@ def ownership_drafts(
     if info.runbook_url:
         parts.append(f"runbook {info.runbook_url}")
     details: dict[str, Any] = {
-        "component": info.name, "owner": info.owner, "system": info.system, "lifecycle": info.lifecycle,
-        "type": info.type, "pagerduty_service": info.pagerduty_service, "runbook_url": info.runbook_url,
-        "links": list(info.links), "depends_on": list(info.depends_on), "dependents": dependents,
-        "group": {"name": group.name, "display_name": group.display_name, "email": group.email,
-                  "members": list(group.members)} if group else None,
+        "component": info.name,
+        "owner": info.owner,
+        "system": info.system,
+        "lifecycle": info.lifecycle,
+        "type": info.type,
+        "pagerduty_service": info.pagerduty_service,
+        "runbook_url": info.runbook_url,
+        "links": list(info.links),
+        "depends_on": list(info.depends_on),
+        "dependents": dependents,
+        "group": {
+            "name": group.name,
+            "display_name": group.display_name,
+            "email": group.email,
+            "members": list(group.members),
+        }
+        if group
+        else None,
     }
     return [
-        Draft(kind=EventKind.ownership, key=f"owner/{info.name}", at=ctx.page_at, source="catalog",
-              component=info.name, summary="; ".join(parts), details=details)
+        Draft(
+            kind=EventKind.ownership,
+            key=f"owner/{info.name}",
+            at=ctx.page_at,
+            source="catalog",
+            component=info.name,
+            summary="; ".join(parts),
+            details=details,
+        )
     ]

@@ -13,6 +13,7 @@ import logging
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,6 +65,8 @@ class StandInServer:
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self.requests: list[tuple[str, str]] = []
         """(method, path) of every request served, for tests."""
+        self.delay_seconds = 0.0
+        """Sleep this long before answering (tests of slow connectors and timeouts)."""
         self._host, self._port = host, port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -111,6 +114,8 @@ class StandInServer:
                     body=body,
                 )
                 stand_in.requests.append((self.command, parts.path))
+                if stand_in.delay_seconds:
+                    time.sleep(stand_in.delay_seconds)
                 self._send(stand_in.dispatch(request))
 
             def _send(self, response: Response) -> None:

@@ -29,9 +29,9 @@ from incident.sandbox.kubernetes_state import (
     StatusError,
     list_body,
     not_found,
-    parse_time,
     resource_list,
     rfc3339,
+    stamped_after,
 )
 from incident.scenario import Scenario
 
@@ -39,15 +39,6 @@ Obj = dict[str, Any]
 LogKey = tuple[str, str, str, bool]
 _PREFIX = r"(?P<prefix>/api/v1|/apis/apps/v1)"
 _NAME = r"[^/]+"
-
-
-def _created_after(obj: Obj, page_at: datetime) -> bool:
-    md = obj.get("metadata") or {}
-    times = [md.get("creationTimestamp")]
-    if obj.get("kind") == "Event":
-        times = [obj.get("lastTimestamp") or obj.get("eventTime") or obj.get("firstTimestamp")] + times
-    parsed = [t for t in map(parse_time, times) if t is not None]
-    return bool(parsed) and parsed[0] > page_at
 
 
 class KubernetesStandIn(StandInServer):
@@ -89,7 +80,7 @@ class KubernetesStandIn(StandInServer):
             for raw in objects:
                 if not isinstance(raw, dict) or not raw.get("kind"):
                     continue
-                if self.page_at is not None and _created_after(raw, self.page_at):
+                if self.page_at is not None and stamped_after(raw, self.page_at):
                     continue
                 obj = copy.deepcopy(raw)
                 if obj["kind"] == "Secret":  # never hold secret values, not even in the sandbox
@@ -99,6 +90,13 @@ class KubernetesStandIn(StandInServer):
             for ns in self.store.namespaces() - set(self.store.objects.get("Namespace", {}).get("", {})):
                 ns_obj = {"kind": "Namespace", "metadata": {"name": ns}, "status": {"phase": "Active"}}
                 self.store.put(ns_obj)
+
+    def connector_config(self) -> dict[str, Any]:
+        """The ``[kubernetes]`` config section that points the connector at this stand-in."""
+        section: dict[str, Any] = {"host": self.url, "verify_tls": False}
+        if self.token is not None:
+            section["token"] = self.token
+        return section
 
     def read_log(self, key: LogKey) -> str | None:
         value = self.logs.get(key)
@@ -113,7 +111,11 @@ class KubernetesStandIn(StandInServer):
     def dispatch(self, request: Request) -> Response:
         if self.token is not None and request.headers.get("authorization") != f"Bearer {self.token}":
             return Response(401, StatusError(401, "Unauthorized", "Unauthorized").body())
-        return super().dispatch(request)
+        response = super().dispatch(request)
+        if response.status >= 400 and isinstance(response.body, dict) and "error" in response.body:
+            reason = {404: "NotFound", 405: "MethodNotAllowed"}.get(response.status, "InternalError")
+            response.body = StatusError(response.status, reason, str(response.body["error"])).body()
+        return response
 
     def _on(self, method: str, pattern: str, handler: Callable[[Request], Any]) -> None:
         def locked(request: Request) -> Any:
@@ -127,7 +129,7 @@ class KubernetesStandIn(StandInServer):
 
     def _routes(self) -> None:
         ns = rf"{_PREFIX}/namespaces/(?P<ns>{_NAME})"
-        self._on("GET", "/version", lambda r: VERSION)
+        self._on("GET", "/version/?", lambda r: VERSION)
         self._on("GET", "/api", lambda r: {"kind": "APIVersions", "versions": ["v1"], **CIDRS})
         self._on("GET", "/apis", lambda r: API_GROUPS)
         self._on("GET", r"(?P<prefix>/api/v1|/apis/apps/v1)", lambda r: resource_list(r.params["prefix"]))

@@ -236,8 +236,13 @@ def reconcile(store: ObjectStore, before: Obj, after: Obj, now: datetime) -> Non
         "lastUpdateTime": rfc3339(now),
         "lastTransitionTime": rfc3339(now),
     }
-    available = {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable",
-                 "message": "Deployment has minimum availability.", "lastUpdateTime": rfc3339(now),
-                 "lastTransitionTime": rfc3339(now)}  # fmt: skip
+    available = {
+        "type": "Available",
+        "status": "True",
+        "reason": "MinimumReplicasAvailable",
+        "message": "Deployment has minimum availability.",
+        "lastUpdateTime": rfc3339(now),
+        "lastTransitionTime": rfc3339(now),
+    }
     status["conditions"] = [available, progressing]
     after["status"] = status

@@ -80,6 +80,16 @@ def rfc3339(at: datetime) -> str:
     return at.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def stamped_after(obj: Obj, page_at: datetime) -> bool:
+    """Created after the page (Events: last seen after it), so never served."""
+    md = obj.get("metadata") or {}
+    times = [md.get("creationTimestamp")]
+    if obj.get("kind") == "Event":
+        times = [obj.get("lastTimestamp") or obj.get("eventTime") or obj.get("firstTimestamp")] + times
+    parsed = [t for t in map(parse_time, times) if t is not None]
+    return bool(parsed) and parsed[0] > page_at
+
+
 # ---------------------------------------------------------------------------------- selectors
 
 _SET_TERM = re.compile(r"^\s*([^\s!=]+)\s+(in|notin)\s+\(([^)]*)\)\s*$")

@@ -19,6 +19,8 @@ from incident.scenario import Scenario
 
 API = "https://api.pagerduty.com"
 _ID = r"(?P<id>[^/]+)"
+NO_FROM = 'You must specify a user\'s email address in the "From" header to perform this action'
+_EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 def _stamp(value: datetime | str) -> str:
@@ -216,9 +218,8 @@ class PagerDutyStandIn(StandInServer):
         return self.page_at is None or at is None or at <= self.page_at
 
     def _visible(self, items: list[dict[str, Any]], key: str = "created_at") -> list[dict[str, Any]]:
-        return sorted(
-            (i for i in items if self._seen(i, key)), key=lambda i: (str(i.get(key) or ""), str(i.get("id")))
-        )
+        seen = (i for i in items if self._seen(i, key))
+        return sorted(seen, key=lambda i: (_time(i.get(key)) or _EPOCH, str(i.get("id"))))
 
     def _window(self, request: Request, items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
         since, until = _time(request.arg("since")), _time(request.arg("until"))
@@ -280,6 +281,16 @@ class PagerDutyStandIn(StandInServer):
             }
         )
 
+    def resolve_all(self) -> None:
+        """Resolve every incident as if someone did it in PagerDuty (tests of the resolve path)."""
+        with self._lock:
+            now = _stamp(self.now())
+            for incident in self.incidents.values():
+                current = self._as_of(incident)
+                if current.get("status") != "resolved":
+                    incident.update(current, status="resolved", resolved_at=now, last_status_change_at=now)
+                    self._log(incident["id"], "resolve", "Resolved through the PagerDuty web app", "sandbox")
+
     # ------------------------------------------------------------------ handlers
 
     def _list_incidents(self, request: Request) -> Response:
@@ -307,9 +318,7 @@ class PagerDutyStandIn(StandInServer):
             return _error(404, "Not Found")
         actor = request.headers.get("from")
         if not actor:
-            return _error(
-                400, 'You must specify a user\'s email address in the "From" header to perform this action'
-            )
+            return _error(400, NO_FROM)
         body = request.json()
         wanted = (body.get("incident") or {}).get("status") if isinstance(body, dict) else None
         if wanted not in ("acknowledged", "resolved"):
@@ -364,9 +373,7 @@ class PagerDutyStandIn(StandInServer):
             return _error(404, "Not Found")
         actor = request.headers.get("from")
         if not actor:
-            return _error(
-                400, 'You must specify a user\'s email address in the "From" header to perform this action'
-            )
+            return _error(400, NO_FROM)
         body = request.json()
         content = (body.get("note") or {}).get("content") if isinstance(body, dict) else None
         if not isinstance(content, str) or not content.strip():

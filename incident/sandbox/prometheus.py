@@ -5,8 +5,9 @@ timestamp or a file without ``# EOF``, and silently drops samples that are out o
 within a series (reversed input, a family interleaved with another). Scenario files, often
 converted from public datasets, are not always tidy, so :func:`prepare_openmetrics` rewrites
 them: it drops samples stamped after the page (the pipeline's "now"), regroups samples per
-family and series, sorts them by time and appends ``# EOF``. Prometheus then serves the blocks with a 100-year retention (they are old) and
-no scrape targets, so the data is exactly the scenario's.
+family and series, sorts them by time and appends ``# EOF``. Prometheus then serves the blocks
+with a 100-year retention (they are old) and no scrape targets, so the data is exactly the
+scenario's.
 """
 
 from __future__ import annotations

@@ -26,11 +26,20 @@ SANDBOX_WEBHOOK_SECRET = "sandbox-webhook-secret"
 
 class Sandbox:
     def __init__(
-        self, scenario: Scenario, workdir: Path | None = None, *, binaries: bool = True, webhook_url: str | None = None
+        self,
+        scenario: Scenario,
+        workdir: Path | None = None,
+        *,
+        binaries: bool = True,
+        webhook_url: str | None = None,
     ) -> None:
         self.scenario = scenario
         self._own_workdir = workdir is None
-        self.workdir = Path(tempfile.mkdtemp(prefix=f"incident-sandbox-{scenario.name}-")) if workdir is None else workdir
+        self.workdir = (
+            Path(tempfile.mkdtemp(prefix=f"incident-sandbox-{scenario.name}-"))
+            if workdir is None
+            else workdir
+        )
         self.binaries = binaries
         self.webhook_url = webhook_url
         self.notes: dict[str, str] = {}
@@ -95,7 +104,9 @@ class Sandbox:
                 ).start()
                 return
             except SandboxError as exc:
-                self.notes["alertmanager"] = f"{exc.message}; serving the scenario's alerts from a read-only stand-in"
+                self.notes["alertmanager"] = (
+                    f"{exc.message}; serving the scenario's alerts from a read-only stand-in"
+                )
         self.parts["alertmanager"] = AlertmanagerAPIStandIn(self.scenario).start()
 
     def _refeed_loop(self) -> None:
@@ -148,7 +159,11 @@ class Sandbox:
             cfg["alertmanager"] = {"url": self.url("alertmanager")}
         pd: dict[str, Any] = {"webhook_secret": SANDBOX_WEBHOOK_SECRET}
         if self.url("pagerduty"):
-            pd |= {"api_token": SANDBOX_PD_TOKEN, "base_url": self.url("pagerduty"), "from_email": "oncall@example.com"}
+            pd |= {
+                "api_token": SANDBOX_PD_TOKEN,
+                "base_url": self.url("pagerduty"),
+                "from_email": "oncall@example.com",
+            }
         cfg["pagerduty"] = pd
         cfg["kubernetes"] = {"host": self.url("kubernetes")} if self.url("kubernetes") else {"enabled": False}
         if self.url("backstage"):

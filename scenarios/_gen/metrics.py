@@ -93,18 +93,9 @@ class MetricsRenderer:
         svc = pod.svc
         if pod.mem_profile != "leak":
             return svc.mem * (1 + wobble)
-        restarts = sorted(pod.restarts)
-        starts = [r for r in restarts if r <= t]
-        seg_start = starts[-1] if starts else pod.created
-        later = [r for r in restarts if r > t]
-        if later:
-            seg_end = later[0]
-        else:
-            period = (restarts[-1] - restarts[-2]) if len(restarts) >= 2 else timedelta(minutes=25)
-            seg_end = seg_start + period
-        if not starts and pod.leak_from is not None:
-            seg_start = pod.leak_from
-        frac = min(1.0, max(0.0, (t - seg_start) / (seg_end - seg_start)))
+        starts = [r for r in pod.restarts if r <= t]
+        seg_start = starts[-1] if starts else (pod.leak_from or pod.created)
+        frac = min(1.0, max(0.0, (t - seg_start) / pod.leak_period))
         return svc.mem + (svc.mem_limit * 0.995 - svc.mem) * frac**1.25 + svc.mem * wobble * 0.3
 
     def _pod(self, pod: Pod, fams: dict[str, Family]) -> None:

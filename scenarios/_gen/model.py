@@ -85,7 +85,9 @@ class Pod:
     """flat | leak (climbs to the limit, drops at each restart)"""
     weight: float = 1.0
     leak_from: datetime | None = None
-    """Start of the memory climb when it began before the first restart in the window."""
+    """Start of the memory climb of the first container instance (leak profile)."""
+    leak_period: timedelta = timedelta(minutes=100)
+    """Time a leaking container takes from its baseline to the memory limit."""
 
     @property
     def svc(self) -> Service:
@@ -144,10 +146,16 @@ class World:
         self.pods: list[Pod] = []
         self.episodes: dict[str, list[Episode]] = {s.name: [] for s in SERVICES}
         self.error_codes: dict[str, dict[str, float]] = {s.name: {"500": 1.0} for s in SERVICES}
+        self.error_codes["frontend"] = {"500": 0.4, "502": 0.6}
         self.cpu_demand: dict[str, float] = {}
         """Per-service override of CPU cores per pod at normal load (demand, before the limit)."""
         self.desired: dict[str, int] = {}
         """Deployment spec.replicas when it differs from the service default (HPA, scaling)."""
+        self.unschedulable_message = ""
+        self.node_overrides: dict[str, dict] = {}
+        """Node name -> condition type -> (status, reason, message, since) replacing the healthy default."""
+        self.logs: dict[tuple[str, bool], list[tuple[datetime, str]]] = {}
+        """(pod, previous) -> (time, line)"""
         self.events: list[dict] = []
         self.objects: list[dict] = []
         """Extra Kubernetes objects (ConfigMaps, HPAs, ...) beyond the generated ones."""

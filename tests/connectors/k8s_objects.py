@@ -87,7 +87,13 @@ def pod(
             "creationTimestamp": ts(created or ago(31)),
             "labels": {label_key: app, "pod-template-hash": replicaset.rsplit("-", 1)[-1]},
             "ownerReferences": [
-                {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": replicaset, "uid": "x", "controller": True}
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "name": replicaset,
+                    "uid": "x",
+                    "controller": True,
+                }
             ],
         },
         "spec": spec,
@@ -106,7 +112,14 @@ def template(app: str, image: str, *, env: list[Obj] | None = None, volumes: lis
 
 
 def deployment(
-    name: str, *, ns: str = "shop", app: str = "checkout", image: str, revision: int, replicas: int = 3, **tpl: Any
+    name: str,
+    *,
+    ns: str = "shop",
+    app: str = "checkout",
+    image: str,
+    revision: int,
+    replicas: int = 3,
+    **tpl: Any,
 ) -> Obj:
     return {
         "apiVersion": "apps/v1",
@@ -171,7 +184,13 @@ def replicaset(
             "labels": {"app.kubernetes.io/name": app, "pod-template-hash": hash_},
             "annotations": annotations,
             "ownerReferences": [
-                {"apiVersion": "apps/v1", "kind": "Deployment", "name": dep, "uid": f"uid-deploy-{dep}", "controller": True}
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "name": dep,
+                    "uid": f"uid-deploy-{dep}",
+                    "controller": True,
+                }
             ],
         },
         "spec": {"replicas": replicas, "template": tmpl},
@@ -206,29 +225,47 @@ def event(
 
 
 def node(name: str, *, ready: bool = True, pressure: bool = False, taints: list[Obj] | None = None) -> Obj:
+    pressure_status = "True" if pressure else "False"
+    ready_condition = {
+        "type": "Ready",
+        "status": "True" if ready else "Unknown",
+        "reason": "KubeletReady" if ready else "NodeStatusUnknown",
+        "message": "" if ready else "Kubelet stopped posting node status.",
+        "lastTransitionTime": ts(ago(10)),
+    }
     conditions = [
-        {"type": "MemoryPressure", "status": "True" if pressure else "False", "reason": "KubeletHasSufficientMemory"},
-        {"type": "Ready", "status": "True" if ready else "Unknown", "reason": "KubeletReady" if ready else "NodeStatusUnknown",
-         "message": "" if ready else "Kubelet stopped posting node status.", "lastTransitionTime": ts(ago(10))},
-    ]  # fmt: skip
+        {"type": "MemoryPressure", "status": pressure_status, "reason": "KubeletHasSufficientMemory"},
+        ready_condition,
+    ]
     return {
         "apiVersion": "v1",
         "kind": "Node",
         "metadata": {"name": name, "uid": f"uid-node-{name}", "creationTimestamp": ts(ago(9000))},
         "spec": {"taints": taints or [], "unschedulable": not ready},
-        "status": {"conditions": conditions, "allocatable": {"cpu": "3920m", "memory": "15Gi", "pods": "110"}},
+        "status": {
+            "conditions": conditions,
+            "allocatable": {"cpu": "3920m", "memory": "15Gi", "pods": "110"},
+        },
     }
 
 
 def config_object(
-    kind: str, name: str, *, ns: str = "shop", app: str | None = "checkout", created: datetime, written: datetime | None
+    kind: str,
+    name: str,
+    *,
+    ns: str = "shop",
+    app: str | None = "checkout",
+    created: datetime,
+    written: datetime | None,
 ) -> Obj:
     md: Obj = {"name": name, "namespace": ns, "uid": f"uid-{kind}-{name}", "creationTimestamp": ts(created)}
     if app:
         md["labels"] = {"app": app}
     md["managedFields"] = [{"manager": "kubectl-create", "operation": "Update", "time": ts(created)}]
     if written:
-        md["managedFields"].append({"manager": "argocd-controller", "operation": "Apply", "time": ts(written)})
+        md["managedFields"].append(
+            {"manager": "argocd-controller", "operation": "Apply", "time": ts(written)}
+        )
     obj: Obj = {"apiVersion": "v1", "kind": kind, "metadata": md, "data": {"key": "c2VjcmV0LXZhbHVl"}}
     if kind == "Secret":
         obj["type"] = "Opaque"

@@ -268,6 +268,14 @@ def test_webhook_without_version_is_accepted() -> None:
     assert len(parse_webhook(json.dumps(body).encode()).alerts) == 2
 
 
+def _with(*alerts: object, **overrides: object) -> bytes:
+    return json.dumps(_payload(alerts=list(alerts), **overrides)).encode()
+
+
+GOOD = _payload()["alerts"]
+NO_NAME = {"labels": {"x": "y"}, "startsAt": "2024-05-01T00:00:00Z"}
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
@@ -277,17 +285,21 @@ def test_webhook_without_version_is_accepted() -> None:
         (json.dumps(_payload(version="3")).encode(), "version: '3' is not supported"),
         (json.dumps({"version": "4"}).encode(), "alerts: missing or not a list"),
         (json.dumps(_payload(alerts={"a": 1})).encode(), "alerts: missing or not a list"),
-        (json.dumps(_payload(alerts=[{"labels": {"x": "y"}, "startsAt": "2024-05-01T00:00:00Z"}])).encode(),
-         r"alerts\[0\].labels.alertname: missing"),
-        (json.dumps(_payload(alerts=[*_payload()["alerts"], {"labels": {"alertname": "A"}, "startsAt": "0"}])).encode(),
-         r"alerts\[2\].startsAt: not an RFC 3339 time"),
-        (json.dumps(_payload(alerts=[{"labels": {"alertname": "A"}, "startsAt": "2024-05-01"}])).encode(),
-         r"alerts\[0\].startsAt: not an RFC 3339 time"),
-        (json.dumps(_payload(alerts=["x"])).encode(), r"alerts\[0\]: not an object"),
-        (json.dumps(_payload(alerts=[{"status": "weird", "labels": {"alertname": "A"}}])).encode(),
-         r"alerts\[0\].status"),
+        (_with(NO_NAME), r"alerts\[0\].labels.alertname: missing"),
+        (
+            _with(*GOOD, {"labels": {"alertname": "A"}, "startsAt": "0"}),
+            r"alerts\[2\].startsAt: not an RFC 3339",
+        ),
+        (
+            _with({"labels": {"alertname": "A"}, "startsAt": "2024-05-01"}),
+            r"alerts\[0\].startsAt: not an RFC",
+        ),
+        (_with(GOOD[0], {**GOOD[1], "endsAt": "soon"}), r"alerts\[1\].endsAt: not an RFC 3339 time"),
+        (_with("x"), r"alerts\[0\]: not an object"),
+        (_with({"status": "weird", "labels": {"alertname": "A"}}), r"alerts\[0\].status"),
+        (_with(*GOOD, groupLabels=["a"]), "groupLabels: not an object"),
     ],
-)  # fmt: skip
+)
 def test_webhook_malformed_is_rejected_with_reason(body: bytes, reason: str) -> None:
     with pytest.raises(WebhookError, match=reason) as info:
         parse_webhook(body)

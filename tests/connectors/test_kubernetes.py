@@ -29,7 +29,9 @@ def world() -> list[dict]:
         IMG + "1.4.2",
         ready=False,
         restarts=7,
-        state={"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}},
+        state={
+            "waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}
+        },
         last={"terminated": {"reason": "Error", "exitCode": 1, "finishedAt": k.ts(k.ago(1))}},
     )
     oom = k.container_status(
@@ -41,7 +43,10 @@ def world() -> list[dict]:
         last={"terminated": {"reason": "OOMKilled", "exitCode": 137, "finishedAt": k.ts(k.ago(1))}},
     )
     pull = k.container_status(
-        "app", IMG + "9.9.9", ready=False, state={"waiting": {"reason": "ImagePullBackOff", "message": "not found"}}
+        "app",
+        IMG + "9.9.9",
+        ready=False,
+        state={"waiting": {"reason": "ImagePullBackOff", "message": "not found"}},
     )
     unschedulable = [
         {
@@ -52,7 +57,9 @@ def world() -> list[dict]:
             "lastTransitionTime": k.ts(k.ago(4)),
         }
     ]
-    init_ok = [k.container_status("migrate", "registry.example/migrate:2", state={"terminated": {"exitCode": 0}})]
+    init_ok = [
+        k.container_status("migrate", "registry.example/migrate:2", state={"terminated": {"exitCode": 0}})
+    ]
     env = [
         {"name": "MODE", "value": "fast"},
         {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "checkout-db", "key": "password"}}},
@@ -75,20 +82,36 @@ def world() -> list[dict]:
         k.deployment("checkout", image=IMG + "1.4.2", revision=3, env=env, volumes=volumes),
         k.replicaset("checkout", "7f6d5c4b3a", image=IMG + "1.4.0", revision=1, created=k.ago(3 * 24 * 60)),
         k.replicaset(
-            "checkout", "6c5b4a3d2f", image=IMG + "1.4.1", revision=2, created=k.ago(24 * 60), cause="release 1.4.1"
+            "checkout",
+            "6c5b4a3d2f",
+            image=IMG + "1.4.1",
+            revision=2,
+            created=k.ago(24 * 60),
+            cause="release 1.4.1",
         ),
         k.replicaset(
-            "checkout", "5c7d8f9b6d", image=IMG + "1.4.2", revision=3, created=k.ago(3), replicas=3, env=env,
-            volumes=volumes, cause="release 1.4.2",
-        ),  # fmt: skip
-        k.replicaset("checkout", "4b3c2d1f0g", image=IMG + "1.5.0", revision=4, created=k.PAGE + timedelta(hours=1)),
+            "checkout",
+            "5c7d8f9b6d",
+            image=IMG + "1.4.2",
+            revision=3,
+            created=k.ago(3),
+            replicas=3,
+            env=env,
+            volumes=volumes,
+            cause="release 1.4.2",
+        ),
+        k.replicaset(
+            "checkout", "4b3c2d1f0g", image=IMG + "1.5.0", revision=4, created=k.PAGE + timedelta(hours=1)
+        ),
         k.deployment("payments", app="payments", image="registry.example/payments:2.0", revision=1),
-        k.event("ev-crash", k.ago(2), count=12),
-        k.event("ev-normal", k.ago(2), type_="Normal", reason="Pulled", message="Successfully pulled image"),
-        k.event("ev-old", k.ago(120), reason="FailedScheduling"),
-        k.event("ev-future", k.PAGE + timedelta(minutes=1)),
+        k.event("crash", k.ago(2), count=12),
+        k.event("normal", k.ago(2), type_="Normal", reason="Pulled", message="Successfully pulled image"),
+        k.event("old", k.ago(120), reason="FailedScheduling"),
+        k.event("future", k.PAGE + timedelta(minutes=1)),
         k.node("node-1"),
-        k.node("node-2", ready=False, taints=[{"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}]),
+        k.node(
+            "node-2", ready=False, taints=[{"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}]
+        ),
         k.config_object("ConfigMap", "checkout-config", created=k.ago(600), written=k.ago(10)),
         k.config_object("ConfigMap", "quiet-config", app=None, created=k.ago(600), written=None),
         k.config_object("Secret", "checkout-db", created=k.ago(20), written=None),
@@ -109,7 +132,9 @@ def server() -> Iterator[KubernetesStandIn]:
 
 @pytest.fixture
 def conn(server: KubernetesStandIn) -> Iterator[KubernetesConnector]:
-    connector = KubernetesConnector(KubernetesConfig(host=server.url, log_tail_lines=50, log_limit_bytes=4096))
+    connector = KubernetesConnector(
+        KubernetesConfig(host=server.url, log_tail_lines=50, log_limit_bytes=4096)
+    )
     yield connector
     connector.close()
 
@@ -135,8 +160,13 @@ def test_pod_states_map_every_failure_shape(conn: KubernetesConnector) -> None:
     assert pods["checkout-3"].containers[0].reason == "ImagePullBackOff"
     pending = pods["checkout-4"]
     assert pending.phase == "Pending" and pending.node is None and not pending.ready
-    assert pending.conditions[0]["reason"] == "Unschedulable" and "Insufficient memory" in pending.conditions[0]["message"]
-    assert pods["checkout-1"].owner == "ReplicaSet/checkout-5c7d8f9b6d" and pods["checkout-1"].node == "node-1"
+    assert (
+        pending.conditions[0]["reason"] == "Unschedulable"
+        and "Insufficient memory" in pending.conditions[0]["message"]
+    )
+    assert (
+        pods["checkout-1"].owner == "ReplicaSet/checkout-5c7d8f9b6d" and pods["checkout-1"].node == "node-1"
+    )
     assert pods["checkout-legacy"].component == "checkout" and pods["checkout-legacy"].ready
     assert conn.pods("checkout", namespace="other") == []
 
@@ -166,18 +196,27 @@ def test_events_window_warning_filter_and_pages(server: KubernetesStandIn) -> No
     pages = [p for m, p in server.requests if p == "/api/v1/namespaces/shop/events"]
     assert len(pages) == 3  # 500 + 500 + 104 warnings
     crash = next(e for e in events if e.uid == "uid-ev-crash")
-    assert (crash.count, crash.object_name, crash.source, crash.last_at) == (12, "checkout-1", "kubelet", k.ago(2))
+    assert (crash.count, crash.object_name, crash.source, crash.last_at) == (
+        12,
+        "checkout-1",
+        "kubelet",
+        k.ago(2),
+    )
     everything = conn.events(namespace=None, since=k.ago(5), until=k.PAGE, warning_only=False)
     assert {e.reason for e in everything} == {"BackOff", "Pulled"}
 
 
 def test_objects_after_page_are_not_served(server: KubernetesStandIn) -> None:
-    with urllib.request.urlopen(server.url + "/api/v1/namespaces/shop/pods?labelSelector=app.kubernetes.io/name") as r:
+    with urllib.request.urlopen(
+        server.url + "/api/v1/namespaces/shop/pods?labelSelector=app.kubernetes.io/name"
+    ) as r:
         body = json.load(r)
     assert body["kind"] == "PodList" and body["apiVersion"] == "v1"
     assert "checkout-future" not in {p["metadata"]["name"] for p in body["items"]}
-    with urllib.request.urlopen(server.url + "/api/v1/events?fieldSelector=involvedObject.name%3Dcheckout-1") as r:
-        assert "ev-future" not in {e["metadata"]["name"] for e in json.load(r)["items"]}
+    with urllib.request.urlopen(
+        server.url + "/api/v1/events?fieldSelector=involvedObject.name%3Dcheckout-1"
+    ) as r:
+        assert "future" not in {e["metadata"]["name"] for e in json.load(r)["items"]}
 
 
 def test_selectors_on_lists(server: KubernetesStandIn) -> None:
@@ -212,7 +251,11 @@ def test_config_changes_in_window(conn: KubernetesConnector, server: KubernetesS
     ]
     cm = changes[1]
     assert cm.kind == "config_change" and cm.source == "kubernetes" and cm.component == "checkout"
-    assert cm.at == k.ago(10) and cm.details["manager"] == "argocd-controller" and cm.details["operation"] == "Apply"
+    assert (
+        cm.at == k.ago(10)
+        and cm.details["manager"] == "argocd-controller"
+        and cm.details["operation"] == "Apply"
+    )
     assert conn.config_changes(namespace=None, since=k.ago(5), until=k.PAGE) == []
     with urllib.request.urlopen(server.url + "/api/v1/namespaces/shop/secrets/checkout-db") as r:
         assert "data" not in json.load(r)
@@ -232,11 +275,14 @@ def test_rollout_undo_dry_run_then_real(conn: KubernetesConnector) -> None:
     unchanged = conn.deployments("checkout", until=k.PAGE + timedelta(days=1))[0]
     assert unchanged.images["app"] == IMG + "1.4.2" and unchanged.revision == 3
     done = conn.rollout_undo("shop", "checkout")
-    assert done["images_after"] == {"app": IMG + "1.4.1"} and done["revision_after"] == 5
+    # revision 4 exists only after the page, so the stand-in never had it: the rollback is revision 4
+    assert done["images_after"] == {"app": IMG + "1.4.1"} and done["revision_after"] == 4
     after = conn.deployments("checkout", until=k.PAGE + timedelta(days=1))[0]
-    assert after.images["app"] == IMG + "1.4.1" and after.revision == 5
-    top = after.revisions[0]
-    assert (top.revision, top.replicaset, top.replicas) == (5, "checkout-6c5b4a3d2f", 3)
+    assert after.images["app"] == IMG + "1.4.1" and after.revision == 4
+    top, current = after.revisions[0], after.revisions[1]
+    assert (top.revision, top.replicaset, top.replicas) == (4, "checkout-6c5b4a3d2f", 3)
+    assert (current.revision, current.replicas) == (3, 0)
+    assert [r.revision for r in after.revisions] == [4, 3, 1]  # the reused ReplicaSet was renumbered
     assert top.env == {}  # the 1.4.1 template had no env: the merge patch removed it
     with pytest.raises(ConnectorError, match="no revision 9"):
         conn.rollout_undo("shop", "checkout", to_revision=9)
@@ -244,8 +290,12 @@ def test_rollout_undo_dry_run_then_real(conn: KubernetesConnector) -> None:
 
 def test_scale_restart_delete(conn: KubernetesConnector) -> None:
     assert conn.scale("shop", "checkout", 5, dry_run=True) == {
-        "namespace": "shop", "deployment": "checkout", "from_replicas": 3, "to_replicas": 5, "dry_run": True,
-    }  # fmt: skip
+        "namespace": "shop",
+        "deployment": "checkout",
+        "from_replicas": 3,
+        "to_replicas": 5,
+        "dry_run": True,
+    }
     assert conn.deployments("checkout", until=k.PAGE)[0].replicas == 3
     assert conn.scale("shop", "checkout", 5)["to_replicas"] == 5
     assert conn.deployments("checkout", until=k.PAGE)[0].replicas == 5
@@ -253,7 +303,8 @@ def test_scale_restart_delete(conn: KubernetesConnector) -> None:
     assert conn.deployments("checkout", until=k.PAGE + timedelta(hours=1))[0].revision == 3 and dry["dry_run"]
     conn.restart("shop", "checkout")
     dep = conn.deployments("checkout", until=k.PAGE + timedelta(hours=1))[0]
-    assert dep.revision == 5 and dep.revisions[0].images == {"app": IMG + "1.4.2"}
+    assert dep.revision == 4 and dep.revisions[0].images == {"app": IMG + "1.4.2"}
+    assert dep.revisions[0].replicaset != "checkout-5c7d8f9b6d" and dep.revisions[0].replicas == 5
     assert conn.delete_pod("shop", "checkout-1", dry_run=True)["uid"] == "uid-pod-checkout-1"
     assert "checkout-1" in {p.name for p in conn.pods("checkout")}
     conn.delete_pod("shop", "checkout-1")
@@ -297,7 +348,7 @@ def test_bearer_token_enforced() -> None:
             anonymous.nodes()
         wrong = KubernetesConnector(KubernetesConfig(host=server.url, token="nope"))
         assert not wrong.check().ok
-        good = KubernetesConnector(KubernetesConfig(host=server.url, token="s3cret"))
+        good = KubernetesConnector(KubernetesConfig(**server.connector_config()))
         assert [n.name for n in good.nodes()] == ["node-1"]
 
 
@@ -306,8 +357,13 @@ def test_scenario_directory_and_scale_of_state(tmp_path) -> None:
     (tmp_path / "logs" / "shop" / "checkout-1").mkdir(parents=True)
     (tmp_path / "scenario.yaml").write_text("name: k8s-test\npage:\n  at: 2026-01-10T14:05:00Z\n")
     pods = [k.pod(f"checkout-{i}") for i in range(2000)]
-    events = [k.event(f"e-{i}", k.ago(50) + timedelta(seconds=i % 3000), obj=f"checkout-{i % 2000}") for i in range(10000)]
-    (tmp_path / "kubernetes" / "pods.json").write_text(json.dumps({"kind": "PodList", "apiVersion": "v1", "items": pods}))
+    events = [
+        k.event(f"e-{i}", k.ago(50) + timedelta(seconds=i % 3000), obj=f"checkout-{i % 2000}")
+        for i in range(10000)
+    ]
+    (tmp_path / "kubernetes" / "pods.json").write_text(
+        json.dumps({"kind": "PodList", "apiVersion": "v1", "items": pods})
+    )
     (tmp_path / "kubernetes" / "events.json").write_text(json.dumps({"kind": "EventList", "items": events}))
     (tmp_path / "logs" / "shop" / "checkout-1" / "app.previous.log").write_text("boom\n")
     started = time.monotonic()
@@ -317,3 +373,27 @@ def test_scenario_directory_and_scale_of_state(tmp_path) -> None:
         assert len(conn.events(namespace=None, since=k.ago(60), until=k.PAGE)) == 10000
         assert conn.logs("shop", "checkout-1", "app", previous=True).text == "boom\n"
     assert time.monotonic() - started < 15
+
+
+def test_kubeconfig_context_and_token(tmp_path) -> None:
+    with KubernetesStandIn(objects=[k.node("node-1")], token="s3cret") as server:
+        kubeconfig = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {"name": "sandbox", "cluster": {"server": server.url}},
+                {"name": "elsewhere", "cluster": {"server": "http://127.0.0.1:9"}},
+            ],
+            "users": [{"name": "oncall", "user": {"token": "s3cret"}}],
+            "contexts": [
+                {"name": "sandbox", "context": {"cluster": "sandbox", "user": "oncall"}},
+                {"name": "prod", "context": {"cluster": "elsewhere", "user": "oncall"}},
+            ],
+            "current-context": "prod",
+        }
+        path = tmp_path / "kubeconfig"
+        path.write_text(json.dumps(kubeconfig))
+        conn = KubernetesConnector(KubernetesConfig(kubeconfig=str(path), context="sandbox"))
+        assert [n.name for n in conn.nodes()] == ["node-1"]
+        with pytest.raises(ConnectorError, match="cannot configure"):
+            KubernetesConnector(KubernetesConfig(kubeconfig=str(path), context="missing"))

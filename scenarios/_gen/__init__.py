@@ -1,0 +1,1 @@
+"""Deterministic generator of the bundled scenarios (see scenarios/README.md)."""
