@@ -14,12 +14,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.panel import Panel
+from rich.text import Text
 
 from incident.errors import ConfigError, CopilotError
 
-app = typer.Typer(
-    no_args_is_help=True, add_completion=False, help="Incident-response copilot for on-call engineers."
-)
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Incident-response copilot for on-call engineers.")
 sandbox_app = typer.Typer(no_args_is_help=True, help="Run a scenario's stand-ins locally.")
 app.add_typer(sandbox_app, name="sandbox")
 console = Console()
@@ -32,14 +31,15 @@ _state: dict[str, Path | None] = {"config": None}
 
 
 @app.callback()
-def _main(
-    config: ConfigOption = None, verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False
-) -> None:
+def _main(config: ConfigOption = None, verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     _state["config"] = config
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:  # vendor clients log every retry; our own messages say what failed
+        for name in ("pagerduty", "urllib3", "kubernetes", "httpx", "apscheduler"):
+            logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def default_scenarios_dir() -> Path:
@@ -114,22 +114,27 @@ def doctor() -> None:
 
     settings = _settings()
     failed = False
+
+    def line(status: str, style: str, name: str, detail: str) -> None:
+        text = Text(f"{status:<4} ", style=style)
+        text.append(f"{name}: {' '.join(detail.split())}")
+        console.print(text, soft_wrap=True)
+
     try:
         Store(settings.store.url).close()
-        console.print(f"[green]ok[/]   store: {settings.store.url}")
+        line("ok", "green", "store", settings.store.url)
     except CopilotError as exc:
         failed = True
-        console.print(f"[red]FAIL[/] store: {exc.message}")
+        line("FAIL", "red", "store", exc.message)
     connectors = build_connectors(settings)
     for result in connectors.check_all():
-        configured = result.name not in connectors.disabled
         if result.ok:
-            console.print(f"[green]ok[/]   {result.name}: {result.detail}")
-        elif configured:
+            line("ok", "green", result.name, result.detail)
+        elif result.name not in connectors.disabled:
             failed = True
-            console.print(f"[red]FAIL[/] {result.name}: {result.detail}")
+            line("FAIL", "red", result.name, result.detail)
         else:
-            console.print(f"[dim]off[/]  {result.name}: {result.detail}")
+            line("off", "dim", result.name, result.detail)
     raise typer.Exit(1 if failed else 0)
 
 
@@ -197,18 +202,14 @@ def sandbox_up(
 
 @app.command()
 def demo(
-    headless: Annotated[
-        bool, typer.Option(help="Print the timeline instead of opening the terminal UI.")
-    ] = True,
-    scenario: Annotated[
-        Path | None, typer.Option(help="Scenario directory (default: the bundled default).")
-    ] = None,
-    store_url: Annotated[
-        str | None, typer.Option("--store", help="SQLAlchemy URL (default: a temp file).")
-    ] = None,
+    headless: Annotated[bool, typer.Option(help="Print the timeline instead of opening the terminal UI.")] = True,
+    scenario: Annotated[Path | None, typer.Option(help="Scenario directory (default: the bundled default).")] = None,
+    store_url: Annotated[str | None, typer.Option("--store", help="SQLAlchemy URL (default: a temp file).")] = None,
 ) -> None:
     """Run the default scenario end to end: sandbox, watcher, timeline."""
+    from incident import service
     from incident.registry import build_connectors
+    from incident.render import incidents_table
     from incident.sandbox.runner import Sandbox
     from incident.scenario import load_scenario
     from incident.store import Store
@@ -226,11 +227,18 @@ def demo(
         store = Store(settings.store.url)
         watcher = Watcher(settings, store, build_connectors(settings))
         try:
-            opened = watcher.run_once()
-            if not opened:
-                raise CopilotError("the scenario's page did not open an incident", title="Demo failed")
-            for incident_id in opened:
-                _print_incident(store, str(incident_id))
+            watcher.run_once()
+            with store.session() as session:
+                paged = service.find_by_page(session, source=sc.spec.page.source, alert=sc.spec.page.alert)
+                others = [i for i in service.list_incidents(session) if paged is None or i.id != paged.id]
+            if paged is None:
+                raise CopilotError(
+                    f"the scenario's page ({sc.spec.page.alert}) opened no incident", title="Demo failed"
+                )
+            _print_incident(store, str(paged.id))
+            if others:
+                console.print("\nAlso open from the same sources:", style="bold")
+                console.print(incidents_table(others))
         finally:
             watcher.stop()
             store.close()

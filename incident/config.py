@@ -164,6 +164,8 @@ class WatcherConfig(Section):
     event_lookback: Duration = timedelta(hours=1)
     follow_for: Duration = timedelta(hours=6)
     """Refresh windows end at page time + this (or now, whichever is earlier)."""
+    replay: bool = False
+    """Treat each page time as the present: every window ends at the page (scenario replays)."""
 
 
 class Settings(BaseSettings):
@@ -226,9 +228,7 @@ def known_keys(model: type[BaseModel] = Settings) -> dict[str, Any]:
     return out
 
 
-def drop_unknown(
-    data: dict[str, Any], keys: dict[str, Any] | None = None, prefix: str = ""
-) -> tuple[dict, list[str]]:
+def drop_unknown(data: dict[str, Any], keys: dict[str, Any] | None = None, prefix: str = "") -> tuple[dict, list[str]]:
     """Remove keys the schema does not know; return the cleaned dict and their dotted names.
 
     Used for scenario overlays, which SCENARIOS.md says may carry unknown keys (warned, not fatal).

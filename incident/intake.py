@@ -58,9 +58,7 @@ class Intake:
             return incident, False
         if alert.status == "resolved":
             return None, False  # resolved before we ever saw it firing: nothing to open
-        component, known = resolve_component(
-            alert.labels, self.settings.catalog.alert_label_keys, self._components()
-        )
+        component, known = resolve_component(alert.labels, self.settings.catalog.alert_label_keys, self._components())
         incident = None
         if component:
             incident = service.find_open_for_component(
@@ -134,9 +132,7 @@ class Intake:
                 session.add(incident)
                 session.flush()
                 opened = True
-                self._opened(
-                    session, incident, f"PagerDuty incident {pd.number or pd.id} triggered", "pagerduty"
-                )
+                self._opened(session, incident, f"PagerDuty incident {pd.number or pd.id} triggered", "pagerduty")
                 if component is None or not known:
                     self._unknown_component(session, incident, alerts[0].labels if alerts else {}, component)
             else:
@@ -151,10 +147,7 @@ class Intake:
                     summary=f"PagerDuty incident {pd.number or pd.id} joined this incident ({pd.title})",
                 )
         for alert in alerts:
-            if (
-                service.alert_by_fingerprint(session, source="pagerduty", fingerprint=alert.fingerprint)
-                is None
-            ):
+            if service.alert_by_fingerprint(session, source="pagerduty", fingerprint=alert.fingerprint) is None:
                 self._add_alert(session, incident, alert)
         if pd.status == "acknowledged":
             service.set_status(

@@ -85,6 +85,9 @@ class Incident(Base):
     component: Mapped[str | None] = mapped_column(String(255), index=True)
     namespace: Mapped[str | None] = mapped_column(String(255))
     owner: Mapped[str | None] = mapped_column(String(255))
+    """Owning team, from the catalog."""
+    oncall: Mapped[str | None] = mapped_column(Text)
+    """Who PagerDuty has assigned (comma-separated), when the page came through PagerDuty."""
     pagerduty_service: Mapped[str | None] = mapped_column(String(64))
     page_at: Mapped[datetime]
     """When the page fired: the "now" of every window computed for this incident."""

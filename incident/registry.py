@@ -88,14 +88,10 @@ def _build(settings: Settings, out: Connectors) -> None:
         out.prometheus = _guard(
             out,
             "prometheus",
-            lambda: PrometheusConnector(
-                settings.prometheus, component_label=settings.metrics.component_label
-            ),
+            lambda: PrometheusConnector(settings.prometheus, component_label=settings.metrics.component_label),
         )
     else:
-        out.disabled["prometheus"] = (
-            settings.prometheus.unavailable_reason or "not configured ([prometheus] url)"
-        )
+        out.disabled["prometheus"] = settings.prometheus.unavailable_reason or "not configured ([prometheus] url)"
     if settings.kubernetes.enabled:
         from connectors.kubernetes.client import KubernetesConnector
 

@@ -32,6 +32,8 @@ def incident_header(incident: Incident) -> Text:
     text.append(f"\n  status {incident.status}  severity {incident.severity or '-'}  component ")
     text.append(incident.component or "unknown", style="bold")
     text.append(f"  owner {incident.owner or '-'}")
+    if incident.oncall:
+        text.append(f"  on-call {incident.oncall}")
     text.append(f"\n  paged {incident.page_at:%Y-%m-%d %H:%M:%S} UTC via {incident.source}")
     if incident.source_ref:
         text.append(f" ({incident.source_ref})")

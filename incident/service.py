@@ -85,3 +85,13 @@ def set_status(
         component=incident.component,
     )
     return True
+
+
+def find_by_page(session: Session, *, source: str, alert: str | None) -> Incident | None:
+    """The incident a scenario's page opened: the PagerDuty incident id, or the alert name."""
+    for incident in list_incidents(session, limit=10_000):
+        if source == "pagerduty" and incident.source_ref == alert:
+            return incident
+        if any(a.name == alert or a.fingerprint == alert for a in incident.alerts):
+            return incident
+    return None

@@ -83,9 +83,35 @@ def log_event(
     return eid
 
 
+_KIND_ORDER = {
+    kind: i
+    for i, kind in enumerate(
+        [
+            "alert",
+            "incident_state",
+            "deploy",
+            "config_change",
+            "change_event",
+            "metric_change",
+            "node_state",
+            "k8s_event",
+            "pod_state",
+            "log_excerpt",
+            "pagerduty_log",
+            "ownership",
+            "connector_error",
+            "note",
+        ]
+    )
+}
+
+
 def timeline(session: Session, incident_id: int, *, kinds: list[str] | None = None) -> list[TimelineEvent]:
-    """The incident's events in time order (ties broken by id for a stable order)."""
+    """The incident's events in time order; simultaneous events read cause-first (alert, state,
+    changes, symptoms, context), then by id, so the order is stable."""
     query = select(TimelineEvent).where(TimelineEvent.incident_id == incident_id)
     if kinds:
         query = query.where(TimelineEvent.kind.in_(kinds))
-    return list(session.scalars(query.order_by(TimelineEvent.at, TimelineEvent.id)))
+    events = list(session.scalars(query))
+    events.sort(key=lambda e: (e.at, _KIND_ORDER.get(e.kind, 99), e.id))
+    return events

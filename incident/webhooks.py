@@ -50,9 +50,7 @@ class WebhookServer(StandInServer):
         secret = self.watcher.settings.pagerduty.webhook_secret
         try:
             if secret is None:
-                raise WebhookError(
-                    "no [pagerduty] webhook_secret configured; refusing unsigned webhooks", status=401
-                )
+                raise WebhookError("no [pagerduty] webhook_secret configured; refusing unsigned webhooks", status=401)
             if not verify_signature(
                 request.body, request.headers.get("x-pagerduty-signature"), secret.get_secret_value()
             ):

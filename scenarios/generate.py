@@ -22,8 +22,13 @@ from _gen.render import write  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE, help="directory to write scenarios into (default: here)")
-    parser.add_argument("--only", action="append", metavar="NAME", choices=sorted(CASES),
-                        help="generate only this scenario (repeatable)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        choices=sorted(CASES),
+        help="generate only this scenario (repeatable)",
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.only or list(CASES):

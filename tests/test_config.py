@@ -52,9 +52,7 @@ def test_env_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_every_problem_is_reported_at_once_with_file_and_key(tmp_path: Path) -> None:
-    path = write(
-        tmp_path, '[metrics]\nstpe = "60s"\n[watcher]\npoll_interval = "soon"\n[prometeus]\nurl = "x"\n'
-    )
+    path = write(tmp_path, '[metrics]\nstpe = "60s"\n[watcher]\npoll_interval = "soon"\n[prometeus]\nurl = "x"\n')
     with pytest.raises(ConfigError) as info:
         load_settings(path)
     lines = info.value.message.splitlines()

@@ -35,9 +35,7 @@ def test_connectors_never_import_the_store() -> None:
     offenders = []
     for path in (ROOT / "connectors").rglob("*.py"):
         for name in _imports(path):
-            if name in ("incident.store", "incident.models", "incident.timeline") or name.startswith(
-                "sqlalchemy"
-            ):
+            if name in ("incident.store", "incident.models", "incident.timeline") or name.startswith("sqlalchemy"):
                 offenders.append(f"{path.relative_to(ROOT)} imports {name}")
     assert offenders == []
 

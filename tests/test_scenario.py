@@ -29,9 +29,7 @@ truth: {component: checkout, kind: oom}
 
 
 def test_unknown_keys_warn_and_load(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    root = make(
-        tmp_path, SPEC + "future_key: 1\n", **{"config.toml": '[metrics]\nstep="30s"\nshiny=1\n[ui]\nx=1\n'}
-    )
+    root = make(tmp_path, SPEC + "future_key: 1\n", **{"config.toml": '[metrics]\nstep="30s"\nshiny=1\n[ui]\nx=1\n'})
     with caplog.at_level(logging.WARNING):
         sc = load_scenario(root)
     assert sc.config == {"metrics": {"step": "30s"}}

@@ -18,9 +18,7 @@ PAGE = datetime(2026, 1, 10, 14, 5, tzinfo=UTC)
 
 def _incident(store: Store, key: str = "alertmanager:checkout:abc") -> int:
     with store.session() as s:
-        inc = Incident(
-            dedup_key=key, source="alertmanager", title="High errors", component="checkout", page_at=PAGE
-        )
+        inc = Incident(dedup_key=key, source="alertmanager", title="High errors", component="checkout", page_at=PAGE)
         s.add(inc)
         s.flush()
         return inc.id

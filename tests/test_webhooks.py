@@ -101,15 +101,11 @@ def test_second_alert_on_same_component_joins_the_incident(listener, store: Stor
         (b"[]", ""),
         (json.dumps({"version": "4", "alerts": "nope"}).encode(), "alerts"),
         (
-            json.dumps(
-                {"version": "4", "alerts": [{"labels": {}, "startsAt": "2026-01-10T14:05:00Z"}]}
-            ).encode(),
+            json.dumps({"version": "4", "alerts": [{"labels": {}, "startsAt": "2026-01-10T14:05:00Z"}]}).encode(),
             "alertname",
         ),
         (
-            json.dumps(
-                {"version": "4", "alerts": [{"labels": {"alertname": "X"}, "startsAt": "yesterday"}]}
-            ).encode(),
+            json.dumps({"version": "4", "alerts": [{"labels": {"alertname": "X"}, "startsAt": "yesterday"}]}).encode(),
             "startsAt",
         ),
     ],
@@ -149,19 +145,13 @@ def test_pagerduty_webhook_signature_is_enforced(listener, store: Store) -> None
     client, _ = listener
     body = pd_body()
     assert client.post("/webhooks/pagerduty", content=body).status_code == 401
-    bad = client.post(
-        "/webhooks/pagerduty", content=body, headers={"X-PagerDuty-Signature": sign(body, "wrong")}
-    )
+    bad = client.post("/webhooks/pagerduty", content=body, headers={"X-PagerDuty-Signature": sign(body, "wrong")})
     assert bad.status_code == 401 and "signature" in bad.json()["error"]
     assert counts(store) == (0, 0, 0)
-    ok = client.post(
-        "/webhooks/pagerduty", content=body, headers={"X-PagerDuty-Signature": sign(body, SECRET)}
-    )
+    ok = client.post("/webhooks/pagerduty", content=body, headers={"X-PagerDuty-Signature": sign(body, SECRET)})
     assert ok.status_code == 200 and len(ok.json()["opened"]) == 1
     resolved = pd_body("incident.resolved", "resolved")
-    client.post(
-        "/webhooks/pagerduty", content=resolved, headers={"X-PagerDuty-Signature": sign(resolved, SECRET)}
-    )
+    client.post("/webhooks/pagerduty", content=resolved, headers={"X-PagerDuty-Signature": sign(resolved, SECRET)})
     with store.session() as s:
         incident = s.scalars(select(Incident)).one()
         assert incident.source_ref == "Q1PD" and incident.status == "resolved"
@@ -170,9 +160,7 @@ def test_pagerduty_webhook_signature_is_enforced(listener, store: Store) -> None
 def test_signed_but_malformed_pagerduty_webhook_is_400(listener, store: Store) -> None:  # type: ignore[no-untyped-def]
     client, _ = listener
     body = b'{"event": {"event_type": "incident.triggered"}}'
-    r = client.post(
-        "/webhooks/pagerduty", content=body, headers={"X-PagerDuty-Signature": sign(body, SECRET)}
-    )
+    r = client.post("/webhooks/pagerduty", content=body, headers={"X-PagerDuty-Signature": sign(body, SECRET)})
     assert r.status_code == 400 and r.json()["error"]
     assert counts(store) == (0, 0, 0)
 

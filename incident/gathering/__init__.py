@@ -77,9 +77,7 @@ def refresh_catalog(connectors: Connectors, cache: CatalogCache) -> None:
     cache.components, cache.groups, cache.loaded = components, groups, True
 
 
-def _tasks(
-    connectors: Connectors, cache: CatalogCache, ctx: GatherContext
-) -> dict[str, Callable[[], list[Draft]]]:
+def _tasks(connectors: Connectors, cache: CatalogCache, ctx: GatherContext) -> dict[str, Callable[[], list[Draft]]]:
     tasks: dict[str, Callable[[], list[Draft]]] = {}
     if connectors.prometheus is not None:
         prom = connectors.prometheus
@@ -108,9 +106,7 @@ def _run(name: str, fn: Callable[[], list[Draft]]) -> Outcome:
         return Outcome(name, error=exc.message, seconds=time.perf_counter() - start)
     except Exception as exc:  # a connector bug must become a note, never kill the watcher
         log.exception("%s gatherer failed", name)
-        return Outcome(
-            name, error=f"unexpected {type(exc).__name__}: {exc}", seconds=time.perf_counter() - start
-        )
+        return Outcome(name, error=f"unexpected {type(exc).__name__}: {exc}", seconds=time.perf_counter() - start)
 
 
 def gather(
@@ -124,9 +120,7 @@ def gather(
     deadline = time.monotonic() + budget
     pending = set(futures)
     while pending:
-        done, pending = wait(
-            pending, timeout=max(0.0, deadline - time.monotonic()), return_when=FIRST_COMPLETED
-        )
+        done, pending = wait(pending, timeout=max(0.0, deadline - time.monotonic()), return_when=FIRST_COMPLETED)
         for fut in done:
             yield fut.result()
         if not done and time.monotonic() >= deadline:

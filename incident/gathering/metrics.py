@@ -12,9 +12,7 @@ def gather_metrics(source: MetricsSource, ctx: GatherContext) -> list[Draft]:
     cfg = ctx.settings.metrics
     signals = cfg.effective_signals()
     start = ctx.since(cfg.lookback)
-    series = source.query_signals(
-        signals, start=start, end=ctx.window_end, step_seconds=cfg.step.total_seconds()
-    )
+    series = source.query_signals(signals, start=start, end=ctx.window_end, step_seconds=cfg.step.total_seconds())
     standard = not cfg.signals
     onset_after = (ctx.page_at - cfg.onset_window).timestamp()
     drafts: list[Draft] = []

@@ -27,9 +27,7 @@ class AlertmanagerAPIStandIn(StandInServer):
         self.scenario = scenario
         self.resolved = False
         self.route("GET", r"/api/v2/alerts", self._alerts)
-        self.route(
-            "GET", r"/api/v2/status", lambda _r: {"versionInfo": {"version": "stand-in"}, "cluster": {}}
-        )
+        self.route("GET", r"/api/v2/status", lambda _r: {"versionInfo": {"version": "stand-in"}, "cluster": {}})
         self.route("GET", r"/-/ready", lambda _r: "OK")
 
     def _alerts(self, _request: Request) -> list[dict[str, Any]]:

@@ -270,9 +270,7 @@ class KubernetesStandIn(StandInServer):
         return {
             "kind": "Scale",
             "apiVersion": "autoscaling/v1",
-            "metadata": {
-                k: md.get(k) for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-            },
+            "metadata": {k: md.get(k) for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")},
             "spec": {"replicas": int(spec.get("replicas", 1))},
             "status": {
                 "replicas": int((deployment.get("status") or {}).get("replicas") or 0),
@@ -290,12 +288,8 @@ class KubernetesStandIn(StandInServer):
         scale = apply_patch(current, _body(request), request.headers.get("content-type", ""))
         replicas = (scale.get("spec") or {}).get("replicas")
         if not isinstance(replicas, int) or replicas < 0:
-            raise StatusError(
-                422, "Invalid", f'Scale.autoscaling "{request.params["name"]}" is invalid: spec.replicas'
-            )
-        deployment = self._patched_deployment(
-            request, {"spec": {"replicas": replicas}}, "application/merge-patch+json"
-        )
+            raise StatusError(422, "Invalid", f'Scale.autoscaling "{request.params["name"]}" is invalid: spec.replicas')
+        deployment = self._patched_deployment(request, {"spec": {"replicas": replicas}}, "application/merge-patch+json")
         return self._scale(deployment)
 
 

@@ -105,9 +105,7 @@ def apply_patch(target: Obj, body: Any, content_type: str) -> Obj:
         return merge_patch(target, body)
     if ctype == "application/strategic-merge-patch+json":
         return strategic_merge_patch(target, body)
-    raise StatusError(
-        415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {ctype}"
-    )
+    raise StatusError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {ctype}")
 
 
 # ---------------------------------------------------------------------------------- controller
@@ -137,8 +135,7 @@ def owned_replicasets(store: ObjectStore, deployment: Obj) -> list[Obj]:
         rs
         for rs in store.iter("ReplicaSet", md["namespace"])
         if any(
-            ref.get("kind") == "Deployment"
-            and (ref.get("uid") == md.get("uid") or ref.get("name") == md["name"])
+            ref.get("kind") == "Deployment" and (ref.get("uid") == md.get("uid") or ref.get("name") == md["name"])
             for ref in (rs.get("metadata") or {}).get("ownerReferences") or []
         )
     ]
@@ -199,9 +196,7 @@ def reconcile(store: ObjectStore, before: Obj, after: Obj, now: datetime) -> Non
     owned = owned_replicasets(store, after)
     replicas = int(spec.get("replicas", 1))
     key = _template_key(spec.get("template") or {})
-    active = next(
-        (rs for rs in owned if _template_key((rs.get("spec") or {}).get("template") or {}) == key), None
-    )
+    active = next((rs for rs in owned if _template_key((rs.get("spec") or {}).get("template") or {}) == key), None)
     current = _revision(after)
     if active is not None and current == 0:  # an unannotated Deployment adopts its ReplicaSet's number
         current = _revision(active)

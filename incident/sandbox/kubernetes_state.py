@@ -229,19 +229,14 @@ def list_body(
 ) -> Obj:
     """A ``<Kind>List`` of the matching objects, one page when ``limit`` is set."""
     labels_ok, fields_ok = label_matcher(label_selector), field_matcher(field_selector)
-    matched = [
-        o for o in objects if labels_ok((o.get("metadata") or {}).get("labels") or {}) and fields_ok(o)
-    ]
+    matched = [o for o in objects if labels_ok((o.get("metadata") or {}).get("labels") or {}) and fields_ok(o)]
     start = decode_continue(continue_token) if continue_token else 0
     end = len(matched) if not limit or limit <= 0 else min(len(matched), start + limit)
     meta: Obj = {"resourceVersion": str(version)}
     if end < len(matched):
         meta["continue"] = encode_continue(version, end)
         meta["remainingItemCount"] = len(matched) - end
-    items = [
-        {k: v for k, v in copy.deepcopy(o).items() if k not in ("kind", "apiVersion")}
-        for o in matched[start:end]
-    ]
+    items = [{k: v for k, v in copy.deepcopy(o).items() if k not in ("kind", "apiVersion")} for o in matched[start:end]]
     return {
         "kind": f"{resource.kind}List",
         "apiVersion": resource.group_version,

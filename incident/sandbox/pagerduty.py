@@ -226,8 +226,7 @@ class PagerDutyStandIn(StandInServer):
         return [
             i
             for i in items
-            if (at := _time(i.get(key))) is None
-            or ((since is None or at >= since) and (until is None or at <= until))
+            if (at := _time(i.get(key))) is None or ((since is None or at >= since) and (until is None or at <= until))
         ]
 
     @staticmethod
@@ -330,16 +329,12 @@ class PagerDutyStandIn(StandInServer):
         if wanted != current.get("status"):
             incident.update(current, status=wanted, last_status_change_at=now)
             if wanted == "acknowledged":
-                incident["acknowledgements"].append(
-                    {"at": now, "acknowledger": _ref("user", "PSANDBOX", actor)}
-                )
+                incident["acknowledgements"].append({"at": now, "acknowledger": _ref("user", "PSANDBOX", actor)})
             else:
                 incident["resolved_at"] = now
                 for alert in self.alerts.get(incident["id"], []):
                     alert.update(status="resolved", resolved_at=now)
-            kind, verb = (
-                ("acknowledge", "Acknowledged") if wanted == "acknowledged" else ("resolve", "Resolved")
-            )
+            kind, verb = ("acknowledge", "Acknowledged") if wanted == "acknowledged" else ("resolve", "Resolved")
             self._log(incident["id"], kind, f"{verb} by {actor}", actor)
         return Response(200, {"incident": self._as_of(incident)})
 

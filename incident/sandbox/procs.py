@@ -23,9 +23,7 @@ def find_binary(name: str, package: str) -> str:
     """Absolute path of ``name`` on PATH, else a SandboxError naming the Debian package to install."""
     found = shutil.which(name)
     if found is None:
-        raise SandboxError(
-            f"{name} not found: install the Debian package '{package}' (apt-get install {package})"
-        )
+        raise SandboxError(f"{name} not found: install the Debian package '{package}' (apt-get install {package})")
     return found
 
 
@@ -55,9 +53,7 @@ def run_tool(argv: list[str], log_path: Path, *, timeout: float = 120.0) -> None
         try:
             result = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, timeout=timeout, check=False)
         except subprocess.TimeoutExpired as exc:
-            raise SandboxError(
-                _with_tail(f"{Path(argv[0]).name} timed out after {timeout:.0f}s", log_path)
-            ) from exc
+            raise SandboxError(_with_tail(f"{Path(argv[0]).name} timed out after {timeout:.0f}s", log_path)) from exc
         except OSError as exc:
             raise SandboxError(f"cannot run {argv[0]}: {exc}") from exc
     if result.returncode != 0:
@@ -84,9 +80,7 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], log_path: Path, *, timeo
         while time.monotonic() < deadline:
             code = proc.poll()
             if code is not None:
-                raise SandboxError(
-                    _with_tail(f"{name} exited with code {code} before it was ready", log_path)
-                )
+                raise SandboxError(_with_tail(f"{name} exited with code {code} before it was ready", log_path))
             try:
                 response = client.get(url)
                 if response.status_code == 200:

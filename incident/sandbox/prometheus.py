@@ -154,9 +154,7 @@ class PrometheusProcess:
         promtool = procs.find_binary("promtool", "prometheus")
         self.prepared = prepared = prepare_openmetrics(text, until=self.scenario.page_at)
         if prepared.dropped_untimed:
-            log.warning(
-                "%s: %d samples without a timestamp skipped", self.scenario.name, prepared.dropped_untimed
-            )
+            log.warning("%s: %d samples without a timestamp skipped", self.scenario.name, prepared.dropped_untimed)
         if prepared.samples == 0:
             self.reason = "scenario has no metric samples at or before page time"
             return self

@@ -36,9 +36,7 @@ class Sandbox:
         self.scenario = scenario
         self._own_workdir = workdir is None
         self.workdir = (
-            Path(tempfile.mkdtemp(prefix=f"incident-sandbox-{scenario.name}-"))
-            if workdir is None
-            else workdir
+            Path(tempfile.mkdtemp(prefix=f"incident-sandbox-{scenario.name}-")) if workdir is None else workdir
         )
         self.binaries = binaries
         self.webhook_url = webhook_url
@@ -104,9 +102,7 @@ class Sandbox:
                 ).start()
                 return
             except SandboxError as exc:
-                self.notes["alertmanager"] = (
-                    f"{exc.message}; serving the scenario's alerts from a read-only stand-in"
-                )
+                self.notes["alertmanager"] = f"{exc.message}; serving the scenario's alerts from a read-only stand-in"
         self.parts["alertmanager"] = AlertmanagerAPIStandIn(self.scenario).start()
 
     def _refeed_loop(self) -> None:
@@ -168,7 +164,7 @@ class Sandbox:
         cfg["kubernetes"] = {"host": self.url("kubernetes")} if self.url("kubernetes") else {"enabled": False}
         if self.url("backstage"):
             cfg["catalog"] = {"backstage_url": self.url("backstage")}
-        cfg["watcher"] = {"poll_interval": "2s", "refresh_interval": "30s", "gather_timeout": "20s"}
+        cfg["watcher"] = {"poll_interval": "2s", "refresh_interval": "30s", "gather_timeout": "20s", "replay": True}
         if store_url:
             cfg["store"] = {"url": store_url}
         return cfg

@@ -18,23 +18,41 @@ def _ref(name: str) -> str:
 
 
 def entities() -> list[dict[str, Any]]:
-    docs: list[dict[str, Any]] = [{
-        "apiVersion": API, "kind": "System",
-        "metadata": {"name": SYSTEM, "description": "The online shop: storefront, ordering and fulfilment."},
-        "spec": {"owner": "group:team-platform"},
-    }]
+    docs: list[dict[str, Any]] = [
+        {
+            "apiVersion": API,
+            "kind": "System",
+            "metadata": {"name": SYSTEM, "description": "The online shop: storefront, ordering and fulfilment."},
+            "spec": {"owner": "group:team-platform"},
+        }
+    ]
     for team, (display, email) in TEAMS.items():
-        docs.append({
-            "apiVersion": API, "kind": "Group",
-            "metadata": {"name": team, "description": f"{display} team"},
-            "spec": {"type": "team", "profile": {"displayName": display, "email": email},
-                     "parent": "engineering" if team != "team-platform" else None, "children": []},
-        })
+        docs.append(
+            {
+                "apiVersion": API,
+                "kind": "Group",
+                "metadata": {"name": team, "description": f"{display} team"},
+                "spec": {
+                    "type": "team",
+                    "profile": {"displayName": display, "email": email},
+                    "parent": "engineering" if team != "team-platform" else None,
+                    "children": [],
+                },
+            }
+        )
         docs[-1]["spec"] = {k: v for k, v in docs[-1]["spec"].items() if v is not None}
-    docs.append({"apiVersion": API, "kind": "Group",
-                 "metadata": {"name": "engineering", "description": "Engineering"},
-                 "spec": {"type": "department", "profile": {"displayName": "Engineering"},
-                          "children": [t for t in TEAMS if t != "team-platform"]}})
+    docs.append(
+        {
+            "apiVersion": API,
+            "kind": "Group",
+            "metadata": {"name": "engineering", "description": "Engineering"},
+            "spec": {
+                "type": "department",
+                "profile": {"displayName": "Engineering"},
+                "children": [t for t in TEAMS if t != "team-platform"],
+            },
+        }
+    )
     for svc in SERVICES:
         meta: dict[str, Any] = {"name": svc.name, "description": svc.description}
         if svc.kind == "Component":
@@ -48,29 +66,55 @@ def entities() -> list[dict[str, Any]]:
             meta["tags"] = [svc.lang if svc.lang != "python" else "python", "http"]
             meta["links"] = [
                 {"url": f"{RUNBOOKS}/{svc.name}", "title": "Runbook", "icon": "docs", "type": "runbook"},
-                {"url": f"{GRAFANA}/{svc.name}/{svc.name}-overview", "title": "Dashboard", "icon": "dashboard",
-                 "type": "dashboard"},
+                {
+                    "url": f"{GRAFANA}/{svc.name}/{svc.name}-overview",
+                    "title": "Dashboard",
+                    "icon": "dashboard",
+                    "type": "dashboard",
+                },
             ]
             spec: dict[str, Any] = {
-                "type": "service", "lifecycle": "experimental" if svc.name == "recommendations" else "production",
-                "owner": f"group:{svc.team}", "system": SYSTEM,
+                "type": "service",
+                "lifecycle": "experimental" if svc.name == "recommendations" else "production",
+                "owner": f"group:{svc.team}",
+                "system": SYSTEM,
                 "dependsOn": [_ref(d) for d in svc.deps],
             }
             if svc.name == "frontend":
                 spec["providesApis"] = ["shop-public-api"]
             docs.append({"apiVersion": API, "kind": "Component", "metadata": meta, "spec": spec})
         else:
-            meta["annotations"] = {"backstage.io/kubernetes-id": svc.name,
-                                   "backstage.io/kubernetes-namespace": NAMESPACE}
+            meta["annotations"] = {
+                "backstage.io/kubernetes-id": svc.name,
+                "backstage.io/kubernetes-namespace": NAMESPACE,
+            }
             meta["links"] = [{"url": f"{RUNBOOKS}/{svc.lang}", "title": f"{svc.lang} runbook", "type": "runbook"}]
-            docs.append({"apiVersion": API, "kind": "Resource", "metadata": meta,
-                         "spec": {"type": "database" if svc.lang == "postgres" else "cache",
-                                  "owner": f"group:{svc.team}", "system": SYSTEM}})
-    docs.append({"apiVersion": API, "kind": "API",
-                 "metadata": {"name": "shop-public-api", "description": "Public storefront REST API"},
-                 "spec": {"type": "openapi", "lifecycle": "production", "owner": "group:team-web",
-                          "system": SYSTEM, "definition": "openapi: 3.0.3\ninfo:\n  title: shop\n  version: 4.12.0\n"
-                          "paths: {}\n"}})
+            docs.append(
+                {
+                    "apiVersion": API,
+                    "kind": "Resource",
+                    "metadata": meta,
+                    "spec": {
+                        "type": "database" if svc.lang == "postgres" else "cache",
+                        "owner": f"group:{svc.team}",
+                        "system": SYSTEM,
+                    },
+                }
+            )
+    docs.append(
+        {
+            "apiVersion": API,
+            "kind": "API",
+            "metadata": {"name": "shop-public-api", "description": "Public storefront REST API"},
+            "spec": {
+                "type": "openapi",
+                "lifecycle": "production",
+                "owner": "group:team-web",
+                "system": SYSTEM,
+                "definition": "openapi: 3.0.3\ninfo:\n  title: shop\n  version: 4.12.0\npaths: {}\n",
+            },
+        }
+    )
     return docs
 
 

@@ -47,19 +47,31 @@ def request_line(w: World, pod: Pod, at: datetime, status: int = 200, ms: float 
     svc = pod.svc
     path = w.rng.choice(PATHS.get(pod.service, ["/"])).replace("{id}", str(w.rng.randrange(10000, 99999)))
     ms = ms if ms is not None else round(svc.latency * 1000 * (0.5 + w.rng.random() * 1.2), 1)
-    method = "POST" if any(k in path for k in ("orders", "authorizations", "items", "reservations", "labels")) else "GET"
+    method = (
+        "POST" if any(k in path for k in ("orders", "authorizations", "items", "reservations", "labels")) else "GET"
+    )
     trace = f"{w.rng.getrandbits(64):016x}"
     if svc.lang == "go":
-        return go(at, "info", "request completed", method=method, path=path, status=status, duration_ms=ms,
-                  trace_id=trace)
+        return go(
+            at, "info", "request completed", method=method, path=path, status=status, duration_ms=ms, trace_id=trace
+        )
     if svc.lang == "java":
-        return java(at, "INFO", f"c.s.{pod.service}.web.AccessLog", f'{method} {path} -> {status} in {ms}ms '
-                    f"trace={trace}")
+        return java(
+            at, "INFO", f"c.s.{pod.service}.web.AccessLog", f"{method} {path} -> {status} in {ms}ms trace={trace}"
+        )
     return python(at, "INFO", f"{pod.service}.access", f'"{method} {path}" {status} {ms}ms trace={trace}')
 
 
-def background(w: World, pod: Pod, *, minutes: int = 25, every: float = 20.0, until: datetime | None = None,
-               since: datetime | None = None, previous: bool = False) -> None:
+def background(
+    w: World,
+    pod: Pod,
+    *,
+    minutes: int = 25,
+    every: float = 20.0,
+    until: datetime | None = None,
+    since: datetime | None = None,
+    previous: bool = False,
+) -> None:
     """Healthy chatter from ``since`` (default: ``minutes`` before the page) to ``until``."""
     end = min(until or w.page_at, w.page_at)
     t = max(since or (end - timedelta(minutes=minutes)), pod.created + timedelta(seconds=6))
@@ -67,13 +79,21 @@ def background(w: World, pod: Pod, *, minutes: int = 25, every: float = 20.0, un
     while t < end:
         if svc.lang == "postgres":
             if w.rng.random() < 0.3:
-                line = postgres(t, 60000 + w.rng.randrange(999), "LOG",
-                                f"checkpoint complete: wrote {w.rng.randrange(40, 900)} buffers; "
-                                f"write={w.rng.random() * 30:.3f} s")
+                line = postgres(
+                    t,
+                    60000 + w.rng.randrange(999),
+                    "LOG",
+                    f"checkpoint complete: wrote {w.rng.randrange(40, 900)} buffers; write={w.rng.random() * 30:.3f} s",
+                )
             else:
-                line = postgres(t, 60000 + w.rng.randrange(999), "LOG", "automatic vacuum of table "
-                                f'"{pod.service.replace("-", "_")}.public.{w.rng.choice(["orders", "stock", "rates"])}"'
-                                f": index scans: 0")
+                line = postgres(
+                    t,
+                    60000 + w.rng.randrange(999),
+                    "LOG",
+                    "automatic vacuum of table "
+                    f'"{pod.service.replace("-", "_")}.public.{w.rng.choice(["orders", "stock", "rates"])}"'
+                    f": index scans: 0",
+                )
             every_now = every * 6
         elif svc.lang == "redis":
             line = redis(t, f"{w.rng.randrange(100, 900)} changes in 300 seconds. Saving...")
@@ -96,19 +116,52 @@ def startup(w: World, pod: Pod, at: datetime, *, previous: bool = False) -> None
     version = pod.revision.version if pod.revision else svc.version
     if svc.lang == "go":
         log(w, pod, at, go(at, "info", "starting", service=pod.service, version=version), previous=previous)
-        log(w, pod, at + timedelta(milliseconds=420), go(at, "info", "listening", addr=f":{svc.port}"),
-            previous=previous)
+        log(
+            w,
+            pod,
+            at + timedelta(milliseconds=420),
+            go(at, "info", "listening", addr=f":{svc.port}"),
+            previous=previous,
+        )
     elif svc.lang == "java":
-        log(w, pod, at, java(at, "INFO", f"c.s.{pod.service}.Application",
-                             f"Starting Application v{version} using Java 21.0.4 with PID 1", thread="main"),
-            previous=previous)
-        log(w, pod, at + timedelta(seconds=6), java(at + timedelta(seconds=6), "INFO",
-                                                     "o.s.b.w.embedded.tomcat.TomcatWebServer",
-                                                     f"Tomcat started on port {svc.port} (http)", thread="main"),
-            previous=previous)
+        log(
+            w,
+            pod,
+            at,
+            java(
+                at,
+                "INFO",
+                f"c.s.{pod.service}.Application",
+                f"Starting Application v{version} using Java 21.0.4 with PID 1",
+                thread="main",
+            ),
+            previous=previous,
+        )
+        log(
+            w,
+            pod,
+            at + timedelta(seconds=6),
+            java(
+                at + timedelta(seconds=6),
+                "INFO",
+                "o.s.b.w.embedded.tomcat.TomcatWebServer",
+                f"Tomcat started on port {svc.port} (http)",
+                thread="main",
+            ),
+            previous=previous,
+        )
     else:
-        log(w, pod, at, python(at, "INFO", "uvicorn.error", f"Started server process [1] ({pod.service} {version})"),
-            previous=previous)
-        log(w, pod, at + timedelta(seconds=2), python(at + timedelta(seconds=2), "INFO", "uvicorn.error",
-                                                      f"Uvicorn running on http://0.0.0.0:{svc.port}"),
-            previous=previous)
+        log(
+            w,
+            pod,
+            at,
+            python(at, "INFO", "uvicorn.error", f"Started server process [1] ({pod.service} {version})"),
+            previous=previous,
+        )
+        log(
+            w,
+            pod,
+            at + timedelta(seconds=2),
+            python(at + timedelta(seconds=2), "INFO", "uvicorn.error", f"Uvicorn running on http://0.0.0.0:{svc.port}"),
+            previous=previous,
+        )

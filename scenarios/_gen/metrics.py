@@ -125,9 +125,11 @@ class MetricsRenderer:
             throttled = periods * 0.01
         wobble = 0.0
         prev = None
-        serving_now = [
-            [p for p in w.pods if p.service == pod.service and p.serving(t)] for t in self.times
-        ] if svc.kind == "Component" else []
+        serving_now = (
+            [[p for p in w.pods if p.service == pod.service and p.serving(t)] for t in self.times]
+            if svc.kind == "Component"
+            else []
+        )
         for k, t in enumerate(self.times):
             if not pod.alive(t):
                 continue
@@ -159,8 +161,9 @@ class MetricsRenderer:
                     load = 0.15
                 lbl = {**base}
                 for code in codes:
-                    fams["http_requests"].add("http_requests_total", {**lbl, "code": code}, int(t.timestamp()),
-                                              str(round(req[code])))
+                    fams["http_requests"].add(
+                        "http_requests_total", {**lbl, "code": code}, int(t.timestamp()), str(round(req[code]))
+                    )
                 for le, v in zip(LE, buckets, strict=True):
                     fams["http_request_duration_seconds"].add(
                         "http_request_duration_seconds_bucket", {**lbl, "le": le}, int(t.timestamp()), str(round(v))
@@ -201,7 +204,9 @@ class MetricsRenderer:
             for t in self.times:
                 if pod.created <= t and (pod.ended is None or t < pod.ended):
                     fams["kube_pod_container_status_restarts"].add(
-                        "kube_pod_container_status_restarts_total", labels, int(t.timestamp()),
+                        "kube_pod_container_status_restarts_total",
+                        labels,
+                        int(t.timestamp()),
                         str(pod.restart_count(t)),
                     )
 
@@ -222,7 +227,7 @@ class MetricsRenderer:
             if svc.lang != "postgres":
                 continue
             base = {"namespace": NAMESPACE, "service": svc.name, "datname": svc.name.replace("-", "_")}
-            for k, t in enumerate(self.times):
+            for t in self.times:
                 ts = int(t.timestamp())
                 lat = 1.0
                 for ep in self.w.episodes[svc.name]:
@@ -239,7 +244,6 @@ class MetricsRenderer:
                 fams["pg_settings_max_connections"].add(
                     "pg_settings_max_connections", {"namespace": NAMESPACE, "service": svc.name}, ts, "100"
                 )
-                del k
 
     def render(self) -> str:
         specs = [
@@ -268,18 +272,7 @@ class MetricsRenderer:
                 continue
             lines.append(f"# HELP {fam.name} {fam.help}")
             lines.append(f"# TYPE {fam.name} {fam.type}")
-            if fam.type == "histogram":
-                lines.extend(self._histogram_lines(fam))
-                continue
             for key, samples in fam.series.items():
                 lines.extend(f"{key} {v} {t}" for t, v in samples)
         lines.append("# EOF")
         return "\n".join(lines) + "\n"
-
-    @staticmethod
-    def _histogram_lines(fam: Family) -> list[str]:
-        """Each series contiguous; a pod's buckets in ``le`` order, then _count and _sum."""
-        out: list[str] = []
-        for key, samples in fam.series.items():
-            out.extend(f"{key} {v} {t}" for t, v in samples)
-        return out

@@ -12,10 +12,10 @@ from typing import Any
 import yaml
 
 from _gen import catalog
-from _gen.k8s import all_objects
-from _gen.kevents import node_objects
 from _gen.metrics import MetricsRenderer
 from _gen.model import World
+from _gen.nodes import node_objects
+from _gen.workloads import all_objects
 from _gen.world import NAMESPACE, ts
 
 GZIP_OVER = 200 * 1024
@@ -72,9 +72,10 @@ def write(bundle: Bundle, out: Path) -> Path:
     (root / "catalog" / "catalog.yaml").write_text(catalog.render())
     metrics = MetricsRenderer(w).render().encode()
     if len(metrics) > GZIP_OVER:
-        with (root / "metrics.om.gz").open("wb") as fh, gzip.GzipFile(
-            filename="metrics.om", mode="wb", fileobj=fh, mtime=0, compresslevel=9
-        ) as gz:
+        with (
+            (root / "metrics.om.gz").open("wb") as fh,
+            gzip.GzipFile(filename="metrics.om", mode="wb", fileobj=fh, mtime=0, compresslevel=9) as gz,
+        ):
             gz.write(metrics)
     else:
         (root / "metrics.om").write_bytes(metrics)

@@ -263,9 +263,7 @@ def config_object(
         md["labels"] = {"app": app}
     md["managedFields"] = [{"manager": "kubectl-create", "operation": "Update", "time": ts(created)}]
     if written:
-        md["managedFields"].append(
-            {"manager": "argocd-controller", "operation": "Apply", "time": ts(written)}
-        )
+        md["managedFields"].append({"manager": "argocd-controller", "operation": "Apply", "time": ts(written)})
     obj: Obj = {"apiVersion": "v1", "kind": kind, "metadata": md, "data": {"key": "c2VjcmV0LXZhbHVl"}}
     if kind == "Secret":
         obj["type"] = "Opaque"

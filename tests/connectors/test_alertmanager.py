@@ -195,9 +195,7 @@ def test_html_and_wrong_shapes_are_data_errors() -> None:
             client.silences()
         now = datetime.now(UTC)
         with pytest.raises(ConnectorDataError, match="silenceID"):
-            client.create_silence(
-                matchers={"a": "b"}, starts_at=now, ends_at=now, created_by="x", comment="y"
-            )
+            client.create_silence(matchers={"a": "b"}, starts_at=now, ends_at=now, created_by="x", comment="y")
         with pytest.raises(ConnectorError, match="HTTP 500"):
             client.expire_silence("abc")
 

@@ -187,13 +187,11 @@ def test_files_connector_reports_broken_file_and_keeps_good_ones(tmp_path: Path)
     (tmp_path / "team").mkdir()
     (tmp_path / "team" / "catalog-info.yaml").write_text(CATALOG)
     (tmp_path / "broken.yaml").write_text(
-        "apiVersion: backstage.io/v1alpha1\nkind: Component\n"
-        "metadata:\n  name: x\n  bad: [unclosed\nspec: {}\n"
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: x\n  bad: [unclosed\nspec: {}\n"
     )
     (tmp_path / "deploy.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n")
     (tmp_path / "extra.yml").write_text(
-        "apiVersion: backstage.io/v1alpha1\nkind: User\n"
-        "metadata: {name: zed}\nspec: {memberOf: [team-cart]}\n"
+        "apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: zed}\nspec: {memberOf: [team-cart]}\n"
     )
     files = CatalogFilesConnector([str(tmp_path)])
     names = {c.name for c in files.components()}
@@ -205,9 +203,7 @@ def test_files_connector_reports_broken_file_and_keeps_good_ones(tmp_path: Path)
     result = files.check()
     assert result.ok and "5 components" in result.detail and "problems" in result.detail
 
-    (tmp_path / "broken.yaml").write_text(
-        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: x}\n"
-    )
+    (tmp_path / "broken.yaml").write_text("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: x}\n")
     assert "x" in {c.name for c in files.components()}
 
 
@@ -280,9 +276,7 @@ def test_backstage_token_enforced() -> None:
 
 def test_backstage_html_answer_is_a_data_error() -> None:
     server = StandInServer()
-    server.route(
-        "GET", r"/api/catalog/.*", lambda _: Response(200, "<html>login</html>", content_type="text/html")
-    )
+    server.route("GET", r"/api/catalog/.*", lambda _: Response(200, "<html>login</html>", content_type="text/html"))
     with server:
         connector = BackstageConnector(CatalogConfig(backstage_url=server.url))
         with pytest.raises(ConnectorDataError, match="expected JSON"):
@@ -301,9 +295,7 @@ def free_port() -> int:
 
 
 def test_backstage_dead_server_is_a_connector_error() -> None:
-    connector = BackstageConnector(
-        CatalogConfig(backstage_url=f"http://127.0.0.1:{free_port()}", timeout="2s")
-    )
+    connector = BackstageConnector(CatalogConfig(backstage_url=f"http://127.0.0.1:{free_port()}", timeout="2s"))
     with pytest.raises(ConnectorError, match="cannot reach"):
         connector.components()
     assert not connector.check().ok

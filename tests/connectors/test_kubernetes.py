@@ -29,9 +29,7 @@ def world() -> list[dict]:
         IMG + "1.4.2",
         ready=False,
         restarts=7,
-        state={
-            "waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}
-        },
+        state={"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}},
         last={"terminated": {"reason": "Error", "exitCode": 1, "finishedAt": k.ts(k.ago(1))}},
     )
     oom = k.container_status(
@@ -57,9 +55,7 @@ def world() -> list[dict]:
             "lastTransitionTime": k.ts(k.ago(4)),
         }
     ]
-    init_ok = [
-        k.container_status("migrate", "registry.example/migrate:2", state={"terminated": {"exitCode": 0}})
-    ]
+    init_ok = [k.container_status("migrate", "registry.example/migrate:2", state={"terminated": {"exitCode": 0}})]
     env = [
         {"name": "MODE", "value": "fast"},
         {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "checkout-db", "key": "password"}}},
@@ -100,18 +96,14 @@ def world() -> list[dict]:
             volumes=volumes,
             cause="release 1.4.2",
         ),
-        k.replicaset(
-            "checkout", "4b3c2d1f0g", image=IMG + "1.5.0", revision=4, created=k.PAGE + timedelta(hours=1)
-        ),
+        k.replicaset("checkout", "4b3c2d1f0g", image=IMG + "1.5.0", revision=4, created=k.PAGE + timedelta(hours=1)),
         k.deployment("payments", app="payments", image="registry.example/payments:2.0", revision=1),
         k.event("crash", k.ago(2), count=12),
         k.event("normal", k.ago(2), type_="Normal", reason="Pulled", message="Successfully pulled image"),
         k.event("old", k.ago(120), reason="FailedScheduling"),
         k.event("future", k.PAGE + timedelta(minutes=1)),
         k.node("node-1"),
-        k.node(
-            "node-2", ready=False, taints=[{"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}]
-        ),
+        k.node("node-2", ready=False, taints=[{"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}]),
         k.config_object("ConfigMap", "checkout-config", created=k.ago(600), written=k.ago(10)),
         k.config_object("ConfigMap", "quiet-config", app=None, created=k.ago(600), written=None),
         k.config_object("Secret", "checkout-db", created=k.ago(20), written=None),
@@ -132,9 +124,7 @@ def server() -> Iterator[KubernetesStandIn]:
 
 @pytest.fixture
 def conn(server: KubernetesStandIn) -> Iterator[KubernetesConnector]:
-    connector = KubernetesConnector(
-        KubernetesConfig(host=server.url, log_tail_lines=50, log_limit_bytes=4096)
-    )
+    connector = KubernetesConnector(KubernetesConfig(host=server.url, log_tail_lines=50, log_limit_bytes=4096))
     yield connector
     connector.close()
 
@@ -161,12 +151,9 @@ def test_pod_states_map_every_failure_shape(conn: KubernetesConnector) -> None:
     pending = pods["checkout-4"]
     assert pending.phase == "Pending" and pending.node is None and not pending.ready
     assert (
-        pending.conditions[0]["reason"] == "Unschedulable"
-        and "Insufficient memory" in pending.conditions[0]["message"]
+        pending.conditions[0]["reason"] == "Unschedulable" and "Insufficient memory" in pending.conditions[0]["message"]
     )
-    assert (
-        pods["checkout-1"].owner == "ReplicaSet/checkout-5c7d8f9b6d" and pods["checkout-1"].node == "node-1"
-    )
+    assert pods["checkout-1"].owner == "ReplicaSet/checkout-5c7d8f9b6d" and pods["checkout-1"].node == "node-1"
     assert pods["checkout-legacy"].component == "checkout" and pods["checkout-legacy"].ready
     assert conn.pods("checkout", namespace="other") == []
 
@@ -207,15 +194,11 @@ def test_events_window_warning_filter_and_pages(server: KubernetesStandIn) -> No
 
 
 def test_objects_after_page_are_not_served(server: KubernetesStandIn) -> None:
-    with urllib.request.urlopen(
-        server.url + "/api/v1/namespaces/shop/pods?labelSelector=app.kubernetes.io/name"
-    ) as r:
+    with urllib.request.urlopen(server.url + "/api/v1/namespaces/shop/pods?labelSelector=app.kubernetes.io/name") as r:
         body = json.load(r)
     assert body["kind"] == "PodList" and body["apiVersion"] == "v1"
     assert "checkout-future" not in {p["metadata"]["name"] for p in body["items"]}
-    with urllib.request.urlopen(
-        server.url + "/api/v1/events?fieldSelector=involvedObject.name%3Dcheckout-1"
-    ) as r:
+    with urllib.request.urlopen(server.url + "/api/v1/events?fieldSelector=involvedObject.name%3Dcheckout-1") as r:
         assert "future" not in {e["metadata"]["name"] for e in json.load(r)["items"]}
 
 
@@ -251,11 +234,7 @@ def test_config_changes_in_window(conn: KubernetesConnector, server: KubernetesS
     ]
     cm = changes[1]
     assert cm.kind == "config_change" and cm.source == "kubernetes" and cm.component == "checkout"
-    assert (
-        cm.at == k.ago(10)
-        and cm.details["manager"] == "argocd-controller"
-        and cm.details["operation"] == "Apply"
-    )
+    assert cm.at == k.ago(10) and cm.details["manager"] == "argocd-controller" and cm.details["operation"] == "Apply"
     assert conn.config_changes(namespace=None, since=k.ago(5), until=k.PAGE) == []
     with urllib.request.urlopen(server.url + "/api/v1/namespaces/shop/secrets/checkout-db") as r:
         assert "data" not in json.load(r)
@@ -358,8 +337,7 @@ def test_scenario_directory_and_scale_of_state(tmp_path) -> None:
     (tmp_path / "scenario.yaml").write_text("name: k8s-test\npage:\n  at: 2026-01-10T14:05:00Z\n")
     pods = [k.pod(f"checkout-{i}") for i in range(2000)]
     events = [
-        k.event(f"e-{i}", k.ago(50) + timedelta(seconds=i % 3000), obj=f"checkout-{i % 2000}")
-        for i in range(10000)
+        k.event(f"e-{i}", k.ago(50) + timedelta(seconds=i % 3000), obj=f"checkout-{i % 2000}") for i in range(10000)
     ]
     (tmp_path / "kubernetes" / "pods.json").write_text(
         json.dumps({"kind": "PodList", "apiVersion": "v1", "items": pods})

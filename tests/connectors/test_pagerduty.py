@@ -39,9 +39,7 @@ def connector(url: str, *, token: str = TOKEN, **cfg: Any) -> PagerDutyConnector
 
 @pytest.fixture
 def stand_in() -> Iterator[PagerDutyStandIn]:
-    incident = make_incident(
-        "PINC1", "Checkout errors", "triggered", "PCHECKOUT", PAGE - timedelta(minutes=4)
-    )
+    incident = make_incident("PINC1", "Checkout errors", "triggered", "PCHECKOUT", PAGE - timedelta(minutes=4))
     incident["assignments"] = [{"at": incident["created_at"], "assignee": {"id": "PU1", "summary": "Ada"}}]
     incident["priority"] = {"id": "PP1", "summary": "P1"}
     data = {
@@ -80,9 +78,7 @@ def test_implements_the_protocols(stand_in: PagerDutyStandIn) -> None:
 
 
 def test_open_incidents_reads_every_page_and_filters(tmp_path: Path) -> None:
-    incidents = [
-        make_incident(f"P{i:03d}", f"inc {i}", "triggered", "PA" if i % 2 else "PB", PAGE) for i in range(250)
-    ]
+    incidents = [make_incident(f"P{i:03d}", f"inc {i}", "triggered", "PA" if i % 2 else "PB", PAGE) for i in range(250)]
     incidents.append(make_incident("PDONE", "done", "resolved", "PA", PAGE))
     with PagerDutyStandIn(data={"incidents": incidents}, token=TOKEN) as server:
         found = connector(server.url).open_incidents()
@@ -138,31 +134,21 @@ def test_rate_limit_is_retried_then_capped(stand_in: PagerDutyStandIn) -> None:
 
 def test_nothing_after_page_time_is_served(tmp_path: Path) -> None:
     later = PAGE + timedelta(minutes=10)
-    resolved_later = make_incident(
-        "PINC1", "Checkout errors", "resolved", "PCHECKOUT", PAGE - timedelta(minutes=4)
-    )
+    resolved_later = make_incident("PINC1", "Checkout errors", "resolved", "PCHECKOUT", PAGE - timedelta(minutes=4))
     resolved_later["resolved_at"] = resolved_later["last_status_change_at"] = later.isoformat()
     data = {
         "incidents": [resolved_later, make_incident("PFUTURE", "not yet", "triggered", "PX", later)],
-        "alerts": {
-            "PINC1": [make_alert("A1", "PINC1", "now", PAGE), make_alert("A2", "PINC1", "later", later)]
-        },
-        "log_entries": {
-            "PINC1": [{"id": "L2", "type": "resolve_log_entry", "created_at": later.isoformat()}]
-        },
+        "alerts": {"PINC1": [make_alert("A1", "PINC1", "now", PAGE), make_alert("A2", "PINC1", "later", later)]},
+        "log_entries": {"PINC1": [{"id": "L2", "type": "resolve_log_entry", "created_at": later.isoformat()}]},
         "change_events": [
-            make_change_event(
-                "C1", "Deploy checkout 1.4.2", PAGE - timedelta(minutes=3), service_id="PCHECKOUT"
-            ),
+            make_change_event("C1", "Deploy checkout 1.4.2", PAGE - timedelta(minutes=3), service_id="PCHECKOUT"),
             make_change_event("C2", "Deploy checkout 1.4.3", later),
         ],
     }
     scenario = load_scenario(write_scenario(tmp_path, data))
     with PagerDutyStandIn(scenario, token=TOKEN) as server:
         pd = connector(server.url)
-        assert [(i.id, i.status, i.resolved_at) for i in pd.open_incidents()] == [
-            ("PINC1", "triggered", None)
-        ]
+        assert [(i.id, i.status, i.resolved_at) for i in pd.open_incidents()] == [("PINC1", "triggered", None)]
         with pytest.raises(ConnectorError, match="404"):
             pd.incident("PFUTURE")
         assert [a.fingerprint for a in pd.incident_alerts("PINC1")] == ["A1"]
@@ -186,9 +172,7 @@ def test_acknowledge_resolve_note_change_state_and_are_idempotent(stand_in: Page
         ("PUT", "oncall@example.com"),
         ("POST", "oncall@example.com"),
     ]
-    assert stand_in.mutations[0]["body"] == {
-        "incident": {"type": "incident_reference", "status": "acknowledged"}
-    }
+    assert stand_in.mutations[0]["body"] == {"incident": {"type": "incident_reference", "status": "acknowledged"}}
     assert stand_in.notes["PINC1"][0]["content"] == "rolled back checkout to 1.4.1"
     types = [e.type for e in pd.log_entries("PINC1", until=PAGE)]
     assert types == ["trigger_log_entry", "acknowledge_log_entry", "resolve_log_entry", "annotate_log_entry"]
@@ -316,9 +300,7 @@ def test_parse_webhook() -> None:
     data = {"id": "PNOTE", "type": "incident_note", "incident": {"id": "PINC1"}}
     note = {"event": {**WEBHOOK["event"], "event_type": "incident.annotated", "data": data}}
     assert parse_webhook(json.dumps(note).encode()).incident_id == "PINC1"
-    ping = {
-        "event": {"event_type": "pagey.ping", "occurred_at": "2026-01-10T14:00:00Z", "data": {"type": "ping"}}
-    }
+    ping = {"event": {"event_type": "pagey.ping", "occurred_at": "2026-01-10T14:00:00Z", "data": {"type": "ping"}}}
     assert parse_webhook(json.dumps(ping).encode()).incident_id is None
 
 
@@ -334,9 +316,7 @@ def test_parse_webhook() -> None:
         (json.dumps({"event": {**WEBHOOK["event"], "data": None}}).encode(), "event.data"),
         (json.dumps({"event": {**WEBHOOK["event"], "data": {"type": "incident"}}}).encode(), "event.data.id"),
         (
-            json.dumps(
-                {"event": {**WEBHOOK["event"], "data": {"id": "N1", "type": "incident_note"}}}
-            ).encode(),
+            json.dumps({"event": {**WEBHOOK["event"], "data": {"id": "N1", "type": "incident_note"}}}).encode(),
             "incident.id",
         ),
     ],

@@ -214,9 +214,7 @@ def test_scenario_without_metrics_is_unavailable(tmp_path: Path) -> None:
 def test_missing_binary_names_the_debian_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     scenario = write_scenario(tmp_path / "s", _metrics())
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(
-        SandboxError, match=r"install the Debian package 'prometheus' \(apt-get install prometheus\)"
-    ):
+    with pytest.raises(SandboxError, match=r"install the Debian package 'prometheus' \(apt-get install prometheus\)"):
         PrometheusProcess(scenario, tmp_path / "work").start()
 
 

@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("component", sa.String(length=255), nullable=True),
         sa.Column("namespace", sa.String(length=255), nullable=True),
         sa.Column("owner", sa.String(length=255), nullable=True),
+        sa.Column("oncall", sa.Text(), nullable=True),
         sa.Column("pagerduty_service", sa.String(length=64), nullable=True),
         sa.Column("page_at", incident.models.UTCDateTime(), nullable=False),
         sa.Column("opened_at", incident.models.UTCDateTime(), nullable=False),
