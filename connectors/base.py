@@ -322,9 +322,7 @@ class MetricsSource(Connector, Protocol):
 class ClusterSource(Connector, Protocol):
     def pods(self, component: str, *, namespace: str | None = None) -> list[PodInfo]: ...
 
-    def deployments(
-        self, component: str, *, namespace: str | None = None, until: datetime
-    ) -> list[DeploymentInfo]: ...
+    def deployments(self, component: str, *, namespace: str | None = None, until: datetime) -> list[DeploymentInfo]: ...
 
     def events(
         self, *, namespace: str | None, since: datetime, until: datetime, warning_only: bool = True
@@ -334,9 +332,7 @@ class ClusterSource(Connector, Protocol):
 
     def logs(self, namespace: str, pod: str, container: str, *, previous: bool = False) -> ContainerLog: ...
 
-    def config_changes(
-        self, *, namespace: str | None, since: datetime, until: datetime
-    ) -> list[ChangeRecord]:
+    def config_changes(self, *, namespace: str | None, since: datetime, until: datetime) -> list[ChangeRecord]:
         """ConfigMap/Secret writes in the window (from ``metadata.managedFields[].time``)."""
         ...
 

@@ -45,7 +45,7 @@ def test_importing_every_core_module_loads_no_textual() -> None:
         ".".join(p.relative_to(ROOT).with_suffix("").parts)
         for package in ("incident", "connectors")
         for p in (ROOT / package).rglob("*.py")
-        if "migrations" not in p.parts and p.name != "__init__.py"
+        if "migrations" not in p.parts and p.name not in ("__init__.py", "__main__.py")
     ]
     code = (
         "import importlib, sys\n"

@@ -103,9 +103,14 @@ def test_two_processes_write_one_sqlite_store(tmp_path: Path) -> None:
 def test_postgresql_store_migrates_and_upserts() -> None:
     url = postgres_url()
     assert url
+    from sqlalchemy import create_engine
+
+    fresh = create_engine(url)  # every run starts from an empty schema: migrations run for real
+    with fresh.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    fresh.dispose()
     store = Store(url)
-    with store.engine.begin() as conn:
-        conn.execute(text("TRUNCATE incidents CASCADE"))
     iid = _incident(store, key="pg-test")
     for summary in ("a", "b"):
         with store.session() as s:

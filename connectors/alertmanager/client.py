@@ -85,9 +85,7 @@ class AlertmanagerConnector:
         response = self._request(method, path, **kwargs)
         what = f"{method} {path}"
         if response.status_code >= 400:
-            raise ConnectorError(
-                f"{what}: HTTP {response.status_code}: {response.text[:200]}", connector=NAME
-            )
+            raise ConnectorError(f"{what}: HTTP {response.status_code}: {response.text[:200]}", connector=NAME)
         try:
             return response.json()
         except ValueError as exc:
@@ -153,9 +151,7 @@ class AlertmanagerConnector:
                     )
                 )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ConnectorDataError(
-                f"GET /api/v2/silences: unreadable silence ({exc})", connector=NAME
-            ) from exc
+            raise ConnectorDataError(f"GET /api/v2/silences: unreadable silence ({exc})", connector=NAME) from exc
         return out
 
     # ------------------------------------------------------------------ actions
@@ -172,9 +168,7 @@ class AlertmanagerConnector:
         if not matchers:
             raise ConnectorError("a silence needs at least one matcher", connector=NAME)
         body = {
-            "matchers": [
-                {"name": k, "value": v, "isRegex": False, "isEqual": True} for k, v in matchers.items()
-            ],
+            "matchers": [{"name": k, "value": v, "isRegex": False, "isEqual": True} for k, v in matchers.items()],
             "startsAt": _iso(starts_at),
             "endsAt": _iso(ends_at),
             "createdBy": created_by,

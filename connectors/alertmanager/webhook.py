@@ -124,9 +124,7 @@ def parse_webhook(body: bytes) -> AlertmanagerNotification:
         raise WebhookError(str(exc)) from None
     return AlertmanagerNotification(
         receiver=str(data.get("receiver") or ""),
-        status=str(
-            data.get("status") or ("firing" if any(r.status == "firing" for r in records) else "resolved")
-        ),
+        status=str(data.get("status") or ("firing" if any(r.status == "firing" for r in records) else "resolved")),
         group_key=str(data.get("groupKey") or ""),
         group_labels=group_labels,
         common_labels=common_labels,

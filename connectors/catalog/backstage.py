@@ -64,17 +64,13 @@ class BackstageConnector:
                 f"HTTP {response.status_code} from {path}: check catalog.backstage_token", connector=NAME
             )
         if response.status_code >= 400:
-            raise ConnectorError(
-                f"HTTP {response.status_code} from {path}: {_error_text(response)}", connector=NAME
-            )
+            raise ConnectorError(f"HTTP {response.status_code} from {path}: {_error_text(response)}", connector=NAME)
         try:
             return response.json()
         except ValueError as exc:
             kind = response.headers.get("content-type", "no content type")
             snippet = " ".join(response.text[:80].split())
-            raise ConnectorDataError(
-                f"expected JSON from {path}, got {kind}: {snippet!r}", connector=NAME
-            ) from exc
+            raise ConnectorDataError(f"expected JSON from {path}, got {kind}: {snippet!r}", connector=NAME) from exc
 
     def _query_page(self, params: list[tuple[str, str | int]]) -> tuple[list[Any], int | None, str | None]:
         """One /by-query page: (items, totalItems, nextCursor); None items when the route is missing."""
@@ -87,18 +83,14 @@ class BackstageConnector:
                 f"/entities/by-query answered {type(body).__name__} without an 'items' list", connector=NAME
             )
         self._by_query = True
-        cursor = (
-            body.get("pageInfo", {}).get("nextCursor") if isinstance(body.get("pageInfo"), dict) else None
-        )
+        cursor = body.get("pageInfo", {}).get("nextCursor") if isinstance(body.get("pageInfo"), dict) else None
         total = body.get("totalItems")
         return body["items"], total if isinstance(total, int) else None, cursor or None
 
     def _legacy_page(self, params: list[tuple[str, str | int]]) -> list[Any]:
         body = self._get("/entities", params)
         if not isinstance(body, list):
-            raise ConnectorDataError(
-                f"/entities answered {type(body).__name__}, expected a list", connector=NAME
-            )
+            raise ConnectorDataError(f"/entities answered {type(body).__name__}, expected a list", connector=NAME)
         return body
 
     def entities(self, filter_: str = ENTITY_FILTER) -> list[dict[str, Any]]:

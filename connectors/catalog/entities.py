@@ -129,9 +129,7 @@ def parse_entities(
                 components[name] = _component(doc, metadata, source)
             elif kind == "group":
                 groups.setdefault(name, {"doc": doc, "members": []})
-                groups[name]["members"].extend(
-                    parse_ref(m)[1] for m in _list(spec.get("members")) if _text(m)
-                )
+                groups[name]["members"].extend(parse_ref(m)[1] for m in _list(spec.get("members")) if _text(m))
             elif kind == "user":
                 memberships.extend((name, parse_ref(g)[1]) for g in _list(spec.get("memberOf")) if _text(g))
         except (TypeError, ValueError, AttributeError) as exc:

@@ -113,9 +113,7 @@ class CatalogFilesConnector:
             people.extend(d for d in docs if str(d.get("kind") or "").lower() in ("group", "user"))
             for comp in comps:
                 if comp.name in seen:
-                    problems.append(
-                        f"{path}: component {comp.name!r} already defined in another file; ignored"
-                    )
+                    problems.append(f"{path}: component {comp.name!r} already defined in another file; ignored")
                     continue
                 seen.add(comp.name)
                 components.append(comp)

@@ -66,9 +66,7 @@ class KubernetesConnector(KubernetesActions):
             version = self.http.json("GET /version", k8s.VersionApi(self.api_client).get_code)
         except ConnectorError as exc:
             return CheckResult(self.name, False, exc.message)
-        return CheckResult(
-            self.name, True, f"API server {self.http.host} version {version.get('gitVersion', '?')}"
-        )
+        return CheckResult(self.name, True, f"API server {self.http.host} version {version.get('gitVersion', '?')}")
 
     def pods(self, component: str, *, namespace: str | None = None) -> list[PodInfo]:
         seen: dict[tuple[str, str], PodInfo] = {}
@@ -80,9 +78,7 @@ class KubernetesConnector(KubernetesActions):
                     seen.setdefault((info.namespace, info.name), info)
         return sorted(seen.values(), key=lambda p: (p.namespace, p.name))
 
-    def deployments(
-        self, component: str, *, namespace: str | None = None, until: datetime
-    ) -> list[DeploymentInfo]:
+    def deployments(self, component: str, *, namespace: str | None = None, until: datetime) -> list[DeploymentInfo]:
         matched: list[dict[str, Any]] = []
         for ns in self._namespaces(namespace):
             for dep in self._list("deployment", ns):
@@ -90,10 +86,15 @@ class KubernetesConnector(KubernetesActions):
                 if any(ls.get(key) == component for ls in sets for key in self.keys):
                     matched.append(dep)
         out: list[DeploymentInfo] = []
-        for ns in sorted({mapping.meta(d).get("namespace", "") for d in matched}):
-            replicasets = list(self._list("replica_set", ns))
-            for dep in (d for d in matched if mapping.meta(d).get("namespace", "") == ns):
-                out.append(mapping.deployment_info(dep, replicasets, self.keys, until))
+        everything: dict[str, list[dict[str, Any]]] = {}
+        for dep in matched:
+            ns = mapping.meta(dep).get("namespace", "")
+            selector = mapping.selector_string(dep)
+            if selector is not None:  # the ReplicaSets a Deployment owns carry its selector's labels
+                replicasets = list(self._list("replica_set", ns, label_selector=selector))
+            else:
+                replicasets = everything.get(ns) or everything.setdefault(ns, list(self._list("replica_set", ns)))
+            out.append(mapping.deployment_info(dep, replicasets, self.keys, until))
         return sorted(out, key=lambda d: (d.namespace, d.name))
 
     def events(
@@ -135,9 +136,7 @@ class KubernetesConnector(KubernetesActions):
             namespace, pod, container, previous, data.decode("utf-8", "replace"), truncated=len(data) >= limit
         )
 
-    def config_changes(
-        self, *, namespace: str | None, since: datetime, until: datetime
-    ) -> list[ChangeRecord]:
+    def config_changes(self, *, namespace: str | None, since: datetime, until: datetime) -> list[ChangeRecord]:
         out: list[ChangeRecord] = []
         for ns in self._namespaces(namespace):
             for plural, kind in (("config_map", "ConfigMap"), ("secret", "Secret")):

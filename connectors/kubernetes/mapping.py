@@ -10,23 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import ContainerState, DeploymentInfo, KubeEvent, NodeInfo, PodInfo, Revision
+from incident.timeutil import parse_time
 
 REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 TEMPLATE_HASH = "pod-template-hash"
 
 Obj = dict[str, Any]
-
-
-def parse_time(value: Any) -> datetime | None:
-    """RFC 3339 (``Z`` or offset, optional fraction) -> aware UTC datetime; anything else -> None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def meta(obj: Obj) -> Obj:
@@ -213,9 +203,17 @@ def deployment_labels(deployment: Obj) -> list[dict[str, str]]:
     ]
 
 
-def deployment_info(
-    deployment: Obj, replicasets: list[Obj], keys: list[str], until: datetime
-) -> DeploymentInfo:
+def selector_string(deployment: Obj) -> str | None:
+    """The Deployment's ``matchLabels`` as a label selector; None when it has none or uses
+    ``matchExpressions`` (then its ReplicaSets are found by owner reference in a full list)."""
+    selector = (deployment.get("spec") or {}).get("selector") or {}
+    match = selector.get("matchLabels") or {}
+    if not match or selector.get("matchExpressions"):
+        return None
+    return ",".join(f"{k}={v}" for k, v in sorted(match.items()))
+
+
+def deployment_info(deployment: Obj, replicasets: list[Obj], keys: list[str], until: datetime) -> DeploymentInfo:
     md, spec, status = meta(deployment), deployment.get("spec") or {}, deployment.get("status") or {}
     history = [revision_of(rs) for rs in replicasets if owned_by(rs, deployment)]
     history = [r for r in history if r.created_at is None or r.created_at <= until]

@@ -120,9 +120,7 @@ class Transport:
             snippet = data[:80].decode("utf-8", "replace")
             raise ConnectorDataError(f"{what}: the answer is not JSON ({snippet!r})", connector=NAME) from exc
         if not isinstance(decoded, dict):
-            raise ConnectorDataError(
-                f"{what}: expected a JSON object, got {type(decoded).__name__}", connector=NAME
-            )
+            raise ConnectorDataError(f"{what}: expected a JSON object, got {type(decoded).__name__}", connector=NAME)
         return decoded
 
     def items(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:

@@ -119,15 +119,11 @@ class PagerDutyConnector:
                     f"{what}: no answer within {self.cfg.timeout.total_seconds():g}s", connector=NAME
                 ) from exc
             reason = f"{type(cause).__name__}: {cause}" if cause else str(exc)
-            raise ConnectorError(
-                f"{what}: cannot reach {self.cfg.base_url}: {reason}", connector=NAME
-            ) from exc
+            raise ConnectorError(f"{what}: cannot reach {self.cfg.base_url}: {reason}", connector=NAME) from exc
         except (pagerduty.UrlError, httpx2.HTTPError) as exc:
             raise ConnectorError(f"{what}: {type(exc).__name__}: {exc}", connector=NAME) from exc
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ConnectorDataError(
-                f"{what}: unexpected data: {type(exc).__name__}: {exc}", connector=NAME
-            ) from exc
+            raise ConnectorDataError(f"{what}: unexpected data: {type(exc).__name__}: {exc}", connector=NAME) from exc
 
     @staticmethod
     def _path(incident_id: str, suffix: str = "") -> str:
@@ -154,9 +150,7 @@ class PagerDutyConnector:
         params: dict[str, Any] = {"statuses": list(OPEN_STATUSES), "date_range": "all"}
         if self.cfg.service_ids:
             params["service_ids"] = list(self.cfg.service_ids)
-        return self._call(
-            "GET /incidents", lambda c: [to_incident(i) for i in c.iter_all("/incidents", params=params)]
-        )
+        return self._call("GET /incidents", lambda c: [to_incident(i) for i in c.iter_all("/incidents", params=params)])
 
     def incident(self, incident_id: str) -> PagerDutyIncident:
         path = self._path(incident_id)
@@ -169,9 +163,7 @@ class PagerDutyConnector:
     def log_entries(self, incident_id: str, *, until: datetime) -> list[LogEntry]:
         path = self._path(incident_id, "/log_entries")
         params = {"until": format_time(until)}
-        entries = self._call(
-            f"GET {path}", lambda c: [to_log_entry(e) for e in c.iter_all(path, params=params)]
-        )
+        entries = self._call(f"GET {path}", lambda c: [to_log_entry(e) for e in c.iter_all(path, params=params)])
         return sorted((e for e in entries if e.at <= until), key=lambda e: (e.at, e.id))
 
     def change_events(self, *, since: datetime, until: datetime) -> list[ChangeRecord]:

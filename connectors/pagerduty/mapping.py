@@ -122,9 +122,7 @@ def to_log_entry(data: dict[str, Any]) -> LogEntry:
 _KIND_KEYS = ("change_type", "type", "kind", "category")
 _CONFIG_VALUE = re.compile(r"config|flag|setting|secret", re.I)
 _CONFIG_WORDS = re.compile(r"\b(config\w*|feature[ -]?flags?|flags?|settings?|secrets?)\b", re.I)
-_DEPLOY_WORDS = re.compile(
-    r"\b(deploy\w*|releas\w*|roll(ed|ing)?[ -]?outs?|builds?|versions?|v?\d+\.\d+)", re.I
-)
+_DEPLOY_WORDS = re.compile(r"\b(deploy\w*|releas\w*|roll(ed|ing)?[ -]?outs?|builds?|versions?|v?\d+\.\d+)", re.I)
 
 
 def change_kind(summary: str, custom: dict[str, Any]) -> str:
@@ -145,9 +143,7 @@ def to_change(data: dict[str, Any]) -> ChangeRecord:
     services = [s for s in data.get("services") or [] if isinstance(s, dict)]
     summary = str(data.get("summary") or "")
     named = custom.get("service") or custom.get("component")
-    component = (
-        named if isinstance(named, str) and named else next(filter(None, map(_summary, services)), None)
-    )
+    component = named if isinstance(named, str) and named else next(filter(None, map(_summary, services)), None)
     details = {
         "custom_details": custom,
         "links": data.get("links") or [],

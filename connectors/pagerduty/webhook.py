@@ -78,9 +78,7 @@ def parse_webhook(body: bytes) -> WebhookEvent:
     try:
         occurred_at = parse_time(event.get("occurred_at"))
     except ValueError as exc:
-        raise WebhookError(
-            f"event.occurred_at missing or not RFC 3339: {event.get('occurred_at')!r}"
-        ) from exc
+        raise WebhookError(f"event.occurred_at missing or not RFC 3339: {event.get('occurred_at')!r}") from exc
     data = event.get("data")
     if not isinstance(data, dict):
         raise WebhookError("missing event.data object")

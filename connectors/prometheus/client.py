@@ -53,13 +53,9 @@ def _call(what: str, fn: Callable[[], T]) -> T:
     try:
         return fn()
     except requests.JSONDecodeError as exc:
-        raise ConnectorDataError(
-            f"{what}: answer is not JSON (is this a Prometheus URL?)", connector=NAME
-        ) from exc
+        raise ConnectorDataError(f"{what}: answer is not JSON (is this a Prometheus URL?)", connector=NAME) from exc
     except (KeyError, TypeError) as exc:
-        raise ConnectorDataError(
-            f"{what}: answer is not a Prometheus API response ({exc!r})", connector=NAME
-        ) from exc
+        raise ConnectorDataError(f"{what}: answer is not a Prometheus API response ({exc!r})", connector=NAME) from exc
     except requests.Timeout as exc:
         raise ConnectorTimeout(f"{what}: timed out ({exc})", connector=NAME) from exc
     except requests.RequestException as exc:
@@ -100,11 +96,7 @@ class PrometheusConnector:
         """Signal -> error of the last :meth:`query_signals` for the signals that failed."""
         self._client: PrometheusConnect | None = None
         if cfg.url:
-            headers = (
-                {"Authorization": f"Bearer {cfg.bearer_token.get_secret_value()}"}
-                if cfg.bearer_token
-                else None
-            )
+            headers = {"Authorization": f"Bearer {cfg.bearer_token.get_secret_value()}"} if cfg.bearer_token else None
             # one quick retry on connection errors only; read timeouts surface as timeouts
             retry = Retry(total=1, connect=1, read=False, status=0, backoff_factor=0.1)
             self._client = PrometheusConnect(
@@ -191,9 +183,7 @@ class PrometheusConnector:
             if not component:
                 continue
             if component in out:
-                log.debug(
-                    "%s: several series for %s=%s, keeping the first", where, self.component_label, component
-                )
+                log.debug("%s: several series for %s=%s, keeping the first", where, self.component_label, component)
                 continue
             out[component] = MetricSeries(signal, component, query, _points(entry.get("values"), where))
         return list(out.values())

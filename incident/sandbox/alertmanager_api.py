@@ -11,12 +11,7 @@ from typing import Any
 
 from incident.sandbox.http import Request, StandInServer
 from incident.scenario import Scenario
-
-
-def _time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+from incident.timeutil import parse_time as _time
 
 
 class AlertmanagerAPIStandIn(StandInServer):

@@ -30,10 +30,10 @@ from incident.sandbox.kubernetes_state import (
     list_body,
     not_found,
     resource_list,
-    rfc3339,
     stamped_after,
 )
 from incident.scenario import Scenario
+from incident.timeutil import rfc3339
 
 Obj = dict[str, Any]
 LogKey = tuple[str, str, str, bool]
@@ -65,6 +65,14 @@ class KubernetesStandIn(StandInServer):
         self._started = time.monotonic()
         self.load((scenario.kubernetes if scenario else []) + list(objects or []))
         self._routes()
+
+    def start(self) -> KubernetesStandIn:
+        super().start()
+        # Headers and body go out in two writes; with Nagle's algorithm a small body then waits for
+        # the client's delayed ACK (40 ms on Linux) on every call. Real API servers set TCP_NODELAY.
+        assert self._server is not None
+        self._server.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
+        return self
 
     # ------------------------------------------------------------------ state
 

@@ -16,7 +16,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from incident.sandbox.kubernetes_state import ObjectStore, StatusError, rfc3339
+from incident.sandbox.kubernetes_state import ObjectStore, StatusError
+from incident.timeutil import rfc3339
 
 Obj = dict[str, Any]
 

@@ -14,8 +14,10 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from incident.timeutil import parse_time
 
 Obj = dict[str, Any]
 
@@ -64,20 +66,6 @@ def not_found(resource: str, name: str, group: str = "") -> StatusError:
     plural = resource if not group else f"{resource}.{group}"
     details = {"name": name, "kind": resource} | ({"group": group} if group else {})
     return StatusError(404, "NotFound", f'{plural} "{name}" not found', details)
-
-
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def rfc3339(at: datetime) -> str:
-    return at.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def stamped_after(obj: Obj, page_at: datetime) -> bool:

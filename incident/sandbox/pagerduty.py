@@ -16,6 +16,7 @@ from typing import Any
 
 from incident.sandbox.http import Request, Response, StandInServer
 from incident.scenario import Scenario
+from incident.timeutil import parse_time as _time
 
 API = "https://api.pagerduty.com"
 _ID = r"(?P<id>[^/]+)"
@@ -27,14 +28,6 @@ def _stamp(value: datetime | str) -> str:
     if isinstance(value, str):
         return value
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _time(value: Any) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=parsed.tzinfo or UTC) if parsed else None
 
 
 def _ref(kind: str, id_: str, summary: str | None = None) -> dict[str, Any]:
