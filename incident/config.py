@@ -300,6 +300,8 @@ def dump_toml(data: dict[str, Any]) -> str:
         subs = {k: v for k, v in table.items() if isinstance(v, dict)}
         if name and (leaves or not subs):
             lines.append(f"[{name}]")
+            if not leaves:
+                lines.append("")
         for k, v in leaves.items():
             key = k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else scalar(k)
             lines.append(f"{key} = {scalar(v)}")

@@ -65,6 +65,7 @@ class EventKind(StrEnum):
     change_event = "change_event"
     note = "note"
     connector_error = "connector_error"
+    hypothesis = "hypothesis"
 
 
 class Base(DeclarativeBase):
@@ -186,3 +187,47 @@ class Change(Base):
     source: Mapped[str] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class MetricWindow(Base):
+    """One signal of one component over the incident's window, as gathered (evidence ``mw_...``)."""
+
+    __tablename__ = "metric_windows"
+    __table_args__ = (Index("ix_metric_windows_incident", "incident_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    component: Mapped[str] = mapped_column(String(255))
+    signal: Mapped[str] = mapped_column(String(64))
+    query: Mapped[str] = mapped_column(Text)
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    step_seconds: Mapped[float]
+    points: Mapped[list[Any]] = mapped_column(default=list)
+    """[[unix seconds, value], ...]"""
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Hypothesis(Base):
+    """A ranked explanation from the analyzer or the agent, with its evidence."""
+
+    __tablename__ = "hypotheses"
+    __table_args__ = (Index("ix_hypotheses_incident", "incident_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(16))
+    """``analyzer`` or ``agent``."""
+    rank: Mapped[int | None]
+    kind: Mapped[str] = mapped_column(String(32))
+    component: Mapped[str] = mapped_column(String(255))
+    confidence: Mapped[float]
+    summary: Mapped[str] = mapped_column(Text)
+    refutation: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[list[Any]] = mapped_column(default=list)
+    steps: Mapped[list[Any]] = mapped_column(default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    """proposed, confirmed, rejected (by a person), dropped (superseded or refused by the judge)."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

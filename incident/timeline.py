@@ -23,6 +23,12 @@ def event_id(incident_id: int, kind: str, key: str) -> str:
     return f"ev_{digest[:24]}"
 
 
+def window_id(incident_id: int, component: str, signal: str) -> str:
+    """Stable id of a stored metric window (evidence ``mw_...``)."""
+    digest = hashlib.sha256(f"{incident_id}\x1f{component}\x1f{signal}".encode()).hexdigest()
+    return f"mw_{digest[:24]}"
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()

@@ -12,19 +12,20 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from connectors.base import ComponentInfo, GroupInfo
 from incident.errors import CopilotError
-from incident.gathering.drafts import Draft, GatherContext
+from incident.gathering.drafts import Draft, GatherContext, WindowDraft
 from incident.gathering.kubernetes import gather_kubernetes
 from incident.gathering.metrics import gather_metrics
 from incident.gathering.ownership import ownership_drafts
 from incident.gathering.pagerduty import gather_pagerduty
-from incident.models import EventKind, TimelineEvent, utcnow
+from incident.models import EventKind, MetricWindow, TimelineEvent, utcnow
 from incident.registry import Connectors
-from incident.timeline import event_id, log_event
+from incident.timeline import event_id, log_event, window_id
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ WHAT = {
 @dataclass
 class Outcome:
     name: str
-    drafts: list[Draft] = field(default_factory=list)
+    drafts: list[Draft | WindowDraft] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
 
@@ -77,8 +78,8 @@ def refresh_catalog(connectors: Connectors, cache: CatalogCache) -> None:
     cache.components, cache.groups, cache.loaded = components, groups, True
 
 
-def _tasks(connectors: Connectors, cache: CatalogCache, ctx: GatherContext) -> dict[str, Callable[[], list[Draft]]]:
-    tasks: dict[str, Callable[[], list[Draft]]] = {}
+def _tasks(connectors: Connectors, cache: CatalogCache, ctx: GatherContext) -> dict[str, Callable[[], list[Any]]]:
+    tasks: dict[str, Callable[[], list[Any]]] = {}
     if connectors.prometheus is not None:
         prom = connectors.prometheus
         tasks["prometheus"] = lambda: gather_metrics(prom, ctx)
@@ -98,7 +99,7 @@ def _tasks(connectors: Connectors, cache: CatalogCache, ctx: GatherContext) -> d
     return tasks
 
 
-def _run(name: str, fn: Callable[[], list[Draft]]) -> Outcome:
+def _run(name: str, fn: Callable[[], list[Any]]) -> Outcome:
     start = time.perf_counter()
     try:
         return Outcome(name, drafts=fn(), seconds=time.perf_counter() - start)
@@ -162,6 +163,21 @@ def write_outcome(session: Session, ctx: GatherContext, outcome: Outcome) -> Non
         )
         return
     for d in outcome.drafts:
+        if isinstance(d, WindowDraft):
+            session.merge(
+                MetricWindow(
+                    id=window_id(ctx.incident_id, d.component, d.signal),
+                    incident_id=ctx.incident_id,
+                    component=d.component,
+                    signal=d.signal,
+                    query=d.query,
+                    start=d.start,
+                    end=d.end,
+                    step_seconds=d.step_seconds,
+                    points=[list(p) for p in d.points],
+                )
+            )
+            continue
         log_event(
             session,
             incident_id=ctx.incident_id,

@@ -22,6 +22,19 @@ class Draft:
 
 
 @dataclass(frozen=True)
+class WindowDraft:
+    """A gathered metric series, stored as evidence (``mw_...``) for hypotheses and charts."""
+
+    component: str
+    signal: str
+    query: str
+    start: datetime
+    end: datetime
+    step_seconds: float
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
 class GatherContext:
     """What one gathering needs to know about its incident; every window hangs off ``page_at``."""
 

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from connectors.base import MetricsSource
 from incident.changepoints import describe, detect, format_value, signal_label
-from incident.gathering.drafts import Draft, GatherContext
+from incident.gathering.drafts import Draft, GatherContext, WindowDraft
 from incident.models import EventKind
+from incident.timeline import window_id
 
 
-def gather_metrics(source: MetricsSource, ctx: GatherContext) -> list[Draft]:
+def gather_metrics(source: MetricsSource, ctx: GatherContext) -> list[Draft | WindowDraft]:
     cfg = ctx.settings.metrics
     signals = cfg.effective_signals()
     start = ctx.since(cfg.lookback)
     series = source.query_signals(signals, start=start, end=ctx.window_end, step_seconds=cfg.step.total_seconds())
     standard = not cfg.signals
     onset_after = (ctx.page_at - cfg.onset_window).timestamp()
-    drafts: list[Draft] = []
+    step = cfg.step.total_seconds()
+    drafts: list[Draft | WindowDraft] = [
+        WindowDraft(s.component, s.signal, s.query, start, ctx.window_end, step, s.points) for s in series
+    ]
     components = sorted({s.component for s in series})
     for s in series:
         change = detect(s.component, s.signal, s.points, onset_after=onset_after)
@@ -42,6 +46,7 @@ def gather_metrics(source: MetricsSource, ctx: GatherContext) -> list[Draft]:
                     "window": {"start": start, "end": ctx.window_end, "step": cfg.step.total_seconds()},
                     "query": s.query,
                     "paged_component": s.component == ctx.component,
+                    "window_id": window_id(ctx.incident_id, s.component, s.signal),
                 },
             )
         )
