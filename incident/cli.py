@@ -21,6 +21,8 @@ from incident.errors import ConfigError, CopilotError
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Incident-response copilot for on-call engineers.")
 sandbox_app = typer.Typer(no_args_is_help=True, help="Run a scenario's stand-ins locally.")
 app.add_typer(sandbox_app, name="sandbox")
+runbooks_app = typer.Typer(no_args_is_help=True, help="Validate and list runbooks.")
+app.add_typer(runbooks_app, name="runbooks")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -243,6 +245,106 @@ def demo(
             watcher.stop()
             store.close()
     tmp.cleanup()
+
+
+@app.command("eval")
+def eval_cmd(
+    dirs: Annotated[list[Path], typer.Argument(help="Scenario directories, or directories of scenarios.")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here.")] = None,
+    agent: Annotated[str, typer.Option(help="none (analyzer only) or claude.")] = "none",
+) -> None:
+    """Score scenarios through the sandbox and the watcher's pipeline (AC@1, AC@3, Avg@5, kinds)."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from incident.eval import run_case, summarize, write_json
+    from incident.scenario import find_scenarios
+
+    if agent not in ("none", "claude"):
+        raise ConfigError(f"--agent: expected none or claude, got {agent!r}")
+    paths = find_scenarios(dirs)
+    cases = []
+    with Progress(console=err_console, transient=True) as progress:
+        task = progress.add_task("scenarios", total=len(paths))
+        for path in paths:
+            progress.update(task, description=path.name[:40])
+            cases.append(run_case(path, agent=agent))
+            progress.advance(task)
+    table = Table(show_header=True, header_style="bold", box=None)
+    for col in ("scenario", "truth", "top 3", "hit", "kind", "s", "error"):
+        table.add_column(col)
+    for c in cases:
+        top = ", ".join(f"{r['component']}:{r['kind']}" for r in c.ranking[:3])
+        truth = f"{c.truth.get('component', '?')}:{c.truth.get('kind', '?')}"
+        table.add_row(
+            c.scenario,
+            truth,
+            Text(top),
+            str(c.hit_rank or "-"),
+            "yes" if c.kind_correct else "no",
+            f"{c.seconds:.1f}" if c.seconds is not None else "-",
+            Text(c.error or ""),
+        )
+    console.print(table)
+    summary = summarize(cases)
+    cal = summary["calibration"]
+    console.print(
+        f"cases {summary['cases']}  errors {summary['errors']}  AC@1 {summary['ac1']:.3f}  AC@3 {summary['ac3']:.3f}"
+        f"  Avg@5 {summary['avg5']:.3f}  kind accuracy {summary['kind_accuracy']:.3f}"
+        f"  median {summary['median_seconds']} s  Brier {cal['brier']}"
+    )
+    for b in cal["buckets"]:
+        console.print(
+            f"  confidence {b['range']}: {b['cases']} cases, mean {b['mean_confidence']}, right {b['accuracy']}"
+        )
+    if json_out:
+        from dataclasses import asdict
+
+        write_json({"cases": [asdict(c) for c in cases], "summary": summary}, json_out)
+
+
+def _runbook_set(directory: Path | None):  # type: ignore[no-untyped-def]
+    from incident.runbooks import configured_runbooks, load_runbooks
+
+    return load_runbooks([directory], bundled=False) if directory else configured_runbooks(_settings().runbooks)
+
+
+@runbooks_app.command("check")
+def runbooks_check(
+    directory: Annotated[
+        Path | None, typer.Argument(help="Runbook directory (default: bundled plus configured).")
+    ] = None,
+) -> None:
+    """Validate runbooks: every problem with file and line; exit 1 when there is any."""
+    result = _runbook_set(directory)
+    for problem in result.problems:
+        console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+    files = len(result.files)
+    if result.problems:
+        bad = len({p.file for p in result.problems})
+        console.print(f"{len(result.problems)} problem(s) in {bad} of {files} file(s)", style="red")
+        raise typer.Exit(1)
+    console.print(f"ok: {len(result)} runbook(s) in {files} file(s), no problems", style="green")
+
+
+@runbooks_app.command("list")
+def runbooks_list(
+    directory: Annotated[Path | None, typer.Argument(help="Runbook directory (default: bundled plus configured).")] = None,
+) -> None:
+    """List the runbooks that load, with what they match."""
+    from rich.table import Table
+
+    result = _runbook_set(directory)
+    table = Table("id", "title", "matches", "steps", "file")
+    for rb in result:
+        m = rb.matches
+        matches = [*m.kinds, *(f"alert:{a}" for a in m.alerts), *(f"{k}={v}" for k, v in m.labels.items())]
+        if rb.components:
+            matches.append("components:" + ",".join(rb.components))
+        table.add_row(rb.id, rb.title, " ".join(matches), str(len(rb.steps)), rb.path.name if rb.path else "")
+    console.print(table)
+    if result.problems:
+        err_console.print(f"{len(result.problems)} problem(s); run 'incident runbooks check'", style="yellow")
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from connectors.base import AlertRecord, PagerDutyIncident
 from incident import service
+from incident.analysis import run_analysis
 from incident.config import Settings
 from incident.errors import CopilotError
 from incident.gathering import CatalogCache, Outcome, disabled_notes, gather, refresh_catalog, write_outcome
@@ -193,10 +194,19 @@ class Watcher:
                 incident = service.get(session, incident_id=incident_id)
                 if incident is not None:
                     incident.gathered_at = utcnow()
+            self.diagnose(incident_id)
             return outcomes
         finally:
             with self._lock:
                 self._gathering.discard(incident_id)
+
+    def diagnose(self, incident_id: int) -> None:
+        """Rank hypotheses from what was gathered (the offline analyzer; never raises)."""
+        try:
+            with self.store.session() as session:
+                run_analysis(session, incident_id)
+        except Exception:
+            log.exception("analysis of incident %s failed", incident_id)
 
     def _sync_catalog(self, session, incident_id: int) -> None:  # type: ignore[no-untyped-def]
         for c in self.catalog.components.values():

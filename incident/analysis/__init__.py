@@ -1,0 +1,51 @@
+"""The offline analyzer: deterministic, no network, no LLM.
+
+``analyze`` reads one incident from the store (timeline, metric windows, catalog graph) and
+returns ranked :class:`~incident.hypotheses.HypothesisDraft` objects citing their evidence.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from incident.analysis.checks import all_findings
+from incident.analysis.context import load_input
+from incident.analysis.metrics import localise
+from incident.analysis.rank import combine
+from incident.hypotheses import HypothesisDraft, check_citations, known_refs, save_hypotheses
+
+MAX_HYPOTHESES = 8
+
+
+def analyze(session: Session, incident_id: int) -> list[HypothesisDraft]:
+    data = load_input(session, incident_id)
+    candidates = combine(data, all_findings(data), localise(data))
+    drafts: list[HypothesisDraft] = []
+    seen_components: set[str] = set()
+    for c in candidates:
+        # one hypothesis per component first, then alternatives, so the ranking covers more ground
+        if c["component"] in seen_components and len(seen_components) < 5:
+            continue
+        seen_components.add(c["component"])
+        drafts.append(
+            HypothesisDraft(
+                kind=c["kind"],
+                component=c["component"],
+                confidence=round(c["score"], 3),
+                summary=c["summary"],
+                evidence=[{"ref": ref} for ref in c["evidence"]],
+                refutation=c["refutation"],
+                source="analyzer",
+            )
+        )
+        if len(drafts) >= MAX_HYPOTHESES:
+            break
+    refs = known_refs(session, incident_id)
+    return [check_citations(d, refs) for d in drafts]
+
+
+def run_analysis(session: Session, incident_id: int) -> list[HypothesisDraft]:
+    """Analyze and store the hypotheses (and their timeline events)."""
+    drafts = analyze(session, incident_id)
+    save_hypotheses(session, incident_id, drafts, source="analyzer")
+    return drafts
