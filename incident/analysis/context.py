@@ -53,16 +53,21 @@ class AnalysisInput:
                 out[dep].append(name)
         return out
 
-    def downstream(self, component: str) -> set[str]:
-        """Everything ``component`` depends on, transitively."""
-        seen: set[str] = set()
-        stack = list(self.depends_on.get(component, []))
-        while stack:
-            name = stack.pop()
-            if name not in seen:
-                seen.add(name)
-                stack.extend(self.depends_on.get(name, []))
-        return seen
+    def downstream(self, component: str) -> dict[str, int]:
+        """Everything ``component`` depends on, transitively, with its distance in hops."""
+        hops: dict[str, int] = {}
+        frontier = [component]
+        depth = 0
+        while frontier:
+            depth += 1
+            nxt = []
+            for name in frontier:
+                for dep in self.depends_on.get(name, []):
+                    if dep not in hops and dep != component:
+                        hops[dep] = depth
+                        nxt.append(dep)
+            frontier = nxt
+        return hops
 
     def events_of(self, *kinds: str) -> list[TimelineEvent]:
         return [e for e in self.events if e.kind in kinds]

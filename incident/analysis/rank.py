@@ -47,15 +47,18 @@ def component_scores(data: AnalysisInput, anomalies: dict[str, list[Anomaly]]) -
     """
     raw = {c: (a[0].score if a else 0.0) for c, a in anomalies.items()}
     surging = {c for c, a in anomalies.items() if surge_ratio(a) >= SURGE}
+    # a surge that arrives from upstream is the upstream's surge: only the first ones are drivers
+    surging = {c for c in surging if not any(c in data.downstream(s) for s in surging if s != c)}
     scores = dict(raw)
     for _ in range(len(raw)):  # caps propagate from the leaves up; stops when nothing changes
         changed = False
         for comp, z in raw.items():
             if comp in surging:
                 continue
-            causes = [scores[d] for d in data.downstream(comp) if raw.get(d, 0.0) >= SIGNIFICANT]
-            causes += [scores[s] for s in surging if comp in data.downstream(s)]
-            capped = min(z, ECHO * max(causes)) if causes else z
+            deps = data.downstream(comp)
+            causes = [ECHO**hops * scores[d] for d, hops in deps.items() if raw.get(d, 0.0) >= SIGNIFICANT]
+            causes += [ECHO**hops * scores[s] for s in surging if (hops := data.downstream(s).get(comp))]
+            capped = min(z, max(causes)) if causes else z
             if capped != scores[comp]:
                 scores[comp], changed = capped, True
         if not changed:
