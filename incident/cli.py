@@ -163,6 +163,7 @@ def show(incident_id: Annotated[str, typer.Argument(help="Incident id or 'latest
 
 def _print_incident(store, incident_id: str) -> None:  # type: ignore[no-untyped-def]
     from incident import service
+    from incident.hypotheses import ranked
     from incident.render import print_incident
     from incident.timeline import timeline
 
@@ -175,7 +176,7 @@ def _print_incident(store, incident_id: str) -> None:  # type: ignore[no-untyped
             raise CopilotError(f"not an incident id: {incident_id!r} (a number or 'latest')")
         if incident is None:
             raise CopilotError(f"no incident {incident_id} in the store", title="Not found")
-        print_incident(console, incident, timeline(session, incident.id))
+        print_incident(console, incident, timeline(session, incident.id), ranked(session, incident.id))
 
 
 @sandbox_app.command("up")
@@ -329,19 +330,21 @@ def runbooks_check(
 
 @runbooks_app.command("list")
 def runbooks_list(
-    directory: Annotated[Path | None, typer.Argument(help="Runbook directory (default: bundled plus configured).")] = None,
+    directory: Annotated[
+        Path | None, typer.Argument(help="Runbook directory (default: bundled plus configured).")
+    ] = None,
 ) -> None:
     """List the runbooks that load, with what they match."""
-    from rich.table import Table
+    from rich.table import Column, Table
 
     result = _runbook_set(directory)
-    table = Table("id", "title", "matches", "steps", "file")
+    table = Table(Column("id", no_wrap=True), "title", "matches", "steps")
     for rb in result:
         m = rb.matches
         matches = [*m.kinds, *(f"alert:{a}" for a in m.alerts), *(f"{k}={v}" for k, v in m.labels.items())]
         if rb.components:
             matches.append("components:" + ",".join(rb.components))
-        table.add_row(rb.id, rb.title, " ".join(matches), str(len(rb.steps)), rb.path.name if rb.path else "")
+        table.add_row(rb.id, rb.title, " ".join(matches), str(len(rb.steps)))
     console.print(table)
     if result.problems:
         err_console.print(f"{len(result.problems)} problem(s); run 'incident runbooks check'", style="yellow")

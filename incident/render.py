@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from incident.models import Incident, TimelineEvent
+from incident.models import Hypothesis, Incident, TimelineEvent
 
 KIND_STYLE = {
     "alert": "bold red",
@@ -56,9 +56,33 @@ def timeline_table(events: list[TimelineEvent], *, width: int | None = None) -> 
     return table
 
 
-def print_incident(console: Console, incident: Incident, events: list[TimelineEvent]) -> None:
+def hypotheses_table(hypotheses: list[Hypothesis]) -> Table:
+    table = Table(show_header=True, header_style="bold", expand=True, box=None, pad_edge=False)
+    table.add_column("#", no_wrap=True, width=2)
+    table.add_column("kind", no_wrap=True, width=20)
+    table.add_column("component", no_wrap=True, width=16)
+    table.add_column("conf", no_wrap=True, width=5)
+    table.add_column("why (evidence)", ratio=1)
+    for h in hypotheses:
+        why = Text(h.summary)
+        why.append(f"  [{len(h.evidence)} cited]", style="dim")
+        actions = [s for s in h.steps if s.get("type") == "action"]
+        if actions:
+            why.append(
+                f"\n  proposes: {actions[0].get('text') or actions[0].get('action', {}).get('type')}", style="cyan"
+            )
+        table.add_row(str(h.rank or "-"), h.kind, h.component, f"{h.confidence:.0%}", why)
+    return table
+
+
+def print_incident(
+    console: Console, incident: Incident, events: list[TimelineEvent], hypotheses: list[Hypothesis] | None = None
+) -> None:
     console.print(incident_header(incident))
-    console.print()
+    if hypotheses:
+        console.print("\nWhat is broken (ranked hypotheses):", style="bold")
+        console.print(hypotheses_table(hypotheses))
+    console.print("\nTimeline:", style="bold")
     console.print(timeline_table(events))
 
 

@@ -14,7 +14,7 @@ from incident.analysis.metrics import localise
 from incident.analysis.rank import combine
 from incident.hypotheses import HypothesisDraft, check_citations, known_refs, save_hypotheses
 
-MAX_HYPOTHESES = 8
+MAX_HYPOTHESES = 6
 
 
 def analyze(session: Session, incident_id: int) -> list[HypothesisDraft]:

@@ -112,13 +112,21 @@ def combine(data: AnalysisInput, findings: list[Finding], anomalies: dict[str, l
             score = top.strength * (0.35 + 0.65 * support) + 0.25 * support
         else:
             score = top.strength + 0.1 * support
+        summary = top.summary + (f"; {len(group) - 1} more like it" if len(group) > 1 else "")
+        if kind in ("deploy_regression", "config_change"):
+            after = sorted(after, key=lambda a: a.score, reverse=True)
+            summary += (
+                f"; after it: {describe_anomaly(after[0])}"
+                if after and after[0].score >= 3
+                else ("; nothing on it departed from its baseline after the change")
+            )
         evidence = list(dict.fromkeys(e for f in group for e in f.evidence))
         windows = [a.window_id for a in anomalies.get(comp, [])[:2] if a.score >= 3]
         by_key[(kind, comp)] = {
             "kind": kind,
             "component": comp,
             "score": min(score, 0.97),
-            "summary": top.summary + (f"; {len(group) - 1} more like it" if len(group) > 1 else ""),
+            "summary": summary,
             "evidence": evidence + windows,
             "refutation": top.refutation,
         }
