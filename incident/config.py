@@ -8,13 +8,23 @@ Invalid config raises one :class:`ConfigError` listing every problem with file a
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from incident import locations
@@ -168,6 +178,71 @@ class WatcherConfig(Section):
     """Treat each page time as the present: every window ends at the page (scenario replays)."""
 
 
+DEFAULT_PRICES: dict[str, dict[str, float]] = {
+    "claude-sonnet-4-5": {"input": 3.0, "output": 15.0, "cache_read": 0.30, "cache_write": 3.75},
+    "claude-sonnet-4": {"input": 3.0, "output": 15.0, "cache_read": 0.30, "cache_write": 3.75},
+    "claude-haiku-4-5": {"input": 1.0, "output": 5.0, "cache_read": 0.10, "cache_write": 1.25},
+    "claude-opus-4-5": {"input": 5.0, "output": 25.0, "cache_read": 0.50, "cache_write": 6.25},
+    "claude-opus-4-1": {"input": 15.0, "output": 75.0, "cache_read": 1.50, "cache_write": 18.75},
+}
+"""USD per million tokens (input, output, cache reads, 5-minute cache writes)."""
+
+
+class ModelPrice(Section):
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_read: float = Field(default=0.0, ge=0)
+    cache_write: float = Field(default=0.0, ge=0)
+
+
+class AgentConfig(Section):
+    api_key: SecretStr | None = None
+    """Anthropic API key. Unset: ``ANTHROPIC_API_KEY`` when set, else the agent is off (analyzer only)."""
+    provider: Literal["anthropic", "bedrock", "vertex"] = "anthropic"
+    """Where the Messages API is: Anthropic, or Claude on AWS Bedrock / Google Vertex AI."""
+    model: str = "claude-sonnet-4-5"
+    judge_model: str | None = None
+    """Model of the judge call. Unset: the same as ``model``."""
+    base_url: str | None = None
+    """Messages API base URL (a proxy, a gateway, the sandbox stand-in). Unset: the SDK's default."""
+    aws_region: str | None = None
+    vertex_project: str | None = None
+    vertex_region: str | None = None
+    max_steps: int = Field(default=8, ge=1, le=50)
+    """Model calls per investigation, the final answer included; the last one is offered no tools."""
+    max_tokens: int = Field(default=60000, ge=1000)
+    """Total tokens (input + output, cached included) per incident, judge included."""
+    max_cost_usd: float = Field(default=0.50, ge=0)
+    max_output_tokens: int = Field(default=4096, ge=256)
+    """``max_tokens`` of one Messages call."""
+    timeout: Duration = timedelta(seconds=60)
+    max_retries: int = Field(default=2, ge=0, le=10)
+    """Retries of the SDK on connection errors, 408/409/429 and 5xx."""
+    prices: dict[str, ModelPrice] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+    """Model -> USD per million tokens, merged over the defaults; unknown models cost the dearest known price."""
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _merge_prices(cls, value: Any) -> Any:
+        return {**DEFAULT_PRICES, **value} if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _env_key(self) -> AgentConfig:
+        if self.api_key is None and self.provider == "anthropic" and os.environ.get("ANTHROPIC_API_KEY"):
+            self.api_key = SecretStr(os.environ["ANTHROPIC_API_KEY"])
+        return self
+
+    def effective_judge_model(self) -> str:
+        return self.judge_model or self.model
+
+
+class RunbooksConfig(Section):
+    dirs: list[str] = Field(default_factory=list)
+    """Extra directories of team runbooks (*.md with YAML front matter); ids must be unique."""
+    bundled: bool = True
+    """Also load the runbooks bundled with the copilot (runbooks/)."""
+
+
 class Settings(BaseSettings):
     """Every section of the copilot's configuration."""
 
@@ -186,6 +261,8 @@ class Settings(BaseSettings):
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
     catalog: CatalogConfig = Field(default_factory=CatalogConfig)
     watcher: WatcherConfig = Field(default_factory=WatcherConfig)
+    runbooks: RunbooksConfig = Field(default_factory=RunbooksConfig)
+    agent: AgentConfig = Field(default_factory=AgentConfig)
 
     @classmethod
     def settings_customise_sources(

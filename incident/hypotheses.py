@@ -8,6 +8,7 @@ is never shown as confident (:func:`check_citations`).
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -64,10 +65,14 @@ def check_citations(draft: HypothesisDraft, refs: set[str], extra: set[str] | No
     return draft.model_copy(update=update)
 
 
-def save_hypotheses(session: Session, incident_id: int, drafts: list[HypothesisDraft], *, source: str) -> list[str]:
+def save_hypotheses(
+    session: Session, incident_id: int, drafts: list[HypothesisDraft], *, source: str, at: datetime | None = None
+) -> list[str]:
     """Replace ``source``'s hypotheses for the incident with ``drafts`` (ranked in order) and put
-    each on the timeline. Idempotent: the same drafts give the same rows and events."""
+    each on the timeline at ``at`` (the analysis' present: the page time in a replay). Idempotent:
+    the same drafts give the same rows and events."""
     now = utcnow()
+    at = at or now
     existing = {
         h.id: h
         for h in session.scalars(
@@ -92,7 +97,7 @@ def save_hypotheses(session: Session, incident_id: int, drafts: list[HypothesisD
             incident_id=incident_id,
             kind=EventKind.hypothesis,
             key=f"hypothesis/{hid}",
-            at=row.created_at,
+            at=at,
             source=source,
             component=d.component,
             summary=f"#{rank} {d.kind} on {d.component} ({d.confidence:.0%}): {d.summary}",

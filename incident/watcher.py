@@ -29,6 +29,7 @@ from incident.gathering.drafts import GatherContext
 from incident.intake import Intake
 from incident.models import Component, EventKind, Group, Incident, IncidentStatus, utcnow
 from incident.registry import Connectors
+from incident.runbooks import configured_runbooks
 from incident.store import Store
 from incident.timeline import log_event
 
@@ -50,6 +51,9 @@ class Watcher:
         self._write_lock = threading.Lock()
         """Serialises intake writes inside this process (webhooks and polls race otherwise)."""
         self.source_errors: dict[str, str] = {}
+        self.runbooks = configured_runbooks(settings.runbooks)
+        for problem in self.runbooks.problems:
+            log.warning("runbook skipped: %s", problem)
 
     # ------------------------------------------------------------------ intake
     def ingest_alerts(self, alerts: list[AlertRecord], *, active_set: set[str] | None = None) -> list[int]:
@@ -204,7 +208,16 @@ class Watcher:
         """Rank hypotheses from what was gathered (the offline analyzer; never raises)."""
         try:
             with self.store.session() as session:
-                run_analysis(session, incident_id)
+                incident = service.get(session, incident_id=incident_id)
+                if incident is None:
+                    return
+                run_analysis(
+                    session,
+                    incident_id,
+                    runbooks=self.runbooks,
+                    component_label=self.settings.metrics.component_label,
+                    at=self.context(incident).window_end,
+                )
         except Exception:
             log.exception("analysis of incident %s failed", incident_id)
 

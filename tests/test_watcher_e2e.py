@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from incident import service
 from incident.config import Settings, load_settings
+from incident.hypotheses import known_refs, ranked
 from incident.models import Incident, TimelineEvent
 from incident.registry import build_connectors
 from incident.sandbox.runner import Sandbox
@@ -85,7 +86,21 @@ def test_page_becomes_an_incident_with_a_complete_idempotent_timeline(run: Repla
     # the root cause's own evidence is on the timeline, even when the page is on a caller
     assert any(e.component == truth.component for e in events if e.kind not in ("ownership", "alert"))
     if truth.kind == "deploy_regression":
-        assert any(e.kind == "deploy" and e.component == truth.component for e in events)
+        deploy = [e for e in events if e.kind == "deploy" and e.component == truth.component]
+        assert deploy
+    # the analyzer ranked hypotheses from the same pipeline; the truth is among them, with runbook steps
+    with run.store.session() as s:
+        hyps = ranked(s, incident.id)
+        refs = known_refs(s, incident.id)
+    assert hyps and all(e["ref"] in refs for h in hyps for e in h.evidence)
+    assert truth.component in [h.component for h in hyps[:3]]
+    assert all(h.steps for h in hyps[:1])
+    if truth.kind == "deploy_regression" and hyps[0].kind == "deploy_regression":
+        undo = [
+            st for st in hyps[0].steps if st["type"] == "action" and st["action"]["type"] == "kubernetes.rollout_undo"
+        ]
+        assert undo and undo[0]["ready"]
+        assert undo[0]["action"]["params"]["to_revision"] == deploy[-1].details["previous_revision"]
     # a replay never sees the future: nothing stamped after the page, except our own state notes
     late = [e for e in events if e.at > run.scenario.page_at]
     assert late == [], [(e.kind, e.at, e.summary) for e in late]

@@ -6,18 +6,25 @@ returns ranked :class:`~incident.hypotheses.HypothesisDraft` objects citing thei
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from incident.analysis.checks import all_findings
 from incident.analysis.context import load_input
 from incident.analysis.metrics import localise
 from incident.analysis.rank import combine
+from incident.analysis.steps import attach_steps
 from incident.hypotheses import HypothesisDraft, check_citations, known_refs, save_hypotheses
+from incident.runbooks import RunbookSet
 
 MAX_HYPOTHESES = 6
 
 
-def analyze(session: Session, incident_id: int) -> list[HypothesisDraft]:
+def analyze(
+    session: Session, incident_id: int, *, runbooks: RunbookSet | None = None, component_label: str = "service"
+) -> list[HypothesisDraft]:
+    """Ranked hypotheses with their evidence (and runbook steps when ``runbooks`` is given)."""
     data = load_input(session, incident_id)
     candidates = combine(data, all_findings(data), localise(data))
     drafts: list[HypothesisDraft] = []
@@ -41,11 +48,21 @@ def analyze(session: Session, incident_id: int) -> list[HypothesisDraft]:
         if len(drafts) >= MAX_HYPOTHESES:
             break
     refs = known_refs(session, incident_id)
-    return [check_citations(d, refs) for d in drafts]
+    drafts = [check_citations(d, refs) for d in drafts]
+    if runbooks is not None:
+        drafts = attach_steps(session, data, drafts, runbooks, component_label=component_label)
+    return drafts
 
 
-def run_analysis(session: Session, incident_id: int) -> list[HypothesisDraft]:
-    """Analyze and store the hypotheses (and their timeline events)."""
-    drafts = analyze(session, incident_id)
-    save_hypotheses(session, incident_id, drafts, source="analyzer")
+def run_analysis(
+    session: Session,
+    incident_id: int,
+    *,
+    runbooks: RunbookSet | None = None,
+    component_label: str = "service",
+    at: datetime | None = None,
+) -> list[HypothesisDraft]:
+    """Analyze and store the hypotheses (and their timeline events, stamped ``at``)."""
+    drafts = analyze(session, incident_id, runbooks=runbooks, component_label=component_label)
+    save_hypotheses(session, incident_id, drafts, source="analyzer", at=at)
     return drafts

@@ -1,0 +1,74 @@
+"""Attach matched runbook steps to hypotheses, templated from what the timeline knows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from incident.analysis.context import AnalysisInput
+from incident.hypotheses import HypothesisDraft
+from incident.models import Component
+from incident.runbooks import RunbookSet, catalog_links, flatten_steps, match_runbooks
+
+MAX_RUNBOOKS = 2
+
+
+def step_context(data: AnalysisInput, component: str, *, component_label: str) -> dict[str, Any]:
+    """Template variables for ``component``: its namespace, deployment, revisions, a pod, the page."""
+    incident = data.incident
+    ctx: dict[str, Any] = {
+        "incident_id": incident.id,
+        "pagerduty_id": incident.source_ref if incident.source == "pagerduty" else None,
+        "paged_component": incident.component,
+        "component_label": component_label,
+        "namespace": incident.namespace,
+    }
+    rollouts = [
+        e for e in data.events_of("deploy", "config_change") if e.component == component and "deployment" in e.details
+    ]
+    if rollouts:
+        last = max(rollouts, key=lambda e: e.at).details
+        ctx |= {
+            "namespace": last.get("namespace") or ctx["namespace"],
+            "deployment": last.get("deployment"),
+            "revision": last.get("current_revision") or last.get("revision"),
+            "previous_revision": last.get("previous_revision"),
+        }
+    for ev in data.events_of("pod_state"):
+        if ev.component != component:
+            continue
+        if "pod" in ev.details and "pod" not in ctx:
+            ctx |= {"pod": ev.details["pod"], "node": ev.details.get("node")}
+            ctx["namespace"] = ev.details.get("namespace") or ctx["namespace"]
+            containers = ev.details.get("containers") or []
+            if containers:
+                ctx["container"] = containers[0].get("name")
+        if "deployment" in ev.details:
+            ctx.setdefault("deployment", ev.details["deployment"])
+            ctx["replicas"] = ev.details.get("replicas")
+    for ev in data.events_of("ownership"):
+        if ev.component == component:
+            ctx["owner"] = ev.details.get("owner")
+    return {k: v for k, v in ctx.items() if v is not None}
+
+
+def attach_steps(
+    session: Session, data: AnalysisInput, drafts: list[HypothesisDraft], runbooks: RunbookSet, *, component_label: str
+) -> list[HypothesisDraft]:
+    alerts = [dict(a.labels) for a in data.incident.alerts]
+    out = []
+    for d in drafts:
+        comp = session.get(Component, d.component)
+        links = catalog_links(comp.runbook_url, comp.links or []) if comp else []
+        matched = match_runbooks(
+            runbooks.runbooks,
+            kind=d.kind,
+            component=d.component,
+            alerts=alerts,
+            context=step_context(data, d.component, component_label=component_label)
+            | {"hypothesis": {"summary": d.summary, "confidence": d.confidence}},
+            links=links,
+        )
+        out.append(d.model_copy(update={"steps": flatten_steps(matched[: MAX_RUNBOOKS + (1 if links else 0)])}))
+    return out
