@@ -263,13 +263,18 @@ def eval_cmd(
 
     if agent not in ("none", "claude"):
         raise ConfigError(f"--agent: expected none or claude, got {agent!r}")
+    agent_cfg = None
+    if agent == "claude":
+        agent_cfg = _settings().agent.model_copy(update={"enabled": True})
+        if agent_cfg.provider == "anthropic" and agent_cfg.api_key is None:
+            raise ConfigError("--agent claude needs [agent] api_key (or ANTHROPIC_API_KEY)")
     paths = find_scenarios(dirs)
     cases = []
     with Progress(console=err_console, transient=True) as progress:
         task = progress.add_task("scenarios", total=len(paths))
         for path in paths:
             progress.update(task, description=path.name[:40])
-            cases.append(run_case(path, agent=agent))
+            cases.append(run_case(path, agent=agent_cfg))
             progress.advance(task)
     table = Table(show_header=True, header_style="bold", box=None)
     for col in ("scenario", "truth", "top 3", "hit", "kind", "s", "error"):

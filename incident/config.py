@@ -179,6 +179,7 @@ class WatcherConfig(Section):
 
 
 DEFAULT_PRICES: dict[str, dict[str, float]] = {
+    "claude-sonnet-4-6": {"input": 3.0, "output": 15.0, "cache_read": 0.30, "cache_write": 3.75},
     "claude-sonnet-4-5": {"input": 3.0, "output": 15.0, "cache_read": 0.30, "cache_write": 3.75},
     "claude-sonnet-4": {"input": 3.0, "output": 15.0, "cache_read": 0.30, "cache_write": 3.75},
     "claude-haiku-4-5": {"input": 1.0, "output": 5.0, "cache_read": 0.10, "cache_write": 1.25},
@@ -196,11 +197,13 @@ class ModelPrice(Section):
 
 
 class AgentConfig(Section):
+    enabled: bool = True
+    """Run the agent after the analyzer when a key is configured (once per incident)."""
     api_key: SecretStr | None = None
     """Anthropic API key. Unset: ``ANTHROPIC_API_KEY`` when set, else the agent is off (analyzer only)."""
     provider: Literal["anthropic", "bedrock", "vertex"] = "anthropic"
     """Where the Messages API is: Anthropic, or Claude on AWS Bedrock / Google Vertex AI."""
-    model: str = "claude-sonnet-4-5"
+    model: str = "claude-sonnet-4-6"
     judge_model: str | None = None
     """Model of the judge call. Unset: the same as ``model``."""
     base_url: str | None = None

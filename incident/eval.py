@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from incident import service
-from incident.config import load_settings
+from incident.config import AgentConfig, load_settings
 from incident.errors import CopilotError
 from incident.hypotheses import ranked
 from incident.registry import build_connectors
@@ -54,7 +54,8 @@ def score_ranking(
     return ranking, hit, kind_ok
 
 
-def run_case(path: Path, *, agent: str = "none", workdir: Path | None = None) -> CaseResult:
+def run_case(path: Path, *, agent: AgentConfig | None = None, workdir: Path | None = None) -> CaseResult:
+    """One scenario through sandbox + watcher; ``agent`` (a configured ``[agent]``) adds Claude."""
     try:
         scenario = load_scenario(path)
     except CopilotError as exc:
@@ -70,7 +71,10 @@ def run_case(path: Path, *, agent: str = "none", workdir: Path | None = None) ->
         try:
             with Sandbox(scenario, Path(tmp) / "sandbox") as box:
                 overlay = box.config(store_url=f"sqlite:///{Path(tmp) / 'eval.db'}")
+                overlay["agent"] = {"enabled": False}
                 settings = load_settings(overlays=[overlay], user_file=False)
+                if agent is not None:
+                    settings = settings.model_copy(update={"agent": agent})
                 store = Store(settings.store.url)
                 watcher = Watcher(settings, store, build_connectors(settings))
                 started = time.perf_counter()
@@ -140,7 +144,7 @@ def summarize(cases: list[CaseResult]) -> dict[str, Any]:
 
 
 def run_eval(
-    paths: list[Path], *, agent: str = "none", on_case: Callable[[CaseResult], None] | None = None
+    paths: list[Path], *, agent: AgentConfig | None = None, on_case: Callable[[CaseResult], None] | None = None
 ) -> dict[str, Any]:
     cases = []
     for path in paths:

@@ -11,13 +11,17 @@ Scheduled jobs (APScheduler, named where they are declared):
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from connectors.base import AlertRecord, PagerDutyIncident
 from incident import service
@@ -27,11 +31,11 @@ from incident.errors import CopilotError
 from incident.gathering import CatalogCache, Outcome, disabled_notes, gather, refresh_catalog, write_outcome
 from incident.gathering.drafts import GatherContext
 from incident.intake import Intake
-from incident.models import Component, EventKind, Group, Incident, IncidentStatus, utcnow
+from incident.models import Component, EventKind, Group, Incident, IncidentStatus, TimelineEvent, utcnow
 from incident.registry import Connectors
 from incident.runbooks import configured_runbooks
 from incident.store import Store
-from incident.timeline import log_event
+from incident.timeline import event_id, log_event
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,8 @@ class Watcher:
         """Serialises intake writes inside this process (webhooks and polls race otherwise)."""
         self.source_errors: dict[str, str] = {}
         self.runbooks = configured_runbooks(settings.runbooks)
+        self.on_agent_event: Callable[[Any], None] | None = None
+        """Progress of the agent (the TUI subscribes)."""
         for problem in self.runbooks.problems:
             log.warning("runbook skipped: %s", problem)
 
@@ -66,36 +72,35 @@ class Watcher:
         opened: list[int] = []
         with self._write_lock:
             for alert in alerts:
-                for attempt in (1, 2):
-                    try:
-                        with self.store.session() as session:
-                            incident, is_new = self.intake.alert(session, alert, now=now)
-                            if incident is not None and is_new:
-                                opened.append(incident.id)
-                        break
-                    except IntegrityError:
-                        if attempt == 2:
-                            raise
+                incident_id, is_new = self._retrying(lambda s, a=alert: self.intake.alert(s, a, now=now))
+                if incident_id is not None and is_new:
+                    opened.append(incident_id)
             if active_set is not None:
                 with self.store.session() as session:
                     self.intake.resolve_missing(session, active_set, now=now)
         return opened
+
+    def _retrying(self, write: Callable[[Session], tuple[Incident | None, bool]]) -> tuple[int | None, bool]:
+        """One intake write in its own transaction, retried once when another process inserted the
+        same alert or incident first (the unique constraints make the second try see it)."""
+        for attempt in (1, 2):
+            try:
+                with self.store.session() as session:
+                    incident, is_new = write(session)
+                    return (incident.id if incident is not None else None), is_new
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        return None, False
 
     def ingest_pagerduty(self, incidents: list[tuple[PagerDutyIncident, list[AlertRecord]]]) -> list[int]:
         now = utcnow()
         opened: list[int] = []
         with self._write_lock:
             for pd, alerts in incidents:
-                for attempt in (1, 2):
-                    try:
-                        with self.store.session() as session:
-                            incident, is_new = self.intake.pagerduty(session, pd, alerts, now=now)
-                            if is_new:
-                                opened.append(incident.id)
-                        break
-                    except IntegrityError:
-                        if attempt == 2:
-                            raise
+                incident_id, is_new = self._retrying(lambda s, p=pd, a=alerts: self.intake.pagerduty(s, p, a, now=now))
+                if incident_id is not None and is_new:
+                    opened.append(incident_id)
         return opened
 
     # ------------------------------------------------------------------ polling
@@ -205,13 +210,15 @@ class Watcher:
                 self._gathering.discard(incident_id)
 
     def diagnose(self, incident_id: int) -> None:
-        """Rank hypotheses from what was gathered (the offline analyzer; never raises)."""
+        """Rank hypotheses from what was gathered: the offline analyzer every time, then the
+        agent once per incident when a key is configured. Never raises."""
+        drafts = None
         try:
             with self.store.session() as session:
                 incident = service.get(session, incident_id=incident_id)
                 if incident is None:
                     return
-                run_analysis(
+                drafts = run_analysis(
                     session,
                     incident_id,
                     runbooks=self.runbooks,
@@ -220,6 +227,33 @@ class Watcher:
                 )
         except Exception:
             log.exception("analysis of incident %s failed", incident_id)
+        if drafts is not None and self._agent_wanted(incident_id):
+            from incident.agent import run_agent
+
+            outcome = run_agent(
+                settings=self.settings,
+                store=self.store,
+                connectors=self.connectors,
+                incident_id=incident_id,
+                analyzer_drafts=drafts,
+                on_event=self.on_agent_event,
+            )
+            log.info("agent on incident %s: %s", incident_id, outcome.reason)
+
+    def _agent_wanted(self, incident_id: int) -> bool:
+        """Cost guardrail: the agent runs once per incident, and only with a key and enabled."""
+        cfg = self.settings.agent
+        has_key = cfg.provider != "anthropic" or cfg.api_key is not None or bool(os.environ.get("ANTHROPIC_API_KEY"))
+        if not (cfg.enabled and has_key):
+            return False
+        with self.store.session() as session:
+            done = session.scalar(
+                select(TimelineEvent.id).where(
+                    TimelineEvent.incident_id == incident_id,
+                    TimelineEvent.id == event_id(incident_id, "note", "agent/run"),
+                )
+            )
+        return done is None
 
     def _sync_catalog(self, session, incident_id: int) -> None:  # type: ignore[no-untyped-def]
         for c in self.catalog.components.values():

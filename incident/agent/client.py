@@ -1,0 +1,39 @@
+"""Build the Messages API client from ``[agent]`` config: Anthropic, or Claude on Bedrock/Vertex.
+
+No key (provider ``anthropic``) means no client: the copilot runs the analyzer alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from incident.config import AgentConfig
+
+
+def build_client(cfg: AgentConfig) -> Any | None:
+    """An ``anthropic`` SDK client, or None when the Anthropic provider has no API key.
+
+    Bedrock and Vertex authenticate with the cloud's own credentials (resolved by the SDK).
+    Construction errors (missing region, missing cloud extras) propagate to the caller.
+    """
+    timeout = cfg.timeout.total_seconds()
+    common: dict[str, Any] = {"base_url": cfg.base_url, "timeout": timeout, "max_retries": cfg.max_retries}
+    if cfg.provider == "bedrock":
+        from anthropic import AnthropicBedrock
+
+        key = cfg.api_key.get_secret_value() if cfg.api_key else None  # a Bedrock API key, when given
+        return AnthropicBedrock(aws_region=cfg.aws_region, api_key=key, **common)
+    if cfg.provider == "vertex":
+        from anthropic import AnthropicVertex
+
+        kwargs: dict[str, Any] = {}
+        if cfg.vertex_region:
+            kwargs["region"] = cfg.vertex_region
+        if cfg.vertex_project:
+            kwargs["project_id"] = cfg.vertex_project
+        return AnthropicVertex(**kwargs, **common)
+    if cfg.api_key is None:
+        return None
+    from anthropic import Anthropic
+
+    return Anthropic(api_key=cfg.api_key.get_secret_value(), **common)

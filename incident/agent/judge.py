@@ -1,0 +1,121 @@
+"""The judge: a separate Messages call that checks each agent hypothesis against its cited evidence.
+
+It sees only the hypotheses and the content of what they cite (timeline events, metric window
+summaries, tool results), never the investigation. Unsupported hypotheses are dropped (the reason
+kept in their details), partially supported ones lose half their confidence. Hypotheses with no
+valid evidence left are not sent: :func:`incident.hypotheses.check_citations` already capped them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from incident.agent.budget import UsageTotals, over_budget
+from incident.agent.events import EventSink
+from incident.agent.loop import extract_json, shape_error
+from incident.agent.render import render
+from incident.config import AgentConfig
+from incident.hypotheses import HypothesisDraft
+
+PARTIAL_FACTOR = 0.5
+
+
+class _Verdict(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    index: int
+    supported: bool | Literal["partial"]
+    reason: str = Field(default="", max_length=1000)
+
+
+class _Verdicts(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    verdicts: list[_Verdict]
+
+
+@dataclass
+class Judged:
+    kept: list[HypothesisDraft] = field(default_factory=list)
+    dropped: list[HypothesisDraft] = field(default_factory=list)
+    note: str = ""
+    """Why some hypotheses could not be judged, when so."""
+
+
+def parse_verdicts(text: str) -> dict[int, _Verdict]:
+    try:
+        verdicts = _Verdicts.model_validate(extract_json(text))
+    except ValidationError as exc:
+        raise shape_error(exc) from None
+    return {v.index: v for v in verdicts.verdicts}
+
+
+def _apply(draft: HypothesisDraft, verdict: str, reason: str) -> HypothesisDraft:
+    details = {**draft.details, "judge": {"verdict": verdict, "reason": reason}}
+    confidence = draft.confidence * PARTIAL_FACTOR if verdict == "partial" else draft.confidence
+    return draft.model_copy(update={"details": details, "confidence": round(confidence, 4)})
+
+
+def judge(
+    client: Any,
+    *,
+    cfg: AgentConfig,
+    usage: UsageTotals,
+    on_event: EventSink,
+    drafts: list[HypothesisDraft],
+    evidence: Callable[[str], str],
+    context: dict[str, Any],
+) -> Judged:
+    """Judge ``drafts`` in one call; ``evidence(ref)`` gives the text of a cited id.
+
+    An unreadable or missing verdict, or no budget left for the call, counts as ``partial``.
+    SDK errors propagate (the caller falls back to the analyzer).
+    """
+    out = Judged()
+    items = []
+    for index, draft in enumerate(drafts, start=1):
+        if not draft.evidence:
+            continue
+        cited = [{"ref": e.ref, "note": e.note, "content": evidence(e.ref)} for e in draft.evidence]
+        items.append(
+            {
+                "index": index,
+                **draft.model_dump(include={"kind", "component", "confidence", "summary", "refutation"}),
+                "evidence": cited,
+            }
+        )
+    verdicts: dict[int, _Verdict] = {}
+    if items:
+        prompt = render("judge", items=items, **context)
+        model = cfg.effective_judge_model()
+        broke = over_budget(cfg, usage, model, len(prompt) // 3)
+        if broke is not None:
+            out.note = f"not judged: {broke}"
+        else:
+            message = client.messages.create(
+                model=model,
+                max_tokens=cfg.max_output_tokens,
+                system=render("judge_system"),
+                messages=[{"role": "user", "content": prompt}],
+            )
+            usage.add(cfg, model, message.usage)
+            on_event(usage.event())
+            try:
+                verdicts = parse_verdicts("".join(b.text for b in message.content if b.type == "text"))
+            except ValueError as exc:
+                out.note = f"judge answer unreadable: {exc}"
+    for index, draft in enumerate(drafts, start=1):
+        if not draft.evidence:
+            out.kept.append(draft)
+            continue
+        v = verdicts.get(index)
+        if v is None:
+            out.kept.append(_apply(draft, "partial", out.note or "the judge gave no verdict"))
+        elif v.supported is False:
+            out.dropped.append(_apply(draft, "unsupported", v.reason))
+        else:
+            out.kept.append(_apply(draft, "supported" if v.supported is True else "partial", v.reason))
+    out.kept.sort(key=lambda d: -d.confidence)
+    return out
