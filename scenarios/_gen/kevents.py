@@ -41,6 +41,7 @@ def event(
         "HorizontalPodAutoscaler": "hpa",
         "Node": "node",
         "ConfigMap": "cm",
+        "PersistentVolumeClaim": "pvc",
     }.get(kind, kind)
     involved: dict[str, Any] = {
         "kind": kind,
@@ -208,14 +209,16 @@ def configmap(
     created: datetime,
     edits: list[tuple[str, datetime, list[str]]] | None = None,
     applied: dict[str, str] | None = None,
+    *,
+    name: str | None = None,
 ) -> dict[str, Any]:
-    """A ConfigMap whose managedFields record who last set which keys.
+    """A ConfigMap (default name ``<service>-config``) whose managedFields record who last set which keys.
 
     ``edits`` are (manager, time, keys set) after the GitOps apply of ``applied`` (default: ``data``);
     keys the apply set that ``data`` no longer has were removed by those edits, and the
     last-applied-configuration annotation still shows them, as ``kubectl edit`` leaves it.
     """
-    name = f"{service}-config"
+    name = name or f"{service}-config"
     applied = dict(applied if applied is not None else data)
     edited = {k for _, _, keys in edits or [] for k in keys}
     meta = object_meta("cm", name, created, labels={"app.kubernetes.io/name": service})

@@ -131,7 +131,7 @@ class MetricsRenderer:
             else []
         )
         for k, t in enumerate(self.times):
-            if not pod.alive(t):
+            if not pod.alive(t) or (pod.scrape_until is not None and t >= pod.scrape_until):
                 continue
             if prev is not None and any(prev < r <= t for r in pod.restarts):
                 req = dict.fromkeys(codes, 0.0)
@@ -245,6 +245,24 @@ class MetricsRenderer:
                     "pg_settings_max_connections", {"namespace": NAMESPACE, "service": svc.name}, ts, "100"
                 )
 
+    def _volumes(self, fams: dict[str, Family]) -> None:
+        for vol in self.w.volumes:
+            labels = {"namespace": NAMESPACE, "service": vol.service, "persistentvolumeclaim": vol.claim}
+            reserved = vol.capacity * 0.05
+            for t in self.times:
+                ts = int(t.timestamp())
+                used = min(vol.used(t), vol.capacity - reserved)
+                free = max(vol.capacity - reserved - used, 0.0)
+                fams["kubelet_volume_stats_capacity_bytes"].add(
+                    "kubelet_volume_stats_capacity_bytes", labels, ts, str(vol.capacity)
+                )
+                fams["kubelet_volume_stats_available_bytes"].add(
+                    "kubelet_volume_stats_available_bytes", labels, ts, str(int(free))
+                )
+                fams["kubelet_volume_stats_used_bytes"].add(
+                    "kubelet_volume_stats_used_bytes", labels, ts, str(int(used))
+                )
+
     def render(self) -> str:
         specs = [
             ("http_requests", "counter", "HTTP requests served, by status code."),
@@ -259,6 +277,9 @@ class MetricsRenderer:
             ("pg_stat_activity_count", "gauge", "PostgreSQL backends by state."),
             ("pg_locks_waiting", "gauge", "PostgreSQL backends waiting for a lock."),
             ("pg_settings_max_connections", "gauge", "PostgreSQL max_connections."),
+            ("kubelet_volume_stats_capacity_bytes", "gauge", "Capacity in bytes of the volume."),
+            ("kubelet_volume_stats_available_bytes", "gauge", "Number of available bytes in the volume."),
+            ("kubelet_volume_stats_used_bytes", "gauge", "Number of used bytes in the volume."),
         ]
         fams = {name: Family(name, typ, text) for name, typ, text in specs}
         for pod in self.w.pods:
@@ -266,6 +287,7 @@ class MetricsRenderer:
         self._restarts(fams)
         self._deployments(fams)
         self._postgres(fams)
+        self._volumes(fams)
         lines: list[str] = []
         for fam in fams.values():
             if not fam.series:

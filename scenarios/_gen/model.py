@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 import random
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from _gen.world import BY_NAME, NODES, SERVICES, Service, make_uid, safe_suffix
 
@@ -88,6 +90,8 @@ class Pod:
     """Start of the memory climb of the first container instance (leak profile)."""
     leak_period: timedelta = timedelta(minutes=100)
     """Time a leaking container takes from its baseline to the memory limit."""
+    scrape_until: datetime | None = None
+    """cAdvisor and HTTP series end here (its node stopped answering scrapes); the Pod object stays."""
 
     @property
     def svc(self) -> Service:
@@ -110,6 +114,17 @@ class Pod:
 
     def restart_count(self, t: datetime) -> int:
         return self.prior_restarts + sum(1 for r in self.restarts if r <= t)
+
+
+@dataclass
+class Volume:
+    """A PersistentVolumeClaim whose kubelet_volume_stats_* series are rendered."""
+
+    claim: str
+    service: str
+    capacity: int
+    used: Callable[[datetime], float]
+    """Bytes used at a time (the filesystem keeps 5% reserved for root on top)."""
 
 
 @dataclass
@@ -159,6 +174,9 @@ class World:
         self.events: list[dict] = []
         self.objects: list[dict] = []
         """Extra Kubernetes objects (ConfigMaps, HPAs, ...) beyond the generated ones."""
+        self.patches: list[Callable[[dict[str, Any]], None]] = []
+        """Applied to every rendered Kubernetes object (scenario-specific fields the renderers lack)."""
+        self.volumes: list[Volume] = []
         for svc in SERVICES:
             self._seed_service(svc)
 

@@ -59,6 +59,10 @@ def write(bundle: Bundle, out: Path) -> Path:
         _json(root / "pagerduty.json", bundle.pagerduty)
     objects = all_objects(w)
     objects["nodes.json"] = node_objects(w)
+    for items in objects.values():
+        for obj in items:
+            for patch in w.patches:
+                patch(obj)
     for name, items in sorted(objects.items()):
         if items:
             _json(root / "kubernetes" / name, {"apiVersion": "v1", "kind": "List", "metadata": {}, "items": items})

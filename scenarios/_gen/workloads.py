@@ -176,10 +176,14 @@ def statefulset_object(w: World, svc: Service) -> dict[str, Any]:
     }
 
 
+def cluster_ip(name: str) -> str:
+    d = digest("clusterip", name)
+    return f"172.20.{d[0]}.{d[1] % 250 + 2}"
+
+
 def service_object(svc: Service) -> dict[str, Any]:
     meta = object_meta("svc", svc.name, EPOCH, labels=labels_of(svc.name))
-    d = digest("clusterip", svc.name)
-    ip = f"172.20.{d[0]}.{d[1] % 250 + 2}"
+    ip = cluster_ip(svc.name)
     return {
         "apiVersion": "v1",
         "kind": "Service",
