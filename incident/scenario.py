@@ -154,15 +154,20 @@ def is_scenario(path: Path) -> bool:
 
 
 def find_scenarios(paths: list[Path]) -> list[Path]:
-    """Each path is a scenario or a directory of scenarios (one level deep), sorted."""
+    """Each path is a scenario or a directory of scenarios (searched one level deep, and one more
+    for a directory of such directories, e.g. a dataset's days), sorted."""
     found: list[Path] = []
     for path in paths:
         if is_scenario(path):
             found.append(path)
         elif path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if is_scenario(p)))
+            children = sorted(p for p in path.iterdir() if p.is_dir())
+            direct = [p for p in children if is_scenario(p)]
+            found.extend(direct or sorted(g for c in children for g in c.iterdir() if is_scenario(g)))
         else:
             raise ScenarioError(f"{path}: not a scenario (no scenario.yaml) and not a directory")
+    if paths and not found:
+        raise ScenarioError(f"no scenarios (directories with a scenario.yaml) under {', '.join(map(str, paths))}")
     return found
 
 

@@ -88,3 +88,15 @@ def test_every_calibration_scenario_loads_unchanged() -> None:
         sc = load_scenario(path)
         assert sc.truth is not None and sc.metrics_path is not None and sc.catalog
         assert sc.config_overlay()["metrics"]["signals"]
+
+
+def test_find_scenarios_descends_into_a_directory_of_days_and_refuses_empty(tmp_path: Path) -> None:
+    day = tmp_path / "data" / "day-1"
+    for name in ("b-case", "a-case"):
+        (day / name).mkdir(parents=True)
+        (day / name / "scenario.yaml").write_text(SPEC.replace("demo-one", name))
+    assert [p.name for p in find_scenarios([tmp_path / "data"])] == ["a-case", "b-case"]
+    assert [p.name for p in find_scenarios([day])] == ["a-case", "b-case"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ScenarioError, match="no scenarios"):
+        find_scenarios([tmp_path / "empty"])

@@ -33,20 +33,29 @@ class Finding:
 LOG_PATTERNS: list[tuple[str, re.Pattern[str], float, str]] = [
     (
         "certificate",
-        re.compile(r"(?i)x509|certificate (has )?expired|tls: (bad|handshake)|certificate verify failed"),
+        re.compile(
+            r"(?i)x509|certificate[ _](has[ _])?expired|certificate_expired|certificate verify failed|"
+            r"tls: (bad|handshake)|sslhandshakeexception|pkix path|certificate is not yet valid"
+        ),
         0.75,
         "TLS certificate errors in the logs",
     ),
     (
         "storage",
-        re.compile(r"(?i)no space left on device|disk (is )?full|read-only file system|i/o error"),
+        re.compile(
+            r"(?i)no space left on device|enospc|disk (is )?full|disk quota exceeded|read-only file system|"
+            r"i/o error"
+        ),
         0.75,
         "storage errors in the logs",
     ),
     (
         "network",
-        re.compile(r"(?i)no such host|nxdomain|temporary failure in name resolution|network is unreachable"),
-        0.6,
+        re.compile(
+            r"(?i)no such host|nxdomain|temporary failure in name resolution|name or service not known|"
+            r"unknownhostexception|network is unreachable|no route to host"
+        ),
+        0.65,
         "DNS / network errors in the logs",
     ),
 ]
@@ -134,12 +143,16 @@ def event_findings(data: AnalysisInput) -> Iterator[Finding]:
                 "image_pull", comp, 0.85, f"image pull failed: {msg[:160]}", [ev.id], "the image exists and pulls"
             )
         elif reason == "Unhealthy" and count >= 3:
+            # failing probes that took pods out of service are the mechanism; alone they may be noise
+            unready = [
+                p.id for p in data.events_of("pod_state") if p.component == comp and p.details.get("ready") is False
+            ]
             yield Finding(
                 "probe_failure",
                 comp,
-                0.45,
-                f"probes failing (x{count}): {msg[:120]}",
-                [ev.id],
+                0.75 if unready else 0.45,
+                f"probes failing (x{count}): {msg[:120]}" + ("; pods taken out of service" if unready else ""),
+                [ev.id, *unready[:3]],
                 "probes pass while the symptom continues",
             )
         elif reason in ("FailedMount", "FailedAttachVolume", "VolumeResizeFailed"):
@@ -178,7 +191,7 @@ def node_findings(data: AnalysisInput) -> Iterator[Finding]:
             yield Finding(
                 "node_failure",
                 ev.component,
-                0.7,
+                0.85,
                 f"{ev.details.get('pod')} runs on {bad_nodes[node].summary}",
                 [bad_nodes[node].id, ev.id],
                 "the node is Ready with no pressure conditions",

@@ -21,6 +21,7 @@ from incident.changepoints import format_value, signal_label
 SIGNIFICANT = 10.0
 """Robust z from which a dependency's departure explains its callers' symptoms."""
 DATASTORE_TYPES = {"database", "datastore", "cache", "queue", "storage", "db", "redis", "postgres", "mysql"}
+CHANGE_KINDS = ("deploy_regression", "config_change")
 ECHO = 0.9
 """An echoing component is capped at this share of what it echoes."""
 SURGE = 1.8
@@ -106,14 +107,14 @@ def combine(data: AnalysisInput, findings: list[Finding], anomalies: dict[str, l
     for (kind, comp), group in grouped.items():
         top = max(group, key=lambda f: f.strength)
         support = ms.get(comp, 0.0)
-        if kind in ("deploy_regression", "config_change"):
+        if kind in CHANGE_KINDS:
             after = [a for a in anomalies.get(comp, []) if a.onset and top.at and a.onset >= top.at]
             support = metric_strength(max((a.score for a in after), default=0.0))
             score = top.strength * (0.35 + 0.65 * support) + 0.25 * support
         else:
             score = top.strength + 0.1 * support
         summary = top.summary + (f"; {len(group) - 1} more like it" if len(group) > 1 else "")
-        if kind in ("deploy_regression", "config_change"):
+        if kind in CHANGE_KINDS:
             after = sorted(after, key=lambda a: a.score, reverse=True)
             summary += (
                 f"; after it: {describe_anomaly(after[0])}"
@@ -130,11 +131,18 @@ def combine(data: AnalysisInput, findings: list[Finding], anomalies: dict[str, l
             "evidence": evidence + windows,
             "refutation": top.refutation,
         }
+    mechanism = {  # the strongest specific (non-change) finding per component
+        comp: max(h["score"] for (k, c), h in by_key.items() if c == comp and k not in CHANGE_KINDS)
+        for (_, comp) in by_key
+        if any(k not in CHANGE_KINDS for (k, c) in by_key if c == comp)
+    }
     for comp, top in anomalies.items():
         if not top:
             continue
         kind, why = metric_kind(data, comp, top)
         strength = 0.7 * ms[comp]
+        if comp in mechanism:  # the departure is that mechanism's symptom, not a separate cause
+            strength = min(strength, mechanism[comp] - 0.05)
         explained = scores[comp] < top[0].score
         summary = describe_anomaly(top[0]) + f"; {why}"
         if explained:

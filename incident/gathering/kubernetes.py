@@ -231,20 +231,57 @@ def event_drafts(events: list[KubeEvent], related_names: tuple[str, ...], ctx: G
     return drafts[:MAX_EVENTS]
 
 
-def decisive_lines(text: str, *, limit: int = 12) -> list[str]:
-    """The lines an engineer would look at first: errors, plus the last lines before exit."""
+def decisive_lines(text: str, *, limit: int = 12, matched_only: bool = False) -> list[str]:
+    """The lines an engineer would look at first: errors, plus the last lines before exit
+    (only the error lines with ``matched_only``)."""
     lines = [ln for ln in text.splitlines() if ln.strip()]
     picked = [ln for ln in lines if DECISIVE.search(ln)][-limit:]
+    if matched_only:
+        return [redact(ln)[:500] for ln in picked]
     for ln in lines[-3:]:
         if ln not in picked:
             picked.append(ln)
     return [redact(ln)[:500] for ln in picked]
 
 
-def log_drafts(source: ClusterSource, pods: list[PodInfo], ctx: GatherContext) -> list[Draft]:
-    unhealthy = [p for p in pods if _pod_problem(p) is not None][:MAX_LOG_PODS]
+def _log_draft(
+    comp: str,
+    pod: PodInfo,
+    container: str,
+    previous: bool,
+    lines: list[str],
+    log,
+    ctx: GatherContext,
+    at: datetime | None,
+    sampled: bool,
+) -> Draft:  # type: ignore[no-untyped-def]
+    which = "previous" if previous else ("sampled" if sampled else "current")
+    return Draft(
+        kind=EventKind.log_excerpt,
+        key=f"log/{pod.namespace}/{pod.name}/{container}/{previous}",
+        at=at or ctx.page_at,
+        source="kubernetes",
+        component=comp,
+        summary=f"{which} log of {pod.name}/{container}: {lines[-1][:200]}",
+        details={
+            "namespace": pod.namespace,
+            "pod": pod.name,
+            "container": container,
+            "previous": previous,
+            "sampled": sampled,
+            "lines": lines,
+            "truncated": log.truncated,
+        },
+    )
+
+
+def log_drafts(source: ClusterSource, pods_by_component: dict[str, list[PodInfo]], ctx: GatherContext) -> list[Draft]:
+    """Decisive lines from unhealthy pods' logs (previous instance after a crash), and, for a
+    component whose pods all look healthy, from one running pod: a service failing its requests
+    (expired certificate, DNS, full disk) often looks healthy to Kubernetes."""
     drafts = []
-    for pod in unhealthy:
+    unhealthy = [(comp, p) for comp, pods in pods_by_component.items() for p in pods if _pod_problem(p)]
+    for comp, pod in unhealthy[:MAX_LOG_PODS]:
         for c in pod.containers:
             if c.restart_count == 0 and c.state == "running" and c.ready:
                 continue
@@ -253,26 +290,20 @@ def log_drafts(source: ClusterSource, pods: list[PodInfo], ctx: GatherContext) -
                 continue
             log = source.logs(pod.namespace, pod.name, c.name, previous=previous)
             lines = decisive_lines(log.text)
-            if not lines:
-                continue
-            drafts.append(
-                Draft(
-                    kind=EventKind.log_excerpt,
-                    key=f"log/{pod.namespace}/{pod.name}/{c.name}/{previous}",
-                    at=c.last_finished_at or ctx.page_at,
-                    source="kubernetes",
-                    component=pod.component,
-                    summary=f"{'previous' if previous else 'current'} log of {pod.name}/{c.name}: {lines[-1][:200]}",
-                    details={
-                        "namespace": pod.namespace,
-                        "pod": pod.name,
-                        "container": c.name,
-                        "previous": previous,
-                        "lines": lines,
-                        "truncated": log.truncated,
-                    },
-                )
-            )
+            if lines:
+                drafts.append(_log_draft(comp, pod, c.name, previous, lines, log, ctx, c.last_finished_at, False))
+    troubled = {comp for comp, _ in unhealthy}
+    for comp, pods in pods_by_component.items():
+        if comp in troubled:
+            continue
+        pod = next((p for p in pods if p.phase == "Running" and any(not c.init for c in p.containers)), None)
+        if pod is None:
+            continue
+        container = next(c for c in pod.containers if not c.init)
+        log = source.logs(pod.namespace, pod.name, container.name, previous=False)
+        lines = decisive_lines(log.text, matched_only=True)
+        if lines:
+            drafts.append(_log_draft(comp, pod, container.name, False, lines, log, ctx, None, True))
     return drafts
 
 
@@ -281,10 +312,12 @@ def gather_kubernetes(source: ClusterSource, ctx: GatherContext) -> list[Draft]:
     components = ctx.related or ((ctx.component,) if ctx.component else ())
     drafts: list[Draft] = []
     names: list[str] = []
-    all_pods: list[PodInfo] = []
+    pods_by_component: dict[str, list[PodInfo]] = {}
+    batch = getattr(source, "deployments_of", None)  # optional: one Deployment list for all components
+    by_component = batch(components, namespace=ctx.namespace, until=ctx.window_end) if batch else {}
     for comp in components:
         pods = source.pods(comp, namespace=ctx.namespace)
-        deps = source.deployments(comp, namespace=ctx.namespace, until=ctx.window_end)
+        deps = by_component[comp] if batch else source.deployments(comp, namespace=ctx.namespace, until=ctx.window_end)
         if pods or deps:
             drafts.extend(pod_drafts(comp, pods, ctx))
         for dep in deps:
@@ -292,7 +325,7 @@ def gather_kubernetes(source: ClusterSource, ctx: GatherContext) -> list[Draft]:
             names.append(dep.name)
         names.extend(p.name for p in pods)
         names.append(comp)
-        all_pods.extend(pods)
+        pods_by_component[comp] = pods
     if ctx.component and not any(d.key == f"pods/{ctx.component}" for d in drafts):
         drafts.append(
             Draft(
@@ -339,5 +372,5 @@ def gather_kubernetes(source: ClusterSource, ctx: GatherContext) -> list[Draft]:
                 details=change.details,
             )
         )
-    drafts.extend(log_drafts(source, all_pods, ctx))
+    drafts.extend(log_drafts(source, pods_by_component, ctx))
     return drafts
