@@ -52,6 +52,7 @@ class Watcher:
         self.scheduler: BackgroundScheduler | None = None
         self._gathering: set[int] = set()
         self._lock = threading.Lock()
+        self._catalog_synced: int | None = None
         self._write_lock = threading.Lock()
         """Serialises intake writes inside this process (webhooks and polls race otherwise)."""
         self.source_errors: dict[str, str] = {}
@@ -255,7 +256,17 @@ class Watcher:
             )
         return done is None
 
-    def _sync_catalog(self, session, incident_id: int) -> None:  # type: ignore[no-untyped-def]
+    def _sync_catalog(self, session: Session, incident_id: int) -> None:
+        """Mirror the catalog into the store (when it changed) and set the incident's owner."""
+        fingerprint = hash(repr((self.catalog.components, self.catalog.groups)))
+        if fingerprint != self._catalog_synced:
+            self._write_catalog(session)
+            self._catalog_synced = fingerprint
+        incident = service.get(session, incident_id=incident_id)
+        if incident is not None and incident.component in self.catalog.components:
+            incident.owner = self.catalog.components[incident.component].owner
+
+    def _write_catalog(self, session: Session) -> None:
         for c in self.catalog.components.values():
             session.merge(
                 Component(
@@ -280,9 +291,6 @@ class Watcher:
                     details={"members": list(g.members)},
                 )
             )
-        incident = service.get(session, incident_id=incident_id)
-        if incident is not None and incident.component in self.catalog.components:
-            incident.owner = self.catalog.components[incident.component].owner
 
     def gather_async(self, incident_ids: list[int]) -> list[Future[list[Outcome]]]:
         return [self.dispatch.submit(self._safe_gather, i) for i in incident_ids]

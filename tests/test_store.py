@@ -120,3 +120,20 @@ def test_postgresql_store_migrates_and_upserts() -> None:
         assert [e.summary for e in events] == ["b"]
         assert s.get(Incident, iid).page_at == PAGE  # type: ignore[union-attr]
     store.close()
+
+
+def _open(url: str) -> None:
+    Store(url).close()
+
+
+def test_processes_opening_a_new_store_together_migrate_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_open, args=(url,)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    with Store(url).engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -79,23 +79,42 @@ class KubernetesConnector(KubernetesActions):
         return sorted(seen.values(), key=lambda p: (p.namespace, p.name))
 
     def deployments(self, component: str, *, namespace: str | None = None, until: datetime) -> list[DeploymentInfo]:
-        matched: list[dict[str, Any]] = []
+        return self.deployments_of([component], namespace=namespace, until=until)[component]
+
+    def deployments_of(
+        self, components: Sequence[str], *, namespace: str | None = None, until: datetime
+    ) -> dict[str, list[DeploymentInfo]]:
+        """:meth:`deployments` of several components from one Deployment list per namespace (a
+        gathering asks for the paged component and its dependencies)."""
+        matched: dict[str, list[dict[str, Any]]] = {c: [] for c in components}
         for ns in self._namespaces(namespace):
             for dep in self._list("deployment", ns):
                 sets = mapping.deployment_labels(dep)
-                if any(ls.get(key) == component for ls in sets for key in self.keys):
-                    matched.append(dep)
-        out: list[DeploymentInfo] = []
+                for component, found in matched.items():
+                    if any(ls.get(key) == component for ls in sets for key in self.keys):
+                        found.append(dep)
+        infos: dict[tuple[str, str], DeploymentInfo] = {}
         everything: dict[str, list[dict[str, Any]]] = {}
-        for dep in matched:
-            ns = mapping.meta(dep).get("namespace", "")
+        for dep in (d for found in matched.values() for d in found):
+            md = mapping.meta(dep)
+            ns, name = md.get("namespace", ""), md.get("name", "")
+            if (ns, name) in infos:
+                continue
             selector = mapping.selector_string(dep)
             if selector is not None:  # the ReplicaSets a Deployment owns carry its selector's labels
                 replicasets = list(self._list("replica_set", ns, label_selector=selector))
             else:
-                replicasets = everything.get(ns) or everything.setdefault(ns, list(self._list("replica_set", ns)))
-            out.append(mapping.deployment_info(dep, replicasets, self.keys, until))
-        return sorted(out, key=lambda d: (d.namespace, d.name))
+                if ns not in everything:
+                    everything[ns] = list(self._list("replica_set", ns))
+                replicasets = everything[ns]
+            infos[(ns, name)] = mapping.deployment_info(dep, replicasets, self.keys, until)
+        return {
+            component: sorted(
+                (infos[(mapping.meta(d).get("namespace", ""), mapping.meta(d).get("name", ""))] for d in found),
+                key=lambda d: (d.namespace, d.name),
+            )
+            for component, found in matched.items()
+        }
 
     def events(
         self, *, namespace: str | None, since: datetime, until: datetime, warning_only: bool = True

@@ -14,6 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from connectors.base import ComponentInfo, GroupInfo
@@ -146,6 +147,40 @@ def disabled_notes(connectors: Connectors, ctx: GatherContext) -> list[Draft]:
     ]
 
 
+_WINDOW_UPDATE = ("component", "signal", "query", "start", "end", "step_seconds", "points", "updated_at")
+
+
+def write_windows(session: Session, incident_id: int, windows: list[WindowDraft]) -> None:
+    """Upsert gathered metric windows with one executemany (a large system has thousands per page,
+    and an ORM merge per window costs a SELECT and an INSERT each)."""
+    if not windows:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "id": window_id(incident_id, w.component, w.signal),
+            "incident_id": incident_id,
+            "component": w.component,
+            "signal": w.signal,
+            "query": w.query,
+            "start": w.start,
+            "end": w.end,
+            "step_seconds": w.step_seconds,
+            "points": list(w.points),  # (t, v) tuples serialise as the same JSON arrays as lists
+            "updated_at": now,
+        }
+        for w in windows
+    ]
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):  # portable fallback
+        for row in rows:
+            session.merge(MetricWindow(**row))
+        return
+    stmt = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(MetricWindow)
+    update = {name: stmt.excluded[name] for name in _WINDOW_UPDATE}
+    session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=update), rows)
+
+
 def write_outcome(session: Session, ctx: GatherContext, outcome: Outcome) -> None:
     """Write one connector's drafts, or a visible note when it failed (or recovered)."""
     key = f"connector/{outcome.name}"
@@ -162,21 +197,9 @@ def write_outcome(session: Session, ctx: GatherContext, outcome: Outcome) -> Non
             details={"error": outcome.error, "seconds": round(outcome.seconds, 3), "at": utcnow()},
         )
         return
+    write_windows(session, ctx.incident_id, [d for d in outcome.drafts if isinstance(d, WindowDraft)])
     for d in outcome.drafts:
         if isinstance(d, WindowDraft):
-            session.merge(
-                MetricWindow(
-                    id=window_id(ctx.incident_id, d.component, d.signal),
-                    incident_id=ctx.incident_id,
-                    component=d.component,
-                    signal=d.signal,
-                    query=d.query,
-                    start=d.start,
-                    end=d.end,
-                    step_seconds=d.step_seconds,
-                    points=[list(p) for p in d.points],
-                )
-            )
             continue
         log_event(
             session,

@@ -66,14 +66,6 @@ class KubernetesStandIn(StandInServer):
         self.load((scenario.kubernetes if scenario else []) + list(objects or []))
         self._routes()
 
-    def start(self) -> KubernetesStandIn:
-        super().start()
-        # Headers and body go out in two writes; with Nagle's algorithm a small body then waits for
-        # the client's delayed ACK (40 ms on Linux) on every call. Real API servers set TCP_NODELAY.
-        assert self._server is not None
-        self._server.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
-        return self
-
     # ------------------------------------------------------------------ state
 
     def now(self) -> datetime:
