@@ -12,29 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from incident.kinds import KINDS as ALL_KINDS
 from incident.scenario import Scenario, find_scenarios, load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = REPO / "scenarios"
 CALIBRATION = REPO.parent / "shared" / "calibration"
-KINDS = {
-    "deploy_regression",
-    "config_change",
-    "crashloop",
-    "oom",
-    "image_pull",
-    "unschedulable",
-    "probe_failure",
-    "resource_saturation",
-    "dependency_failure",
-    "network",
-    "traffic_surge",
-    "node_failure",
-    "storage",
-    "certificate",
-    "code_error",
-    "unknown",
-}
+KINDS = set(ALL_KINDS)
 SERVICE_LABEL = re.compile(r'service="([^"]+)"')
 
 
