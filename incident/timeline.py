@@ -29,13 +29,13 @@ def window_id(incident_id: int, component: str, signal: str) -> str:
     return f"mw_{digest[:24]}"
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -66,7 +66,7 @@ def log_event(
         "at": at,
         "source": source,
         "summary": summary[:2000],
-        "details": _jsonable(details or {}),
+        "details": jsonable(details or {}),
         "component": component,
         "created_at": now,
         "updated_at": now,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from incident import service
 from incident.config import Settings, load_settings
 from incident.hypotheses import known_refs, ranked
-from incident.models import Incident, TimelineEvent
+from incident.models import Change, Incident, TimelineEvent
 from incident.registry import build_connectors
 from incident.sandbox.runner import Sandbox
 from incident.scenario import Scenario, load_scenario
@@ -88,6 +88,8 @@ def test_page_becomes_an_incident_with_a_complete_idempotent_timeline(run: Repla
     if truth.kind == "deploy_regression":
         deploy = [e for e in events if e.kind == "deploy" and e.component == truth.component]
         assert deploy
+        with run.store.session() as s:  # and the store-wide change history has it too
+            assert s.scalar(select(Change).where(Change.component == truth.component, Change.kind == "deploy"))
     # the analyzer ranked hypotheses from the same pipeline; the truth is among them, with runbook steps
     with run.store.session() as s:
         hyps = ranked(s, incident.id)

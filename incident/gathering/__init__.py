@@ -7,6 +7,7 @@ the next gathering fills in the rest without duplicates (event ids are stable).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -24,9 +25,9 @@ from incident.gathering.kubernetes import gather_kubernetes
 from incident.gathering.metrics import gather_metrics
 from incident.gathering.ownership import ownership_drafts
 from incident.gathering.pagerduty import gather_pagerduty
-from incident.models import EventKind, MetricWindow, TimelineEvent, utcnow
+from incident.models import Change, EventKind, MetricWindow, TimelineEvent, utcnow
 from incident.registry import Connectors
-from incident.timeline import event_id, log_event, window_id
+from incident.timeline import event_id, jsonable, log_event, window_id
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,26 @@ def write_windows(session: Session, incident_id: int, windows: list[WindowDraft]
     session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=update), rows)
 
 
+CHANGE_KINDS = (EventKind.deploy, EventKind.config_change)
+
+
+def record_change(session: Session, draft: Draft) -> None:
+    """Deploys and config changes also go to the store-wide change history (not per incident), so
+    "what changed on X lately" has one answer across incidents."""
+    digest = hashlib.sha256(f"{draft.source}\x1f{draft.key}".encode()).hexdigest()
+    session.merge(
+        Change(
+            id=f"ch_{digest[:24]}",
+            component=draft.component,
+            kind=str(draft.kind),
+            at=draft.at,
+            source=draft.source,
+            summary=draft.summary,
+            details=jsonable(draft.details),
+        )
+    )
+
+
 def write_outcome(session: Session, ctx: GatherContext, outcome: Outcome) -> None:
     """Write one connector's drafts, or a visible note when it failed (or recovered)."""
     key = f"connector/{outcome.name}"
@@ -201,6 +222,8 @@ def write_outcome(session: Session, ctx: GatherContext, outcome: Outcome) -> Non
     for d in outcome.drafts:
         if isinstance(d, WindowDraft):
             continue
+        if d.kind in CHANGE_KINDS:
+            record_change(session, d)
         log_event(
             session,
             incident_id=ctx.incident_id,
