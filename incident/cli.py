@@ -8,6 +8,7 @@ import signal
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -179,6 +180,43 @@ def _print_incident(store, incident_id: str) -> None:  # type: ignore[no-untyped
         print_incident(console, incident, timeline(session, incident.id), ranked(session, incident.id))
 
 
+@app.command()
+def audit(
+    incident_id: Annotated[int | None, typer.Argument(help="Only this incident's entries.")] = None,
+) -> None:
+    """Print the append-only audit log of actions (approvals, executions, results, rejections)."""
+    from rich.table import Table
+
+    from incident.actions import audit_log
+    from incident.store import Store
+
+    store = Store(_settings().store.url)
+    with store.session() as session:
+        entries = audit_log(session, incident_id=incident_id)
+    scope = f"incident {incident_id}" if incident_id is not None else "all incidents"
+    table = Table(title=f"Audit log ({scope})", expand=False)
+    for column in ("#", "when (UTC)", "incident", "action", "who", "what", "detail"):
+        table.add_column(column, overflow="fold")
+    styles = {"succeeded": "green", "failed": "red", "rejected": "yellow", "reconciled": "magenta"}
+    for entry in entries:
+        detail = entry.detail or {}
+        text = detail.get("error") or (detail.get("result") or {}).get("message") or detail.get("reason")
+        text = text or detail.get("message") or detail.get("target") or ""
+        table.add_row(
+            str(entry.id),
+            entry.at.strftime("%Y-%m-%d %H:%M:%S"),
+            str(entry.incident_id),
+            entry.action_id or "",
+            entry.who,
+            Text(entry.what, style=styles.get(entry.what, "")),
+            str(text),
+        )
+    if not entries:
+        console.print(f"no audit entries for {scope}")
+        return
+    console.print(table)
+
+
 @sandbox_app.command("up")
 def sandbox_up(
     scenario: Annotated[Path, typer.Argument(help="Scenario directory.")],
@@ -203,21 +241,43 @@ def sandbox_up(
         _wait_for_signal()
 
 
+def _log_to_file(path: Path) -> None:
+    """While a full-screen UI runs, log lines go to a file instead of over the screen."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+
+
+UIRunner = Callable[..., None]
+interactive_ui: UIRunner | None = None
+"""Runs the terminal UI: ``(settings, store, *, connectors=None, watcher=None)``. Set by the
+``tui`` package, which is the composition root of the full ``incident`` command (tui/cli.py); the
+core never imports the UI, so without it ``demo`` prints instead."""
+
+
 @app.command()
 def demo(
-    headless: Annotated[bool, typer.Option(help="Print the timeline instead of opening the terminal UI.")] = True,
+    headless: Annotated[bool, typer.Option(help="Print the timeline instead of opening the terminal UI.")] = False,
     scenario: Annotated[Path | None, typer.Option(help="Scenario directory (default: the bundled default).")] = None,
     store_url: Annotated[str | None, typer.Option("--store", help="SQLAlchemy URL (default: a temp file).")] = None,
 ) -> None:
-    """Run the default scenario end to end: sandbox, watcher, timeline."""
-    from incident import service
+    """Run the default scenario end to end: sandbox, watcher, and the terminal UI (or, with
+    --headless or when stdout is not a terminal, the printed timeline)."""
     from incident.registry import build_connectors
-    from incident.render import incidents_table
     from incident.sandbox.runner import Sandbox
     from incident.scenario import load_scenario
     from incident.store import Store
     from incident.watcher import Watcher
 
+    if not headless and not sys.stdout.isatty():
+        err_console.print("stdout is not a terminal: printing the timeline instead of opening the UI (--headless)")
+        headless = True
+    if not headless and interactive_ui is None:
+        err_console.print("the terminal UI is not loaded (run the `incident` command): printing the timeline")
+        headless = True
     path = scenario or default_scenarios_dir() / DEFAULT_SCENARIO
     sc = load_scenario(path)
     tmp = tempfile.TemporaryDirectory(prefix="incident-demo-")
@@ -228,24 +288,36 @@ def demo(
             err_console.print(f"  note: {part}: {reason}", style="yellow")
         settings = _settings([box.config(store_url=url)], user_file=False)
         store = Store(settings.store.url)
-        watcher = Watcher(settings, store, build_connectors(settings))
+        connectors = build_connectors(settings)
+        watcher = Watcher(settings, store, connectors)
         try:
-            watcher.run_once()
-            with store.session() as session:
-                paged = service.find_by_page(session, source=sc.spec.page.source, alert=sc.spec.page.alert)
-                others = [i for i in service.list_incidents(session) if paged is None or i.id != paged.id]
-            if paged is None:
-                raise CopilotError(
-                    f"the scenario's page ({sc.spec.page.alert}) opened no incident", title="Demo failed"
-                )
-            _print_incident(store, str(paged.id))
-            if others:
-                console.print("\nAlso open from the same sources:", style="bold")
-                console.print(incidents_table(others))
+            if headless:
+                _demo_headless(sc, store, watcher)
+            else:
+                _log_to_file(Path(tmp.name) / "demo.log")
+                watcher.start()
+                assert interactive_ui is not None
+                interactive_ui(settings, store, connectors=connectors, watcher=watcher)
         finally:
             watcher.stop()
             store.close()
     tmp.cleanup()
+
+
+def _demo_headless(sc, store, watcher) -> None:  # type: ignore[no-untyped-def]
+    from incident import service
+    from incident.render import incidents_table
+
+    watcher.run_once()
+    with store.session() as session:
+        paged = service.find_by_page(session, source=sc.spec.page.source, alert=sc.spec.page.alert)
+        others = [i for i in service.list_incidents(session) if paged is None or i.id != paged.id]
+    if paged is None:
+        raise CopilotError(f"the scenario's page ({sc.spec.page.alert}) opened no incident", title="Demo failed")
+    _print_incident(store, str(paged.id))
+    if others:
+        console.print("\nAlso open from the same sources:", style="bold")
+        console.print(incidents_table(others))
 
 
 @app.command("eval")

@@ -246,6 +246,42 @@ class RunbooksConfig(Section):
     """Also load the runbooks bundled with the copilot (runbooks/)."""
 
 
+ACTION_TYPE_NAMES: tuple[str, ...] = (
+    "kubernetes.rollout_undo",
+    "kubernetes.scale",
+    "kubernetes.restart",
+    "kubernetes.delete_pod",
+    "alertmanager.silence",
+    "pagerduty.acknowledge",
+    "pagerduty.resolve",
+    "pagerduty.note",
+)
+"""The keys of :data:`incident.runbooks.params.ACTION_TYPES` (which imports this module)."""
+
+
+class ActionsConfig(Section):
+    allowed_types: list[str] = Field(default_factory=lambda: list(ACTION_TYPE_NAMES))
+    """Action types that may be approved; others are shown, marked, and cannot be approved."""
+    allowed_namespaces: list[str] = Field(default_factory=lambda: ["*"])
+    """Kubernetes namespaces actions may touch (shell-style patterns; ``*``: any)."""
+    operator: str | None = None
+    """Name recorded as who approved and executed (default: the OS user)."""
+    timeout: Duration = timedelta(seconds=30)
+    """Budget of one action's dry run and of its execution."""
+    silence_max: Duration = timedelta(hours=4)
+    """Longest Alertmanager silence that may be approved."""
+
+    @field_validator("allowed_types")
+    @classmethod
+    def _known_types(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in ACTION_TYPE_NAMES:
+                close = difflib.get_close_matches(name, ACTION_TYPE_NAMES, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ValueError(f"unknown action type '{name}'{hint}")
+        return value
+
+
 class Settings(BaseSettings):
     """Every section of the copilot's configuration."""
 
@@ -266,6 +302,7 @@ class Settings(BaseSettings):
     watcher: WatcherConfig = Field(default_factory=WatcherConfig)
     runbooks: RunbooksConfig = Field(default_factory=RunbooksConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
+    actions: ActionsConfig = Field(default_factory=ActionsConfig)
 
     @classmethod
     def settings_customise_sources(

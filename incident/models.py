@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -66,6 +67,7 @@ class EventKind(StrEnum):
     note = "note"
     connector_error = "connector_error"
     hypothesis = "hypothesis"
+    action = "action"
 
 
 class Base(DeclarativeBase):
@@ -231,3 +233,68 @@ class Hypothesis(Base):
     """proposed, confirmed, rejected (by a person), dropped (superseded or refused by the judge)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ActionStatus(StrEnum):
+    proposed = "proposed"
+    approved = "approved"
+    executing = "executing"
+    succeeded = "succeeded"
+    failed = "failed"
+    rejected = "rejected"
+    unknown = "unknown"
+    """Sent, but the outcome could not be read back (a timeout, a crash); never retried by itself."""
+
+
+class Action(Base):
+    """A change to production proposed by a runbook step; nothing runs before a person approves it.
+
+    The id hashes (incident, type, canonical params), so proposing the same step twice is a no-op.
+    """
+
+    __tablename__ = "actions"
+    __table_args__ = (Index("ix_actions_incident", "incident_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    hypothesis_id: Mapped[str | None] = mapped_column(String(40))
+    type: Mapped[str] = mapped_column(String(64))
+    """One of :data:`incident.runbooks.params.ACTION_TYPES`, e.g. ``kubernetes.rollout_undo``."""
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    target: Mapped[str] = mapped_column(Text)
+    """What it acts on, for people: ``deployment shop/checkout``."""
+    namespace: Mapped[str | None] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=ActionStatus.proposed)
+    allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+    disallowed_reason: Mapped[str | None] = mapped_column(Text)
+    proposed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_by: Mapped[str | None] = mapped_column(String(255))
+    approved_at: Mapped[datetime | None]
+    executed_by: Mapped[str | None] = mapped_column(String(255))
+    executed_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    dry_run: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The server-side dry run made just before executing (stored before the real call)."""
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """One line of the append-only audit log (database triggers refuse updates and deletes).
+
+    No foreign keys: the log outlives anything it mentions.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_incident", "incident_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    incident_id: Mapped[int]
+    action_id: Mapped[str | None] = mapped_column(String(40))
+    who: Mapped[str] = mapped_column(String(255))
+    what: Mapped[str] = mapped_column(String(16))
+    """approved, executing, succeeded, failed, rejected or reconciled."""
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -323,8 +323,19 @@ class Watcher:
         self.refresh_open()
         return opened
 
+    def reconcile_actions(self) -> None:
+        """Actions a crashed process left mid-execution: re-read their targets, never re-execute."""
+        from incident.actions import reconcile
+
+        try:
+            for action in reconcile(self.store, connectors=self.connectors, settings=self.settings):
+                log.warning("reconciled action %s after a crash: %s", action.id, action.status)
+        except Exception:
+            log.exception("reconciling actions failed")
+
     def start(self) -> None:
-        """Start the scheduled jobs (first runs now) in background threads."""
+        """Reconcile interrupted actions, then start the scheduled jobs (first runs now)."""
+        self.reconcile_actions()
         cfg = self.settings.watcher
         scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
         now = datetime.now(tz=scheduler.timezone)

@@ -27,7 +27,7 @@ def _incident(store: Store, key: str = "alertmanager:checkout:abc") -> int:
 def test_sqlite_default_is_wal_and_migrated(store: Store) -> None:
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
 
 
 def test_times_round_trip_timezone_aware(store: Store) -> None:

@@ -27,10 +27,18 @@ def scripted(body: dict[str, Any]) -> dict[str, Any]:
         return text(json.dumps({"verdicts": [{"index": 0, "supported": True, "reason": "cited alert shows it"}]}))
     ref = re.search(r"ev_[0-9a-f]{24}", prompt)
     assert ref, "the agent was shown no timeline event ids"
-    answer = {"hypotheses": [{
-        "kind": "oom", "component": "cart", "confidence": 0.8, "summary": "cart is OOMKilled at its limit",
-        "evidence": [{"ref": ref.group(0), "note": "from the timeline"}], "refutation": "memory stays low",
-    }]}
+    answer = {
+        "hypotheses": [
+            {
+                "kind": "oom",
+                "component": "cart",
+                "confidence": 0.8,
+                "summary": "cart is OOMKilled at its limit",
+                "evidence": [{"ref": ref.group(0), "note": "from the timeline"}],
+                "refutation": "memory stays low",
+            }
+        ]
+    }
     return text(json.dumps(answer))
 
 

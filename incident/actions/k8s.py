@@ -1,0 +1,233 @@
+"""Kubernetes executors: rollback, scale, restart, delete a pod, over the connector's write side.
+
+Dry runs are the API server's own (``dryRun=All``). After a crash the Deployment, its
+ReplicaSets or the pod are read back to tell whether the change landed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from connectors.kubernetes.actions import RESTARTED_AT
+from incident.actions.executors import Executor, Outcome
+from incident.config import Settings
+from incident.errors import ConnectorError
+from incident.models import Action
+
+REVISION = "deployment.kubernetes.io/revision"
+
+
+def _read(conn: Any, what: str, fn_name: str, name: str, namespace: str, api: str = "apps") -> dict[str, Any]:
+    return conn.http.json(what, getattr(getattr(conn, api), fn_name), name, namespace)
+
+
+def _revision(obj: dict[str, Any]) -> int | None:
+    value = ((obj.get("metadata") or {}).get("annotations") or {}).get(REVISION)
+    return int(value) if str(value or "").isdigit() else None
+
+
+ACCEPTED = "the API server accepted it in a server-side dry run (nothing changed yet)"
+
+
+class _Deployment(Executor):
+    connector = "kubernetes"
+
+    @staticmethod
+    def where(action: Action) -> tuple[str, str]:
+        return action.params["namespace"], action.params["deployment"]
+
+
+class RolloutUndo(_Deployment):
+    def dry_run(self, conn: Any, action: Action, settings: Settings) -> dict[str, Any]:
+        ns, name = self.where(action)
+        dry = conn.rollout_undo(ns, name, action.params.get("to_revision"), dry_run=True)
+        if dry.get("from_revision") == dry.get("to_revision"):  # the live template is that revision's
+            dry["changed"] = False
+        return dry
+
+    def lines(self, action: Action, dry: dict[str, Any]) -> list[str]:
+        ns, name = self.where(action)
+        if not dry.get("changed"):
+            return [
+                f"deployment {ns}/{name} already runs the pod template of revision {dry['to_revision']}:"
+                " nothing to change"
+            ]
+        out = [
+            f"deployment {ns}/{name}: revision {dry['from_revision']} -> {dry['to_revision']}"
+            f" (pod template of ReplicaSet {dry.get('replicaset')})"
+        ]
+        for container, change in (dry.get("image_changes") or {}).items():
+            out.append(f"image {container}: {change.get('from') or '(none)'} -> {change.get('to') or '(none)'}")
+        if not dry.get("image_changes"):
+            out.append("no image changes (other parts of the pod template differ)")
+        out.append(f"{ACCEPTED}; the controller then rolls the pods to it")
+        return out
+
+    def noop(self, action: Action, dry: dict[str, Any]) -> dict[str, Any] | None:
+        if dry.get("changed"):
+            return None
+        return {**dry, "message": f"already at revision {dry['to_revision']}"}
+
+    def run(self, conn: Any, action: Action, settings: Settings, who: str, dry: dict[str, Any]) -> dict[str, Any]:
+        ns, name = self.where(action)
+        result = conn.rollout_undo(ns, name, dry["to_revision"])
+        now = f" (now revision {result['revision_after']})" if result.get("revision_after") else ""
+        result["message"] = (
+            f"rolled back deployment {ns}/{name} from revision {result['from_revision']}"
+            f" to the template of revision {result['to_revision']}{now}"
+        )
+        return result
+
+    def observe(self, conn: Any, action: Action) -> Outcome:
+        ns, name = self.where(action)
+        dry = action.dry_run or {}
+        deployment = _read(conn, f"read deployment {ns}/{name}", "read_namespaced_deployment", name, ns)
+        live = _revision(deployment)
+        rs_name = dry.get("replicaset")
+        target = None
+        if rs_name:
+            try:
+                target = _revision(
+                    _read(conn, f"read replicaset {ns}/{rs_name}", "read_namespaced_replica_set", rs_name, ns)
+                )
+            except ConnectorError:
+                target = None
+        if target is not None and target == live:
+            return Outcome(
+                "succeeded",
+                f"deployment runs the template of revision {dry.get('to_revision')} (now revision {live})",
+                {"revision_after": live},
+            )
+        if live == dry.get("from_revision"):
+            return Outcome("failed", f"deployment is still at revision {live}: the rollback did not happen")
+        return Outcome("unknown", f"deployment is at revision {live}, neither before nor the rollback's target")
+
+
+class Scale(_Deployment):
+    def dry_run(self, conn: Any, action: Action, settings: Settings) -> dict[str, Any]:
+        ns, name = self.where(action)
+        return conn.scale(ns, name, int(action.params["replicas"]), dry_run=True)
+
+    def lines(self, action: Action, dry: dict[str, Any]) -> list[str]:
+        ns, name = self.where(action)
+        if dry["from_replicas"] == dry["to_replicas"]:
+            return [f"deployment {ns}/{name} already has {dry['to_replicas']} replicas: nothing to change"]
+        return [f"deployment {ns}/{name}: replicas {dry['from_replicas']} -> {dry['to_replicas']}", ACCEPTED]
+
+    def noop(self, action: Action, dry: dict[str, Any]) -> dict[str, Any] | None:
+        if dry["from_replicas"] != dry["to_replicas"]:
+            return None
+        return {**dry, "message": f"already at {dry['to_replicas']} replicas"}
+
+    def run(self, conn: Any, action: Action, settings: Settings, who: str, dry: dict[str, Any]) -> dict[str, Any]:
+        ns, name = self.where(action)
+        result = conn.scale(ns, name, int(action.params["replicas"]))
+        result["message"] = (
+            f"scaled deployment {ns}/{name} from {result['from_replicas']} to {result['to_replicas']} replicas"
+        )
+        return result
+
+    def observe(self, conn: Any, action: Action) -> Outcome:
+        ns, name = self.where(action)
+        scale = _read(conn, f"read scale of deployment {ns}/{name}", "read_namespaced_deployment_scale", name, ns)
+        live = int((scale.get("spec") or {}).get("replicas") or 0)
+        wanted = int(action.params["replicas"])
+        if live == wanted:
+            return Outcome("succeeded", f"deployment has {live} replicas", {"to_replicas": live})
+        if live == (action.dry_run or {}).get("from_replicas"):
+            return Outcome("failed", f"deployment still has {live} replicas: the scale did not happen")
+        return Outcome("unknown", f"deployment has {live} replicas, neither before nor {wanted}")
+
+
+class Restart(_Deployment):
+    def dry_run(self, conn: Any, action: Action, settings: Settings) -> dict[str, Any]:
+        ns, name = self.where(action)
+        current = _read(conn, f"read deployment {ns}/{name}", "read_namespaced_deployment", name, ns)
+        result = conn.restart(ns, name, dry_run=True)
+        result["replicas"] = int((current.get("spec") or {}).get("replicas") or 0)
+        return result
+
+    def lines(self, action: Action, dry: dict[str, Any]) -> list[str]:
+        ns, name = self.where(action)
+        return [
+            f"deployment {ns}/{name}: pod template annotation {RESTARTED_AT} set to the time of execution",
+            f"a new rollout replaces its {dry.get('replicas', '?')} pod(s) one by one, following its strategy",
+            ACCEPTED,
+        ]
+
+    def run(self, conn: Any, action: Action, settings: Settings, who: str, dry: dict[str, Any]) -> dict[str, Any]:
+        ns, name = self.where(action)
+        result = conn.restart(ns, name)
+        result["message"] = f"restarted deployment {ns}/{name} ({RESTARTED_AT}={result['restarted_at']})"
+        return result
+
+    def observe(self, conn: Any, action: Action) -> Outcome:
+        ns, name = self.where(action)
+        deployment = _read(conn, f"read deployment {ns}/{name}", "read_namespaced_deployment", name, ns)
+        template = (deployment.get("spec") or {}).get("template") or {}
+        stamp = ((template.get("metadata") or {}).get("annotations") or {}).get(RESTARTED_AT)
+        try:
+            at = datetime.fromisoformat(str(stamp).replace("Z", "+00:00")) if stamp else None
+        except ValueError:
+            at = None
+        since = action.executed_at
+        if at is not None and since is not None and at >= since - timedelta(seconds=1):
+            return Outcome("succeeded", f"restart annotation set at {stamp}", {"restarted_at": stamp})
+        return Outcome(
+            "failed", "no restart annotation from this execution on the pod template: the restart did not happen"
+        )
+
+
+class DeletePod(Executor):
+    connector = "kubernetes"
+
+    def dry_run(self, conn: Any, action: Action, settings: Settings) -> dict[str, Any]:
+        ns, pod = action.params["namespace"], action.params["pod"]
+        try:
+            result = conn.delete_pod(ns, pod, dry_run=True)
+        except ConnectorError as exc:
+            if "HTTP 404" not in exc.message:
+                raise
+            return {"namespace": ns, "pod": pod, "gone": True, "dry_run": True}
+        pod_obj = _read(conn, f"read pod {ns}/{pod}", "read_namespaced_pod", pod, ns, api="core")
+        owners = (pod_obj.get("metadata") or {}).get("ownerReferences") or []
+        result["owner"] = next((f"{o.get('kind')} {o.get('name')}" for o in owners if o.get("controller")), None)
+        return result
+
+    def lines(self, action: Action, dry: dict[str, Any]) -> list[str]:
+        where = f"pod {dry['namespace']}/{dry['pod']}"
+        if dry.get("gone"):
+            return [f"{where} no longer exists: nothing to delete"]
+        owner = dry.get("owner")
+        then = f"{owner} creates a replacement" if owner else "it has no controller: nothing replaces it"
+        return [f"{where} (uid {dry.get('uid')}) is deleted with its grace period; {then}", ACCEPTED]
+
+    def noop(self, action: Action, dry: dict[str, Any]) -> dict[str, Any] | None:
+        return {**dry, "message": "pod already gone"} if dry.get("gone") else None
+
+    def run(self, conn: Any, action: Action, settings: Settings, who: str, dry: dict[str, Any]) -> dict[str, Any]:
+        ns, pod = action.params["namespace"], action.params["pod"]
+        try:
+            result = conn.delete_pod(ns, pod)
+        except ConnectorError as exc:
+            if "HTTP 404" not in exc.message:
+                raise
+            return {"namespace": ns, "pod": pod, "gone": True, "message": "pod already gone"}
+        result["message"] = f"deleted pod {ns}/{pod}"
+        return result
+
+    def observe(self, conn: Any, action: Action) -> Outcome:
+        ns, pod = action.params["namespace"], action.params["pod"]
+        try:
+            live = _read(conn, f"read pod {ns}/{pod}", "read_namespaced_pod", pod, ns, api="core")
+        except ConnectorError as exc:
+            if "HTTP 404" in exc.message:
+                return Outcome("succeeded", "the pod is gone")
+            raise
+        md = live.get("metadata") or {}
+        if md.get("deletionTimestamp"):
+            return Outcome("succeeded", "the pod is terminating")
+        if md.get("uid") != (action.dry_run or {}).get("uid"):
+            return Outcome("succeeded", "the pod was replaced by a new one of the same name")
+        return Outcome("failed", "the pod is still running: it was not deleted")

@@ -1,0 +1,154 @@
+"""Proposed actions: made from the ready action steps of the shown hypotheses, checked against
+``[actions]`` config, and stored once (the id hashes incident, type and canonical params)."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from incident.config import Settings, parse_duration
+from incident.errors import CopilotError
+from incident.hypotheses import ranked
+from incident.models import Action, ActionStatus, utcnow
+from incident.runbooks.params import ACTION_TYPES
+
+
+class ActionError(CopilotError):
+    """An action that cannot be approved, executed or rejected in its current state."""
+
+    title = "Action refused"
+
+
+def action_id(incident_id: int, type_: str, params: dict[str, Any]) -> str:
+    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+    digest = hashlib.sha256(f"{incident_id}\x1f{type_}\x1f{canonical}".encode()).hexdigest()
+    return f"ac_{digest[:24]}"
+
+
+def _matchers(params: dict[str, Any]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted((params.get("matchers") or {}).items()))
+
+
+def describe(type_: str, params: dict[str, Any]) -> tuple[str, str]:
+    """(target, title) of an action, in words an on-call engineer reads at a glance."""
+    ns = params.get("namespace")
+    deployment = f"deployment {ns}/{params.get('deployment')}"
+    pd = f"PagerDuty incident {params.get('incident_id')}"
+    if type_ == "kubernetes.rollout_undo":
+        to = params.get("to_revision")
+        return deployment, f"Roll back {deployment} to " + (f"revision {to}" if to else "the previous revision")
+    if type_ == "kubernetes.scale":
+        return deployment, f"Scale {deployment} to {params.get('replicas')} replicas"
+    if type_ == "kubernetes.restart":
+        return deployment, f"Restart {deployment} (rollout restart)"
+    if type_ == "kubernetes.delete_pod":
+        target = f"pod {ns}/{params.get('pod')}"
+        return target, f"Delete {target}"
+    if type_ == "alertmanager.silence":
+        target = f"alerts {_matchers(params)}"
+        return target, f"Silence {target} for {params.get('duration')}"
+    if type_ == "pagerduty.acknowledge":
+        return pd, f"Acknowledge {pd}"
+    if type_ == "pagerduty.resolve":
+        return pd, f"Resolve {pd}"
+    if type_ == "pagerduty.note":
+        return pd, f"Add a note to {pd}"
+    return type_, f"{type_} {json.dumps(params, sort_keys=True)}"
+
+
+def allowed_by(settings: Settings, type_: str, params: dict[str, Any]) -> str | None:
+    """Why ``[actions]`` config (or the parameter schema) forbids this action; None when allowed."""
+    schema = ACTION_TYPES.get(type_)
+    if schema is None:
+        return f"unknown action type {type_!r}"
+    try:
+        schema.model_validate(params)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "params"
+        return f"invalid parameters: {where}: {first['msg']}"
+    cfg = settings.actions
+    if type_ not in cfg.allowed_types:
+        return f"{type_} is not in [actions] allowed_types"
+    namespace = params.get("namespace")
+    if namespace is not None and not any(fnmatch.fnmatchcase(namespace, p) for p in cfg.allowed_namespaces):
+        return f"namespace {namespace} is not in [actions] allowed_namespaces"
+    if type_ == "alertmanager.silence":
+        duration = parse_duration(params["duration"])
+        if duration > cfg.silence_max:
+            return f"silence of {params['duration']} is longer than [actions] silence_max ({cfg.silence_max})"
+    return None
+
+
+def propose(
+    session: Session,
+    *,
+    incident_id: int,
+    type: str,
+    params: dict[str, Any],
+    settings: Settings,
+    hypothesis_id: str | None = None,
+) -> Action:
+    """Store one proposed action (or return the existing one); a still-proposed action's
+    allowed/disallowed marking follows the current config. The caller owns the transaction."""
+    aid = action_id(incident_id, type, params)
+    reason = allowed_by(settings, type, params)
+    action = session.get(Action, aid)
+    if action is None:
+        target, title = describe(type, params)
+        action = Action(
+            id=aid,
+            incident_id=incident_id,
+            hypothesis_id=hypothesis_id,
+            type=type,
+            params=dict(params),
+            target=target,
+            namespace=params.get("namespace"),
+            title=title,
+            status=ActionStatus.proposed,
+            proposed_at=utcnow(),
+        )
+        session.add(action)
+    if action.status == ActionStatus.proposed:
+        action.allowed, action.disallowed_reason = reason is None, reason
+    session.flush()
+    return action
+
+
+def sync_proposals(session: Session, *, incident_id: int, settings: Settings) -> list[Action]:
+    """Proposed actions for every ready action step of the incident's shown hypotheses, in rank
+    and step order (idempotent). The caller owns the transaction."""
+    out: dict[str, Action] = {}
+    for hypothesis in ranked(session, incident_id):
+        for step in hypothesis.steps or []:
+            spec = step.get("action") or {}
+            if step.get("type") != "action" or not step.get("ready") or not spec.get("type"):
+                continue
+            action = propose(
+                session,
+                incident_id=incident_id,
+                type=str(spec["type"]),
+                params=dict(spec.get("params") or {}),
+                settings=settings,
+                hypothesis_id=hypothesis.id,
+            )
+            out.setdefault(action.id, action)
+    return list(out.values())
+
+
+def list_actions(session: Session, *, incident_id: int) -> list[Action]:
+    query = select(Action).where(Action.incident_id == incident_id).order_by(Action.proposed_at, Action.id)
+    return list(session.scalars(query))
+
+
+def get_action(session: Session, action_id: str) -> Action:
+    action = session.get(Action, action_id)
+    if action is None:
+        raise ActionError(f"no action {action_id} in the store", title="Not found")
+    return action

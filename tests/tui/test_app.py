@@ -1,0 +1,292 @@
+"""Pilot tests of the on-call flows: open, filter, inspect a hypothesis and its evidence, the
+timeline's kind filter and pins, approvals (dry run, execute, reject, disallowed), live refresh."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from incident import service
+from incident.config import Settings
+from incident.models import Incident, TimelineEvent
+from incident.store import Store
+from tests.conftest import SCENARIOS
+from tests.tui.conftest import PAGE, World, settle, wait_for
+from tui.app import IncidentApp, make_app
+from tui.screens.chart import ChartScreen
+from tui.screens.incident_list import IncidentListScreen
+from tui.screens.incident_view import IncidentViewScreen
+from tui.screens.kind_filter import KindFilterScreen, KindList
+from tui.widgets.actions import ActionsTable
+from tui.widgets.hypotheses import HypothesisList
+from tui.widgets.incident_table import IncidentTable
+from tui.widgets.timeline import TimelineTable
+
+SIZE = (120, 40)
+pytestmark = pytest.mark.anyio
+
+
+async def open_checkout(pilot, world: World) -> IncidentViewScreen:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    table = pilot.app.screen.query_one(IncidentTable)
+    table.move_cursor(row=table.get_row_index(str(world.checkout)))
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, IncidentViewScreen)
+    return screen
+
+
+async def test_open_an_incident_from_the_list(world: World, settings: Settings) -> None:
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentListScreen)
+        table = app.screen.query_one(IncidentTable)
+        assert [r.id for r in table.items] == [world.checkout, world.paged, world.resolved]  # newest page first
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentViewScreen) and app.screen.incident_id == world.checkout
+        assert app.screen.detail is not None and app.screen.detail.incident.title.startswith("checkout:")
+        await pilot.press("escape")
+        assert isinstance(app.screen, IncidentListScreen)
+
+
+async def test_slash_filters_the_list_and_esc_clears_it(world: World, settings: Settings) -> None:
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"budget")
+        table = app.screen.query_one(IncidentTable)
+        assert [r.id for r in table.items] == [world.paged]
+        await pilot.press("enter", "escape")
+        assert len(table.items) == 3
+
+
+async def test_hypothesis_evidence_jumps_to_the_timeline_then_the_chart(world: World, settings: Settings) -> None:
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkout(pilot, world)
+        hyps = screen.query_one(HypothesisList)
+        assert hyps.current is not None and hyps.current.kind == "deploy_regression"
+        assert [round(h.confidence, 2) for h in hyps.rows] == [0.68, 0.31]
+        await pilot.press("e")  # first evidence: the deploy event
+        assert screen.query_one("#tabs").active == "timeline"
+        assert screen.query_one(TimelineTable).current_id == world.deploy_event
+        await pilot.press("1", "e")  # second: the error-ratio window, charted
+        await pilot.pause()
+        assert isinstance(app.screen, ChartScreen) and app.screen.signal_window.id == world.error_window
+        assert app.screen.signal_window.onset == PAGE - timedelta(minutes=1)
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
+async def test_timeline_filters_by_kind(world: World, settings: Settings) -> None:
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkout(pilot, world)
+        table = screen.query_one(TimelineTable)
+        assert {e.kind for e in table.shown} >= {"deploy", "pod_state", "alert", "hypothesis"}
+        await pilot.press("f")  # f acts on the timeline tab only
+        assert app.screen is screen
+        await pilot.press("2", "f")
+        assert isinstance(app.screen, KindFilterScreen)
+        app.screen.query_one(KindList).select("pod_state")
+        await pilot.press("escape")
+        assert {e.kind for e in table.shown} == {"pod_state"} and len(table.shown) == 2
+        await pilot.press("f", "x")  # show all again
+        assert len(table.shown) == len(table.events)
+
+
+async def test_pin_an_event_persists_across_sessions(world: World, settings: Settings) -> None:
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkout(pilot, world)
+        await pilot.press("2")
+        table = screen.query_one(TimelineTable)
+        table.move_cursor(row=table.get_row_index(world.deploy_event))
+        await pilot.press("p")
+        assert world.deploy_event in table.pins
+        assert str(table.get_cell(world.deploy_event, "pin")) == "★"
+    again = make_app(settings, world.store)
+    async with again.run_test(size=SIZE) as pilot:
+        screen = await open_checkout(pilot, world)
+        assert screen.query_one(TimelineTable).pins == {world.deploy_event}
+
+
+async def test_acknowledge_an_alertmanager_incident_changes_the_store(world: World, settings: Settings) -> None:
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_checkout(pilot, world)
+        await pilot.press("A")
+        await settle(pilot)
+    with world.store.session() as s:
+        incident = service.get(s, incident_id=world.checkout)
+        assert incident is not None and incident.status == "acknowledged"
+        states = [
+            e.summary for e in s.query(TimelineEvent).filter_by(incident_id=world.checkout, kind="incident_state")
+        ]
+    assert any("acknowledged by alice" in text for text in states)
+
+
+async def test_live_refresh_shows_another_sessions_write_within_two_seconds(world: World, settings: Settings) -> None:
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        other = Store(world.store.url)  # another process' view of the same store
+        try:
+            with other.session() as s:
+                s.add(Incident(dedup_key="alertmanager:cart:9", source="alertmanager", title="cart is down",
+                               component="cart", page_at=PAGE + timedelta(minutes=5)))  # fmt: skip
+            table = app.screen.query_one(IncidentTable)
+            assert await wait_for(pilot, lambda: any(r.title == "cart is down" for r in table.items), timeout=2.0)
+        finally:
+            other.close()
+
+
+# ---------------------------------------------------------------------- approvals
+
+
+@pytest.fixture
+def cluster() -> Iterator[object]:
+    pytest.importorskip("incident.actions", reason="the actions backend (incident.actions) is not there yet")
+    from incident.sandbox.kubernetes import KubernetesStandIn
+    from incident.scenario import load_scenario
+
+    stand_in = KubernetesStandIn(load_scenario(SCENARIOS / "checkout-bad-deploy")).start()
+    yield stand_in
+    stand_in.stop()
+
+
+def with_cluster(settings: Settings, cluster) -> Settings:  # type: ignore[no-untyped-def]
+    return settings.model_copy(update={"kubernetes": settings.kubernetes.model_copy(update=cluster.connector_config())})
+
+
+def action_of(store: Store, incident_id: int, type_: str):  # type: ignore[no-untyped-def]
+    from incident.actions import list_actions
+
+    with store.session() as s:
+        return next(a for a in list_actions(s, incident_id=incident_id) if a.type == type_)
+
+
+async def test_approve_shows_the_dry_run_then_confirm_executes(world: World, settings: Settings, cluster) -> None:  # type: ignore[no-untyped-def]
+    from tui.screens.confirm_action import ConfirmActionScreen
+
+    settings = with_cluster(settings, cluster)
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_checkout(pilot, world)
+        await pilot.press("a")
+        assert isinstance(app.screen, ConfirmActionScreen)
+        await settle(pilot)
+        preview = app.screen.preview
+        assert preview is not None and preview.allowed and preview.error is None
+        text = "\n".join(preview.lines)
+        assert "8" in text and "7" in text and "2.14.3" in text  # revision 8 -> 7 and the image it restores
+        assert action_of(world.store, world.checkout, "kubernetes.rollout_undo").status == "proposed"  # nothing ran
+        await pilot.press("y")
+        assert await wait_for(
+            pilot, lambda: action_of(world.store, world.checkout, "kubernetes.rollout_undo").status == "succeeded", 15
+        )
+    deployment = cluster.store.get("Deployment", "shop", "checkout")
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":2.14.3")
+    assert action_of(world.store, world.checkout, "kubernetes.rollout_undo").approved_by == "alice"
+
+
+async def test_esc_on_the_confirmation_changes_nothing(world: World, settings: Settings, cluster) -> None:  # type: ignore[no-untyped-def]
+    settings = with_cluster(settings, cluster)
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkout(pilot, world)
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+    assert action_of(world.store, world.checkout, "kubernetes.rollout_undo").status == "proposed"
+    deployment = cluster.store.get("Deployment", "shop", "checkout")  # only the server-side dry run reached it
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":2.15.0")
+
+
+async def test_reject_with_a_reason(world: World, settings: Settings, cluster) -> None:  # type: ignore[no-untyped-def]
+    from tui.screens.reject import RejectScreen
+
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_checkout(pilot, world)
+        await pilot.press("r")
+        assert isinstance(app.screen, RejectScreen)
+        await pilot.press(*"canary first", "enter")
+        await settle(pilot)
+    action = action_of(world.store, world.checkout, "kubernetes.rollout_undo")
+    assert action.status == "rejected" and action.reject_reason == "canary first"
+
+
+async def test_a_disallowed_action_cannot_be_approved(world: World, settings: Settings, cluster) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkout(pilot, world)
+        table = screen.query_one(ActionsTable)
+        scale = next(a for a in table.items if a.type == "kubernetes.scale")
+        assert not scale.allowed and "kube-system" in (scale.disallowed_reason or "")
+        assert "not allowed" in str(table.get_cell(scale.id, "state"))
+        table.focus()
+        table.move_cursor(row=table.get_row_index(scale.id))
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.screen is screen  # no confirmation screen
+    assert action_of(world.store, world.checkout, "kubernetes.scale").status == "proposed"
+
+
+async def test_acknowledging_a_pagerduty_incident_needs_a_confirmed_action(
+    world: World, settings: Settings, cluster
+) -> None:  # type: ignore[no-untyped-def]
+    from tui.screens.confirm_action import ConfirmActionScreen
+
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.open_incident(world.paged)
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmActionScreen)
+        assert app.screen.preview is not None and app.screen.preview.action.type == "pagerduty.acknowledge"
+        assert not app.screen.can_execute  # no PagerDuty configured here: the dry run says why
+        await pilot.press("escape")
+    with world.store.session() as s:
+        incident = service.get(s, incident_id=world.paged)
+        assert incident is not None and incident.status == "triggered"
+
+
+def test_make_app_is_the_one_factory(world: World, settings: Settings) -> None:
+    app = make_app(settings, world.store)
+    assert isinstance(app, IncidentApp) and app.store is world.store and app.settings is settings
+
+
+async def test_agent_progress_from_the_watcher_thread_feeds_the_meter(world: World, settings: Settings) -> None:
+    import threading
+    from types import SimpleNamespace
+
+    from incident.agent.events import AgentStarted, ToolCalled, Usage
+    from tui.widgets.agent_meter import AgentMeter
+
+    watcher = SimpleNamespace(on_agent_event=None, connectors=None)  # the one hook the app uses
+    app = make_app(settings, world.store, watcher=watcher)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkout(pilot, world)
+        assert watcher.on_agent_event is not None
+        events = [
+            AgentStarted(world.checkout, "claude-sonnet-4-6", 8),
+            ToolCalled("get_logs", {}, 2),
+            Usage(12300, 800, 0, 0.0421),
+        ]
+        thread = threading.Thread(target=lambda: [watcher.on_agent_event(e) for e in events])
+        thread.start()
+        meter = screen.query_one(AgentMeter)
+        assert await wait_for(pilot, lambda: "$0.042" in str(meter.render()), timeout=3)
+        thread.join()
+        assert "step 2/8" in str(meter.render()) and "get_logs" in str(meter.render())
+    assert watcher.on_agent_event is None

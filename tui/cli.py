@@ -1,0 +1,41 @@
+"""The full ``incident`` command: the core CLI (incident/cli.py) plus the terminal UI.
+
+This module is the composition root: it imports the core and plugs the UI into it (the ``tui``
+command and the interactive ``demo``), so that ``incident`` and ``connectors`` never import the UI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import incident.cli as core
+from incident.cli import app
+
+
+def run_ui(settings: Any, store: Any, *, connectors: Any = None, watcher: Any = None) -> None:
+    from tui.app import make_app
+
+    make_app(settings, store, connectors=connectors, watcher=watcher).run()
+
+
+@app.command("tui")
+def tui_cmd() -> None:
+    """The terminal UI over the configured store (run `incident watch` alongside it)."""
+    from incident.locations import data_dir
+    from incident.store import Store
+
+    settings = core._settings()
+    store = Store(settings.store.url)
+    data_dir().mkdir(parents=True, exist_ok=True)
+    core._log_to_file(data_dir() / "tui.log")
+    try:
+        run_ui(settings, store)
+    finally:
+        store.close()
+
+
+core.interactive_ui = run_ui
+
+
+def main() -> None:
+    core.main()

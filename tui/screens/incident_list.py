@@ -1,0 +1,118 @@
+"""The incident list: live, newest page first; / filters by any field, enter opens."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from tui import data
+from tui.messages import IncidentsLoaded, StoreChanged
+from tui.widgets.format import stamp
+from tui.widgets.incident_table import IncidentTable
+
+if TYPE_CHECKING:
+    from tui.app import IncidentApp
+
+
+class IncidentListScreen(Screen[None]):
+    CSS_PATH = "incident_list.tcss"
+    BINDINGS = [
+        Binding("enter", "open", "Open"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[data.IncidentRow] = []
+        self.loaded = False
+
+    @property
+    def copilot(self) -> IncidentApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="filter: words in title, component, owner, status...", id="filter")
+        yield IncidentTable(id="incidents")
+        yield Static("Loading incidents…", id="empty")
+        yield Static(id="selected")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = "incidents"
+        self.query_one("#filter", Input).display = False
+        self.query_one("#filter", Input).cursor_blink = self.copilot.cursor_blink
+        self.query_one(IncidentTable).focus()
+        self.set_interval(30, self.render_rows)  # ages move on even when the store does not
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="incidents")
+    def load(self) -> None:
+        self.post_message(IncidentsLoaded(data.list_incidents(self.copilot.store)))
+
+    def on_store_changed(self, _: StoreChanged) -> None:
+        self.load()
+
+    def on_incidents_loaded(self, message: IncidentsLoaded) -> None:
+        self.rows, self.loaded = message.rows, True
+        self.render_rows()
+
+    def render_rows(self) -> None:
+        table = self.query_one(IncidentTable)
+        query = self.query_one("#filter", Input).value
+        table.show(self.rows, query=query, now=data.now())
+        self._show_selected()
+        empty = self.query_one("#empty", Static)
+        empty.display = not table.items
+        if not self.rows:
+            empty.update("No incidents in the store yet. `incident watch` opens them as pages arrive.")
+        elif not table.items:
+            empty.update(f"No incident matches {query!r} (esc clears the filter).")
+
+    @on(DataTable.RowHighlighted, "#incidents")
+    def _show_selected(self) -> None:
+        """The highlighted incident's owner, on-call and page, under a table too narrow for them."""
+        table = self.query_one(IncidentTable)
+        row = next((r for r in table.items if r.id == table.selected_id), None)
+        line = self.query_one("#selected", Static)
+        line.display = row is not None and not table.wide
+        if row is not None:
+            line.update(
+                f"#{row.id} {row.component or '-'} · owner {row.owner or '-'} · on-call {row.oncall or '-'}"
+                f" · paged {stamp(row.page_at)} via {row.source}"
+            )
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.value or box.display:
+            box.value = ""
+            box.display = False
+            self.query_one(IncidentTable).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self.render_rows()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one(IncidentTable).focus()
+
+    @on(DataTable.RowSelected, "#incidents")
+    def _selected(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        incident_id = self.query_one(IncidentTable).selected_id
+        if incident_id is not None:
+            self.copilot.open_incident(incident_id)

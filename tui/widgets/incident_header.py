@@ -1,0 +1,54 @@
+"""The incident's headline, facts and the acknowledge / resolve buttons."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Static
+
+from tui.data import IncidentRow
+from tui.widgets.agent_meter import AgentMeter
+from tui.widgets.format import SEVERITY_TONE, STATUS_TONE, stamp, tone
+
+
+class IncidentHeader(Vertical):
+    class StatusRequested(Message):
+        def __init__(self, status: str) -> None:
+            super().__init__()
+            self.status = status
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="headline")
+        yield Static(id="facts")
+        with Horizontal(id="controls"):
+            yield Button("Acknowledge \\[A]", id="ack", compact=True)
+            yield Button("Resolve \\[R]", id="resolve", compact=True)
+            yield AgentMeter(id="agent")
+
+    def show(self, incident: IncidentRow) -> None:
+        self.query_one("#headline", Static).update(Text(f"#{incident.id} {incident.title}", style="bold"))
+        facts = Text()
+        facts.append(incident.status, style=f"bold {tone(self.app, STATUS_TONE.get(incident.status))}".strip())
+        facts.append(" · ")
+        facts.append(incident.severity or "-", style=tone(self.app, SEVERITY_TONE.get(incident.severity or "")))
+        parts = [
+            incident.component or "-",
+            f"owner {incident.owner or '-'}",
+            f"on-call {incident.oncall or '-'}",
+            f"paged {stamp(incident.page_at)} via {incident.source}",
+        ]
+        facts.append(" · " + " · ".join(parts))
+        self.query_one("#facts", Static).update(facts)
+        self.query_one("#ack", Button).disabled = incident.status != "triggered"
+        self.query_one("#resolve", Button).disabled = incident.status == "resolved"
+
+    @on(Button.Pressed, "#ack")
+    def _ack(self) -> None:
+        self.post_message(self.StatusRequested("acknowledged"))
+
+    @on(Button.Pressed, "#resolve")
+    def _resolve(self) -> None:
+        self.post_message(self.StatusRequested("resolved"))

@@ -1,0 +1,47 @@
+"""The highlighted hypothesis' runbook steps: what to check, and the actions it proposes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.data import ActionRow, HypothesisRow
+from tui.widgets.actions import state_label
+from tui.widgets.format import tone
+
+MARK = {"text": "·", "diagnostic": "?", "action": "!", "link": "→"}
+
+
+class RunbookSteps(Static):
+    def show(self, hypothesis: HypothesisRow | None, actions: list[ActionRow]) -> None:
+        if hypothesis is None:
+            self.update("No hypothesis yet: the analysis has not run or found nothing to rank.")
+            return
+        if not hypothesis.steps:
+            self.update(Text(f"No runbook steps for {hypothesis.kind} on {hypothesis.component}.", style="dim"))
+            return
+        out = Text()
+        for i, step in enumerate(hypothesis.steps, start=1):
+            out.append_text(self._step(i, step, hypothesis, actions))
+            out.append("\n")
+        self.update(out)
+
+    def _step(self, i: int, step: dict[str, Any], h: HypothesisRow, actions: list[ActionRow]) -> Text:
+        kind = str(step.get("type") or "text")
+        line = Text(f"{i:>2} {MARK.get(kind, '·')} ", style="bold")
+        line.append(" ".join(str(step.get("text") or step.get("title") or "").split()))
+        if step.get("url"):
+            line.append(f" {step['url']}", style="underline")
+        if step.get("missing"):
+            line.append(f"  (needs {', '.join(map(str, step['missing']))})", style=tone(self.app, "warning"))
+        if kind == "action" and isinstance(step.get("action"), dict):
+            action_type = step["action"].get("type")
+            match = [a for a in actions if a.type == action_type and a.hypothesis_id in (h.id, None)]
+            if match:
+                label, tone_name = state_label(match[0])
+                line.append(f"  [{label}]", style=f"bold {tone(self.app, tone_name)}".strip())
+        if step.get("why"):
+            line.append("\n     " + " ".join(str(step["why"]).split()), style="dim")
+        return line
