@@ -17,10 +17,6 @@ def get(session: Session, *, incident_id: int) -> Incident | None:
     return session.get(Incident, incident_id)
 
 
-def get_by_dedup_key(session: Session, *, dedup_key: str) -> Incident | None:
-    return session.scalar(select(Incident).where(Incident.dedup_key == dedup_key))
-
-
 def get_by_pagerduty_id(session: Session, *, pagerduty_id: str) -> Incident | None:
     return session.scalar(
         select(Incident).where(

@@ -31,7 +31,7 @@ from incident.errors import CopilotError
 from incident.gathering import CatalogCache, Outcome, disabled_notes, gather, refresh_catalog, write_outcome
 from incident.gathering.drafts import GatherContext
 from incident.intake import Intake
-from incident.models import Component, EventKind, Group, Incident, IncidentStatus, TimelineEvent, utcnow
+from incident.models import Component, Group, Incident, TimelineEvent, utcnow
 from incident.registry import Connectors
 from incident.runbooks import configured_runbooks
 from incident.store import Store
@@ -382,25 +382,3 @@ class Watcher:
             self.scheduler = None
         self.dispatch.shutdown(wait=True, cancel_futures=True)
         self.pool.shutdown(wait=False, cancel_futures=True)
-
-    def note(self, incident_id: int, text: str, *, author: str = "on-call") -> str:
-        """A free-text note on the timeline."""
-        with self.store.session() as session:
-            now = utcnow()
-            return log_event(
-                session,
-                incident_id=incident_id,
-                kind=EventKind.note,
-                key=f"note/{now.isoformat()}",
-                at=now,
-                source=author,
-                summary=text,
-            )
-
-
-def open_incident_ids(store: Store) -> list[int]:
-    with store.session() as session:
-        return [i.id for i in service.list_incidents(session, open_only=True)]
-
-
-__all__ = ["Watcher", "IncidentStatus", "open_incident_ids"]
