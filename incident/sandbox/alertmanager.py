@@ -34,6 +34,14 @@ def _iso(when: datetime) -> str:
     return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+COMPONENT_KEYS = ("service", "component", "app", "app_kubernetes_io_name", "job")
+
+
+def names_component(alert: dict[str, Any], values: set[str]) -> bool:
+    labels = alert.get("labels") or {}
+    return any(labels.get(key) in values for key in COMPONENT_KEYS)
+
+
 def alertmanager_config(webhook_url: str | None) -> dict[str, Any]:
     receiver: dict[str, Any] = {"name": RECEIVER}
     if webhook_url:
@@ -79,6 +87,8 @@ class AlertmanagerProcess:
         self.url: str | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._resolved = False
+        self._recovered: set[str] = set()
+        """Component label values whose alerts the sandbox resolved after a repair."""
 
     @property
     def log_path(self) -> Path:
@@ -110,8 +120,8 @@ class AlertmanagerProcess:
         out = []
         for alert, starts, ends in select_alerts(self.scenario):
             end = ends if ends is not None else now + HOLD
-            if self._resolved:
-                end = max(now, starts)
+            if self._resolved or names_component(alert, self._recovered):
+                end = max(now, starts) if ends is None or ends > now else end
             item: dict[str, Any] = {
                 "labels": alert.get("labels") or {},
                 "annotations": alert.get("annotations") or {},
@@ -142,6 +152,12 @@ class AlertmanagerProcess:
         alerts = self._payload(datetime.now(UTC))
         self._post(alerts)
         return len(alerts)
+
+    def resolve_component(self, values: set[str]) -> None:
+        """Resolve now the alerts whose component labels name one of ``values`` (a repaired
+        component recovers; the recorded world itself ends at the page)."""
+        self._recovered |= values
+        self.refeed()
 
     def resolve_all(self) -> None:
         """Resolve every alert now (endsAt = now); later refeeds keep them resolved."""

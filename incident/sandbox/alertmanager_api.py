@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from incident.sandbox.alertmanager import names_component
 from incident.sandbox.http import Request, StandInServer
 from incident.scenario import Scenario
 from incident.timeutil import parse_time as _time
@@ -21,6 +22,7 @@ class AlertmanagerAPIStandIn(StandInServer):
         super().__init__()
         self.scenario = scenario
         self.resolved = False
+        self.recovered: set[str] = set()
         self.route("GET", r"/api/v2/alerts", self._alerts)
         self.route("GET", r"/api/v2/status", lambda _r: {"versionInfo": {"version": "stand-in"}, "cluster": {}})
         self.route("GET", r"/-/ready", lambda _r: "OK")
@@ -31,6 +33,8 @@ class AlertmanagerAPIStandIn(StandInServer):
         page_at = self.scenario.page_at
         out = []
         for alert in self.scenario.alerts:
+            if names_component(alert, self.recovered):
+                continue
             starts = _time(alert.get("startsAt"))
             if starts is None or starts > page_at:
                 continue
@@ -43,6 +47,9 @@ class AlertmanagerAPIStandIn(StandInServer):
             item["status"] = {"state": "active", "silencedBy": [], "inhibitedBy": []}
             out.append(item)
         return out
+
+    def resolve_component(self, values: set[str]) -> None:
+        self.recovered |= values
 
     def resolve_all(self) -> None:
         self.resolved = True

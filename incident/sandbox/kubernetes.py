@@ -59,6 +59,8 @@ class KubernetesStandIn(StandInServer):
         self.scenario = scenario
         self.page_at = page_at or (scenario.page_at if scenario else None)
         self.token = token
+        self.on_rollout: list[Callable[[Obj], None]] = []
+        """Called with the Deployment after each completed rollout (template change)."""
         self.store = ObjectStore()
         self.logs: dict[LogKey, str | Path] = dict(logs or {})
         self._lock = threading.RLock()
@@ -259,7 +261,11 @@ class KubernetesStandIn(StandInServer):
                 after["metadata"]["generation"] = int(before["metadata"].get("generation") or 1) + 1
             return after
         reconcile(self.store, before, after, self.now())
-        return copy.deepcopy(self.store.put(after))
+        stored = copy.deepcopy(self.store.put(after))
+        if after.get("spec") != before.get("spec"):
+            for listener in self.on_rollout:
+                listener(copy.deepcopy(stored))
+        return stored
 
     def _patch_deployment(self, request: Request) -> Obj:
         return self._patched_deployment(request, _body(request), request.headers.get("content-type", ""))

@@ -189,6 +189,85 @@ def _set_replicas(rs: Obj, replicas: int) -> None:
     }
 
 
+def _ready_pod(rs: Obj, index: int, now: datetime) -> Obj:
+    """A Running, Ready pod of ``rs``'s template, as the kubelet would report it once started."""
+    template = copy.deepcopy((rs.get("spec") or {}).get("template") or {})
+    md = rs["metadata"]
+    suffix = hashlib.sha256(f"{md['name']}/{index}/{now.isoformat()}".encode()).hexdigest()[:5]
+    spec = template.get("spec") or {}
+    stamp = rfc3339(now)
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": f"{md['name']}-{suffix}",
+            "namespace": md["namespace"],
+            "uid": str(uuid.uuid4()),
+            "creationTimestamp": stamp,
+            "labels": dict((template.get("metadata") or {}).get("labels") or {}),
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "name": md["name"],
+                    "uid": md.get("uid"),
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "spec": spec,
+        "status": {
+            "phase": "Running",
+            "startTime": stamp,
+            "conditions": [
+                {"type": t, "status": "True", "lastTransitionTime": stamp}
+                for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")
+            ],
+            "containerStatuses": [
+                {
+                    "name": c.get("name"),
+                    "image": c.get("image"),
+                    "imageID": "",
+                    "ready": True,
+                    "started": True,
+                    "restartCount": 0,
+                    "state": {"running": {"startedAt": stamp}},
+                }
+                for c in spec.get("containers") or []
+            ],
+        },
+    }
+
+
+def replace_pods(store: ObjectStore, owned: list[Obj], active: Obj, replicas: int, now: datetime) -> None:
+    """The controller's rollout, finished at once: pods of other revisions go, ``replicas`` Ready
+    pods of the active one run. The stand-in has no kubelet, so started pods report Ready."""
+    names = {rs["metadata"]["name"] for rs in owned}
+    namespace = active["metadata"]["namespace"]
+    mine = [
+        pod
+        for pod in store.iter("Pod", namespace)
+        if any(
+            ref.get("kind") == "ReplicaSet" and ref.get("name") in names
+            for ref in (pod.get("metadata") or {}).get("ownerReferences") or []
+        )
+    ]
+    current = [
+        p
+        for p in mine
+        if any(r.get("name") == active["metadata"]["name"] for r in p["metadata"].get("ownerReferences") or [])
+        and (p.get("status") or {}).get("phase") == "Running"
+        and all(c.get("ready") for c in (p.get("status") or {}).get("containerStatuses") or [])
+    ]
+    keep = current[:replicas]
+    for pod in mine:
+        if pod not in keep:
+            store.remove("Pod", namespace, pod["metadata"]["name"])
+    for index in range(len(keep), replicas):
+        store.put(_ready_pod(active, index, now))
+
+
 def reconcile(store: ObjectStore, before: Obj, after: Obj, now: datetime) -> None:
     """Apply the controller's reaction to ``before`` -> ``after`` (``after`` is stored by the caller)."""
     spec = after.get("spec") or {}
@@ -215,6 +294,8 @@ def reconcile(store: ObjectStore, before: Obj, after: Obj, now: datetime) -> Non
             store.put(rs)
     _set_replicas(active, replicas)
     store.put(active)
+    if spec != (before.get("spec") or {}):
+        replace_pods(store, owned + ([active] if active not in owned else []), active, replicas, now)
     status = dict(after.get("status") or {})
     status.update(
         observedGeneration=after["metadata"].get("generation", 1),

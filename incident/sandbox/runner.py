@@ -21,6 +21,7 @@ from incident.scenario import Scenario
 log = logging.getLogger(__name__)
 
 SANDBOX_PD_TOKEN = "sandbox-token"
+RECOVERY_LABEL_KEYS = ("app.kubernetes.io/name", "app", "service", "component")
 SANDBOX_WEBHOOK_SECRET = "sandbox-webhook-secret"
 
 
@@ -76,6 +77,8 @@ class Sandbox:
             self.notes["prometheus"] = "the scenario has no metrics"
         if sc.alerts:
             self._start_alertmanager()
+        if "kubernetes" in self.parts and "alertmanager" in self.parts:
+            self.parts["kubernetes"].on_rollout.append(self._recovered)
         if "alertmanager" in self.parts:
             self._refeeder = threading.Thread(target=self._refeed_loop, name="alert-refeed", daemon=True)
             self._refeeder.start()
@@ -104,6 +107,19 @@ class Sandbox:
             except SandboxError as exc:
                 self.notes["alertmanager"] = f"{exc.message}; serving the scenario's alerts from a read-only stand-in"
         self.parts["alertmanager"] = AlertmanagerAPIStandIn(self.scenario).start()
+
+    def _recovered(self, deployment: dict[str, Any]) -> None:
+        """A rollout finished in the stand-in cluster and its pods run Ready: the component it
+        serves recovers, so its firing alerts resolve. The recorded metrics end at the page and do
+        not follow; this is the sandbox's one simulated consequence of an action."""
+        md = deployment.get("metadata") or {}
+        template = ((deployment.get("spec") or {}).get("template") or {}).get("metadata") or {}
+        labels = {**(md.get("labels") or {}), **(template.get("labels") or {})}
+        values = {labels[k] for k in RECOVERY_LABEL_KEYS if labels.get(k)} | {md.get("name", "")}
+        try:
+            self.parts["alertmanager"].resolve_component({v for v in values if v})
+        except Exception as exc:  # the sandbox stays up; the alert just keeps firing
+            log.warning("resolving alerts after the rollout of %s failed: %s", md.get("name"), exc)
 
     def _refeed_loop(self) -> None:
         while not self._stop.wait(30):

@@ -284,12 +284,16 @@ def test_scale_restart_delete(conn: KubernetesConnector) -> None:
     dep = conn.deployments("checkout", until=k.PAGE + timedelta(hours=1))[0]
     assert dep.revision == 4 and dep.revisions[0].images == {"app": IMG + "1.4.2"}
     assert dep.revisions[0].replicaset != "checkout-5c7d8f9b6d" and dep.revisions[0].replicas == 5
-    assert conn.delete_pod("shop", "checkout-1", dry_run=True)["uid"] == "uid-pod-checkout-1"
-    assert "checkout-1" in {p.name for p in conn.pods("checkout")}
-    conn.delete_pod("shop", "checkout-1")
-    assert "checkout-1" not in {p.name for p in conn.pods("checkout")}
-    with pytest.raises(ConnectorError, match=r'HTTP 404 Not Found: pods "checkout-1" not found'):
-        conn.delete_pod("shop", "checkout-1")
+    # the restart rolled the pods: five Ready pods of the new ReplicaSet replaced the old ones
+    pods = conn.pods("checkout")
+    assert len(pods) == 5 and all(p.ready and p.owner == f"ReplicaSet/{dep.revisions[0].replicaset}" for p in pods)
+    victim = pods[0]
+    assert conn.delete_pod("shop", victim.name, dry_run=True)["dry_run"]
+    assert victim.name in {p.name for p in conn.pods("checkout")}
+    conn.delete_pod("shop", victim.name)
+    assert victim.name not in {p.name for p in conn.pods("checkout")}
+    with pytest.raises(ConnectorError, match=rf'HTTP 404 Not Found: pods "{victim.name}" not found'):
+        conn.delete_pod("shop", victim.name)
 
 
 def test_dead_server_and_timeout() -> None:
