@@ -195,6 +195,34 @@ async def test_approve_shows_the_dry_run_then_confirm_executes(world: World, set
     assert action_of(world.store, world.checkout, "kubernetes.rollout_undo").approved_by == "alice"
 
 
+async def test_two_tuis_cannot_both_execute_one_action(world: World, settings: Settings, cluster) -> None:  # type: ignore[no-untyped-def]
+    """Two on-call engineers, two TUI processes' worth of state (own Store each) on one store file,
+    both confirming the same rollback: it runs once."""
+    from incident.actions import audit_log
+    from tui.screens.confirm_action import ConfirmActionScreen
+
+    settings = with_cluster(settings, cluster)
+    first = make_app(settings, Store(world.store.url))
+    second = make_app(settings, Store(world.store.url))
+    async with first.run_test(size=SIZE) as p1, second.run_test(size=SIZE) as p2:
+        await open_checkout(p1, world)
+        await open_checkout(p2, world)
+        undo = action_of(world.store, world.checkout, "kubernetes.rollout_undo")
+        await p1.press("a")
+        await p2.press("a")
+        await settle(p1)
+        await settle(p2)
+        assert isinstance(first.screen, ConfirmActionScreen) and isinstance(second.screen, ConfirmActionScreen)
+        await p1.press("y")
+        await p2.press("y")
+        assert await wait_for(p1, lambda: action_of(world.store, world.checkout, undo.type).status == "succeeded", 15)
+        await settle(p2)
+        await settle(p1)
+    with world.store.session() as s:
+        entries = [e.what for e in audit_log(s, incident_id=world.checkout) if e.action_id == undo.id]
+    assert entries.count("approved") == 1 and entries.count("executing") == 1 and entries.count("succeeded") == 1
+
+
 async def test_esc_on_the_confirmation_changes_nothing(world: World, settings: Settings, cluster) -> None:  # type: ignore[no-untyped-def]
     settings = with_cluster(settings, cluster)
     app = make_app(settings, world.store)
