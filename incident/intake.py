@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from connectors.base import AlertRecord, ComponentInfo, PagerDutyIncident
-from connectors.catalog.entities import ComponentIndex
+from connectors.base import AlertRecord, PagerDutyIncident
+from connectors.catalog.entities import ComponentIndex, label_values
 from incident import service
 from incident.config import Settings
 from incident.models import Alert, EventKind, Incident, IncidentStatus
@@ -21,29 +21,24 @@ from incident.redact import redact
 from incident.timeline import log_event
 
 
-def resolve_component(
-    labels: dict[str, str], keys: list[str], components: dict[str, ComponentInfo]
-) -> tuple[str | None, bool]:
+def resolve_component(labels: dict[str, str], keys: list[str], index: ComponentIndex) -> tuple[str | None, bool]:
     """The component an alert's labels name, and whether the catalog knows it.
 
     Unknown to the catalog, the first label value among ``keys`` still names the component, so
     metrics and pods can be found by it.
     """
-    found = ComponentIndex(list(components.values())).resolve(labels, keys)
+    found = index.resolve(labels, keys)
     if found:
         return found, True
-    flat = {k.replace(".", "_").replace("/", "_").replace("-", "_"): v for k, v in labels.items()}
-    for key in keys:
-        value = labels.get(key) or flat.get(key.replace(".", "_").replace("/", "_").replace("-", "_"))
-        if value:
-            return value, False
-    return None, False
+    values = label_values(labels, keys)
+    return (values[0], False) if values else (None, False)
 
 
 class Intake:
-    def __init__(self, settings: Settings, components: Callable[[], dict[str, ComponentInfo]]) -> None:
+    def __init__(self, settings: Settings, index: Callable[[], ComponentIndex]) -> None:
         self.settings = settings
-        self._components = components
+        self._index = index
+        """The catalog as last read (the watcher rebuilds it once per catalog refresh)."""
 
     # ------------------------------------------------------------------ alertmanager
     def alert(self, session: Session, alert: AlertRecord, *, now: datetime) -> tuple[Incident | None, bool]:
@@ -58,7 +53,7 @@ class Intake:
             return incident, False
         if alert.status == "resolved":
             return None, False  # resolved before we ever saw it firing: nothing to open
-        component, known = resolve_component(alert.labels, self.settings.catalog.alert_label_keys, self._components())
+        component, known = resolve_component(alert.labels, self.settings.catalog.alert_label_keys, self._index())
         incident = None
         if component:
             incident = service.find_open_for_component(
@@ -171,16 +166,16 @@ class Intake:
 
     # ------------------------------------------------------------------ helpers
     def _pd_component(self, pd: PagerDutyIncident, alerts: list[AlertRecord]) -> tuple[str | None, bool]:
-        components = self._components()
-        for c in components.values():
+        index = self._index()
+        for c in index.components:
             if pd.service_id and c.pagerduty_service == pd.service_id:
                 return c.name, True
         for alert in alerts:
-            found = resolve_component(alert.labels, self.settings.catalog.alert_label_keys, components)
+            found = resolve_component(alert.labels, self.settings.catalog.alert_label_keys, index)
             if found[0]:
                 return found
         if pd.service_name:
-            return resolve_component({"service": pd.service_name}, ["service"], components)
+            return resolve_component({"service": pd.service_name}, ["service"], index)
         return None, False
 
     def _opened(self, session: Session, incident: Incident, reason: str, source: str) -> None:

@@ -57,7 +57,7 @@ def build_connectors(settings: Settings) -> Connectors:
     """Every configured connector; one that cannot even be built (bad kubeconfig, ...) is disabled
     with its reason instead of stopping start-up."""
     out = Connectors()
-    _build(settings, out)
+    _build_into(out, settings)
     return out
 
 
@@ -69,7 +69,7 @@ def _guard(out: Connectors, name: str, build: Callable[[], Any]) -> Any:
         return None
 
 
-def _build(settings: Settings, out: Connectors) -> None:
+def _build_into(out: Connectors, settings: Settings) -> None:
     if settings.pagerduty.api_token is not None:
         from connectors.pagerduty.client import PagerDutyConnector
 

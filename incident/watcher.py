@@ -11,7 +11,6 @@ Scheduled jobs (APScheduler, named where they are declared):
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -46,7 +45,7 @@ class Watcher:
         self.store = store
         self.connectors = connectors
         self.catalog = CatalogCache()
-        self.intake = Intake(settings, lambda: self.catalog.components)
+        self.intake = Intake(settings, lambda: self.catalog.index)
         self.pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="connector")
         self.dispatch = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gather")
         self.scheduler: BackgroundScheduler | None = None
@@ -244,17 +243,11 @@ class Watcher:
     def _agent_wanted(self, incident_id: int) -> bool:
         """Cost guardrail: the agent runs once per incident, and only with a key and enabled."""
         cfg = self.settings.agent
-        has_key = cfg.provider != "anthropic" or cfg.api_key is not None or bool(os.environ.get("ANTHROPIC_API_KEY"))
+        has_key = cfg.provider != "anthropic" or cfg.api_key is not None  # config folds in ANTHROPIC_API_KEY
         if not (cfg.enabled and has_key):
             return False
-        with self.store.session() as session:
-            done = session.scalar(
-                select(TimelineEvent.id).where(
-                    TimelineEvent.incident_id == incident_id,
-                    TimelineEvent.id == event_id(incident_id, "note", "agent/run"),
-                )
-            )
-        return done is None
+        with self.store.session() as session:  # the agent's run note marks it done for this incident
+            return session.get(TimelineEvent, event_id(incident_id, "note", "agent/run")) is None
 
     def _sync_catalog(self, session: Session, incident_id: int) -> None:
         """Mirror the catalog into the store (when it changed) and set the incident's owner."""

@@ -181,6 +181,22 @@ def _label_key(key: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_]", "_", key)
 
 
+def label_values(labels: Mapping[str, str], label_keys: list[str]) -> list[str]:
+    """Values of ``label_keys`` in ``labels``, in key order. A key matches its Prometheus-sanitised
+    form too, either way round, so ``app.kubernetes.io/name`` finds ``app_kubernetes_io_name``."""
+    sanitised: dict[str, str] = {}
+    for key, value in labels.items():
+        sanitised.setdefault(_label_key(str(key)), str(value))
+    values = []
+    for key in label_keys:
+        value = labels.get(key)
+        if value is None:
+            value = sanitised.get(_label_key(key))
+        if value:
+            values.append(value)
+    return values
+
+
 class ComponentIndex:
     """Components and groups by name, the dependency graph both ways, and alert-label resolution."""
 
@@ -243,20 +259,10 @@ class ComponentIndex:
         return self._folded.get(value.casefold())
 
     def resolve(self, labels: Mapping[str, str], label_keys: list[str]) -> str | None:
-        """The component an alert's labels name, trying ``label_keys`` in order; None when none does.
-
-        A key matches its Prometheus-sanitised form too, either way round, so
-        ``app.kubernetes.io/name`` finds ``app_kubernetes_io_name`` and vice versa.
-        """
-        sanitised: dict[str, str] = {}
-        for key, value in labels.items():
-            sanitised.setdefault(_label_key(str(key)), str(value))
-        for key in label_keys:
-            value = labels.get(key)
-            if value is None:
-                value = sanitised.get(_label_key(key))
-            if value:
-                found = self.match(value)
-                if found:
-                    return found
+        """The component an alert's labels name, trying ``label_keys`` in order (see
+        :func:`label_values`); None when none does."""
+        for value in label_values(labels, label_keys):
+            found = self.match(value)
+            if found:
+                return found
         return None

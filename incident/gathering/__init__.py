@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from connectors.base import ComponentInfo, GroupInfo
+from connectors.catalog.entities import ComponentIndex
 from incident.errors import CopilotError
 from incident.gathering.drafts import Draft, GatherContext, WindowDraft
 from incident.gathering.kubernetes import gather_kubernetes
@@ -53,6 +54,8 @@ class CatalogCache:
     components: dict[str, ComponentInfo] = field(default_factory=dict)
     groups: dict[str, GroupInfo] = field(default_factory=dict)
     loaded: bool = False
+    index: ComponentIndex = field(default_factory=lambda: ComponentIndex(()))
+    """Built once per refresh, for resolving alert labels to components."""
 
     def related(self, component: str | None, *, limit: int = 8) -> tuple[str, ...]:
         """The component, then what it depends on (breadth first, two levels)."""
@@ -78,6 +81,7 @@ def refresh_catalog(connectors: Connectors, cache: CatalogCache) -> None:
     components = {c.name: c for c in connectors.catalog.components()}
     groups = {g.name: g for g in connectors.catalog.groups()}
     cache.components, cache.groups, cache.loaded = components, groups, True
+    cache.index = ComponentIndex(components.values(), groups.values())
 
 
 def _tasks(connectors: Connectors, cache: CatalogCache, ctx: GatherContext) -> dict[str, Callable[[], list[Any]]]:
