@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 
 from connectors.alertmanager.webhook import parse_webhook as parse_alertmanager
-from connectors.base import PagerDutyIncident
+from connectors.base import AlertRecord, PagerDutyIncident
+from connectors.pagerduty.webhook import WebhookEvent, verify_signature
 from connectors.pagerduty.webhook import parse_webhook as parse_pagerduty
-from connectors.pagerduty.webhook import verify_signature
 from incident.errors import CopilotError, WebhookError
 from incident.sandbox.http import Request, Response, StandInServer
 from incident.watcher import Watcher
@@ -65,7 +65,7 @@ class WebhookServer(StandInServer):
         self.watcher.gather_async(opened)
         return Response(200, {"status": "accepted", "opened": opened})
 
-    def _pagerduty_incident(self, event) -> tuple[PagerDutyIncident, list]:  # type: ignore[no-untyped-def]
+    def _pagerduty_incident(self, event: WebhookEvent) -> tuple[PagerDutyIncident, list[AlertRecord]]:
         """The incident as PagerDuty has it now; the webhook's own copy when the API is unreachable."""
         source = self.watcher.connectors.pagerduty
         if source is not None:

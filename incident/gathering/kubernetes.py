@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 from datetime import datetime
 
-from connectors.base import ClusterSource, ContainerState, DeploymentInfo, KubeEvent, PodInfo, Revision
+from connectors.base import ClusterSource, ContainerLog, ContainerState, DeploymentInfo, KubeEvent, PodInfo, Revision
 from incident.gathering.drafts import Draft, GatherContext
 from incident.models import EventKind
 from incident.redact import redact
@@ -250,11 +250,11 @@ def _log_draft(
     container: str,
     previous: bool,
     lines: list[str],
-    log,
+    log: ContainerLog,
     ctx: GatherContext,
     at: datetime | None,
     sampled: bool,
-) -> Draft:  # type: ignore[no-untyped-def]
+) -> Draft:
     which = "previous" if previous else ("sampled" if sampled else "current")
     return Draft(
         kind=EventKind.log_excerpt,
