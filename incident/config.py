@@ -282,6 +282,23 @@ class ActionsConfig(Section):
         return value
 
 
+class TuiConfig(Section):
+    theme: str = "textual-dark"
+    """Colour theme of the terminal UI: a Textual theme name, e.g. ``textual-light`` for light
+    terminals, ``textual-ansi`` to use the terminal's own palette."""
+
+    @field_validator("theme")
+    @classmethod
+    def _known_theme(cls, value: str) -> str:
+        from textual.theme import BUILTIN_THEMES
+
+        if value not in BUILTIN_THEMES:
+            close = difflib.get_close_matches(value, list(BUILTIN_THEMES), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f" (one of: {', '.join(sorted(BUILTIN_THEMES))})"
+            raise ValueError(f"unknown theme '{value}'{hint}")
+        return value
+
+
 class Settings(BaseSettings):
     """Every section of the copilot's configuration."""
 
@@ -303,6 +320,7 @@ class Settings(BaseSettings):
     runbooks: RunbooksConfig = Field(default_factory=RunbooksConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
     actions: ActionsConfig = Field(default_factory=ActionsConfig)
+    tui: TuiConfig = Field(default_factory=TuiConfig)
 
     @classmethod
     def settings_customise_sources(

@@ -53,6 +53,7 @@ class IncidentApp(App[None]):
 
     # ------------------------------------------------------------------ lifecycle
     def on_mount(self) -> None:
+        self.theme = self.settings.tui.theme
         self.push_screen(IncidentListScreen())
         self.set_interval(POLL_SECONDS, self.poll)
         if self.watcher is not None:

@@ -100,6 +100,26 @@ async def test_timeline_filters_by_kind(world: World, settings: Settings) -> Non
         assert len(table.shown) == len(table.events)
 
 
+async def test_enter_on_a_timeline_row_shows_the_whole_event(world: World, settings: Settings) -> None:
+    from textual.widgets import Static
+
+    from tui.screens.event_detail import EventDetailScreen
+
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkout(pilot, world)
+        await pilot.press("2")
+        table = screen.query_one(TimelineTable)
+        table.move_cursor(row=table.get_row_index(world.deploy_event))
+        await pilot.press("enter")
+        detail = app.screen
+        assert isinstance(detail, EventDetailScreen) and detail.event.id == world.deploy_event
+        text = str(detail.query_one("#event-details", Static).render())
+        assert '"change_cause": "deploy checkout 2.15.0"' in text and '"to": "checkout:2.15.0"' in text
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
 async def test_pin_an_event_persists_across_sessions(world: World, settings: Settings) -> None:
     app = make_app(settings, world.store)
     async with app.run_test(size=SIZE) as pilot:
@@ -318,3 +338,31 @@ async def test_agent_progress_from_the_watcher_thread_feeds_the_meter(world: Wor
         thread.join()
         assert "step 2/8" in str(meter.render()) and "get_logs" in str(meter.render())
     assert watcher.on_agent_event is None
+
+
+@pytest.mark.parametrize("tab", ["1", "2", "3", "4"])
+async def test_every_footer_key_is_visible_at_80_columns(world: World, settings: Settings, tab: str) -> None:
+    from textual.widgets._footer import FooterKey
+
+    app = make_app(settings, world.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_checkout(pilot, world)
+        await pilot.press(tab)
+        await settle(pilot)
+        keys = list(pilot.app.screen.query(FooterKey))
+        shown = {k.key_display for k in keys}
+        assert {"esc", "A", "R", "n", "/", "1-4", "q", "?"} <= shown
+        for key in keys:
+            region = key.region
+            assert region.width > 0 and region.right <= 80 and region.bottom <= 24, key.key_display
+
+
+async def test_the_theme_comes_from_config(world: World) -> None:
+    from incident.config import load_settings
+
+    settings = load_settings(overlays=[{"tui": {"theme": "textual-light"}}])
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert pilot.app.theme == "textual-light"
+        assert not pilot.app.current_theme.dark

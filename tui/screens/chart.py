@@ -5,10 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from tui.data import WindowRow
+from tui.widgets.key_footer import KeyFooter
 
 
 class ChartScreen(Screen[None]):
@@ -24,7 +25,7 @@ class ChartScreen(Screen[None]):
         onset = f" · onset {w.onset:%H:%M} UTC" if w.onset else ""
         yield Static(f"{w.component} · {w.signal}{change}{onset}", id="chart-title")
         yield PlotextPlot(id="chart")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         w = self.signal_window

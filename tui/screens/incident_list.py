@@ -8,12 +8,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from tui import data
 from tui.messages import IncidentsLoaded, StoreChanged
 from tui.widgets.format import stamp
 from tui.widgets.incident_table import IncidentTable
+from tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from tui.app import IncidentApp
@@ -42,7 +43,7 @@ class IncidentListScreen(Screen[None]):
         yield IncidentTable(id="incidents")
         yield Static("Loading incidents…", id="empty")
         yield Static(id="selected")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "incidents"

@@ -11,7 +11,6 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import (
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -27,11 +26,13 @@ from tui.data import ActionRow
 from tui.messages import AgentProgress, DetailLoaded, StoreChanged
 from tui.screens.approvals import ApprovalFlows
 from tui.screens.chart import ChartScreen
+from tui.screens.event_detail import EventDetailScreen
 from tui.screens.kind_filter import KindFilterScreen
 from tui.widgets.actions import ActionsTable
 from tui.widgets.agent_meter import AgentMeter
 from tui.widgets.hypotheses import HypothesisList
 from tui.widgets.incident_header import IncidentHeader
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.note_input import NoteInput
 from tui.widgets.pods import PodsPanel
 from tui.widgets.signals import SignalList
@@ -97,7 +98,7 @@ class IncidentViewScreen(ApprovalFlows):
             with TabPane("Pods", id="pods"):
                 yield PodsPanel()
         yield NoteInput(id="note")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"incident {self.incident_id}"
@@ -263,6 +264,13 @@ class IncidentViewScreen(ApprovalFlows):
     @on(IncidentHeader.StatusRequested)
     def _status_button(self, message: IncidentHeader.StatusRequested) -> None:
         self.action_acknowledge() if message.status == "acknowledged" else self.action_resolve()
+
+    @on(DataTable.RowSelected, "#events")
+    def _event_chosen(self) -> None:
+        table = self.query_one(TimelineTable)
+        event = next((e for e in table.shown if e.id == table.current_id), None)
+        if event is not None:
+            self.app.push_screen(EventDetailScreen(event, pinned=event.id in table.pins))
 
     @on(DataTable.RowSelected, "#actions")
     def _action_chosen(self) -> None:
