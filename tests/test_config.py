@@ -106,9 +106,3 @@ def test_dump_toml_round_trips(tmp_path: Path) -> None:
     path = write(tmp_path, dump_toml(data))
     s = load_settings(path)
     assert s.metrics.signals == {"cpu": 'avg(x{a="b"})'}
-
-
-def test_an_unknown_tui_theme_is_refused_with_a_suggestion(tmp_path: Path) -> None:
-    path = write(tmp_path, '[tui]\ntheme = "textual-lite"\n')
-    with pytest.raises(ConfigError, match="did you mean 'textual-light'"):
-        load_settings(path)

@@ -4,6 +4,7 @@ processes (a watcher, other TUIs) show up within two seconds; worker failures ha
 from __future__ import annotations
 
 import contextlib
+import difflib
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -12,10 +13,11 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.theme import BUILTIN_THEMES
 from textual.worker import Worker, WorkerState
 
 from incident.config import Settings
-from incident.errors import CopilotError
+from incident.errors import ConfigError, CopilotError
 from incident.store import Store
 from tui import data
 from tui.messages import AgentProgress, StoreChanged
@@ -158,4 +160,14 @@ def make_app(settings: Settings, store: Store, *, connectors: Any = None, watche
     ``connectors`` run approved actions (built from ``settings`` on first use when omitted);
     ``watcher``, when running in this process, feeds the agent's progress meter.
     """
+    check_theme(settings.tui.theme)
     return IncidentApp(settings, store, connectors=connectors, watcher=watcher)
+
+
+def check_theme(name: str) -> None:
+    """``tui.theme`` must name a Textual theme (a ConfigError with a suggestion otherwise)."""
+    if name in BUILTIN_THEMES:
+        return
+    close = difflib.get_close_matches(name, list(BUILTIN_THEMES), n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"one of: {', '.join(sorted(BUILTIN_THEMES))}"
+    raise ConfigError(f"tui.theme: unknown theme '{name}' ({hint})")

@@ -366,3 +366,12 @@ async def test_the_theme_comes_from_config(world: World) -> None:
         await settle(pilot)
         assert pilot.app.theme == "textual-light"
         assert not pilot.app.current_theme.dark
+
+
+def test_an_unknown_theme_is_a_config_error_with_a_suggestion(world: World) -> None:
+    from incident.config import load_settings
+    from incident.errors import ConfigError
+
+    settings = load_settings(overlays=[{"tui": {"theme": "textual-lite"}}])
+    with pytest.raises(ConfigError, match="did you mean 'textual-light'"):
+        make_app(settings, world.store)
