@@ -68,6 +68,9 @@ class EventKind(StrEnum):
     connector_error = "connector_error"
     hypothesis = "hypothesis"
     action = "action"
+    memory = "memory"
+    """A similar past incident and what resolved it (:mod:`incident.memory`)."""
+    postmortem = "postmortem"
 
 
 class Base(DeclarativeBase):
@@ -231,6 +234,10 @@ class Hypothesis(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), default="proposed")
     """proposed, confirmed, rejected (by a person), dropped (superseded or refused by the judge)."""
+    verdict_by: Mapped[str | None] = mapped_column(String(255))
+    """Who marked it confirmed or wrong (see :mod:`incident.feedback`)."""
+    verdict_at: Mapped[datetime | None]
+    verdict_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -298,3 +305,31 @@ class AuditEntry(Base):
     what: Mapped[str] = mapped_column(String(16))
     """approved, executing, succeeded, failed, rejected or reconciled."""
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Pin(Base):
+    """A timeline event someone pinned: shown first in the TUI and in the postmortem's timeline."""
+
+    __tablename__ = "pins"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    who: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Postmortem(Base):
+    """A generated postmortem draft, kept so team memory can link to it."""
+
+    __tablename__ = "postmortems"
+    __table_args__ = (Index("ix_postmortems_incident", "incident_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    who: Mapped[str] = mapped_column(String(255))
+    mode: Mapped[str] = mapped_column(String(16))
+    """``deterministic`` or ``claude`` (prose rewritten by the model and checked by the judge)."""
+    path: Mapped[str | None] = mapped_column(Text)
+    """Where it was written (``-o FILE`` or the TUI export), when it was."""
+    markdown: Mapped[str] = mapped_column(Text)

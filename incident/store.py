@@ -79,6 +79,10 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
         yield
 
 
+HEAD_REVISION = "0004"
+"""The schema version this code writes (the newest Alembic revision)."""
+
+
 def migrate(engine: Engine) -> None:
     """Apply every Alembic migration up to head (a no-op when already there)."""
     cfg = AlembicConfig()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 
 from incident.errors import StoreError
 from incident.models import Incident, TimelineEvent
-from incident.store import Store
+from incident.store import HEAD_REVISION, Store
 from incident.timeline import log_event, timeline
 from tests.conftest import postgres_url
 
@@ -27,7 +27,7 @@ def _incident(store: Store, key: str = "alertmanager:checkout:abc") -> int:
 def test_sqlite_default_is_wal_and_migrated(store: Store) -> None:
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION
 
 
 def test_times_round_trip_timezone_aware(store: Store) -> None:

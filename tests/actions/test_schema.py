@@ -15,16 +15,16 @@ from incident.config import ACTION_TYPE_NAMES, load_settings
 from incident.errors import ConfigError
 from incident.models import Base
 from incident.runbooks.params import ACTION_TYPES
-from incident.store import MIGRATIONS, Store, make_engine
+from incident.store import HEAD_REVISION, MIGRATIONS, Store, make_engine
 
 
 def _schema_matches_models(store: Store) -> None:
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
 
 
-def test_fresh_store_and_a_0002_store_both_reach_0003(tmp_path: Path) -> None:
+def test_fresh_store_and_a_0002_store_both_reach_the_head(tmp_path: Path) -> None:
     fresh = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
     _schema_matches_models(fresh)
     fresh.close()
