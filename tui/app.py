@@ -47,7 +47,6 @@ class IncidentApp(App[None]):
         self.watcher = watcher
         self._connectors = connectors if connectors is not None else getattr(watcher, "connectors", None)
         self._connectors_lock = threading.Lock()
-        self.pins = data.Pins(store.url)
         self.agent_states: dict[int, AgentState] = {}
         self._agent_incident: int | None = None
         self._version: tuple[Any, ...] | None = None
@@ -146,6 +145,10 @@ class IncidentApp(App[None]):
             )
             yield SystemCommand("Resolve incident", "Resolve (in PagerDuty when paged there)", screen.action_resolve)
             yield SystemCommand("Add note", "A note on the timeline", screen.action_note)
+            yield SystemCommand(
+                "Verdict on hypothesis", "Mark the highlighted hypothesis confirmed or wrong", screen.action_verdict
+            )
+            yield SystemCommand("Export postmortem", "Write the postmortem draft to a file", screen.action_postmortem)
             yield SystemCommand("Jump to evidence", "The highlighted hypothesis' next evidence", screen.action_evidence)
             yield SystemCommand("Filter timeline by kind", "Choose the event kinds shown", screen.action_kinds)
             yield SystemCommand("Chart signal", "Full-size chart of the highlighted signal", screen.action_chart)

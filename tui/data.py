@@ -6,7 +6,6 @@ incident/ services only. :func:`store_version` is the cheap query the app polls 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,8 +14,8 @@ from sqlalchemy import func, select
 
 from incident import service
 from incident.hypotheses import ranked
-from incident.locations import data_dir
-from incident.models import Hypothesis, Incident, MetricWindow, TimelineEvent
+from incident.models import Hypothesis, Incident, MetricWindow, Pin, TimelineEvent
+from incident.pins import pinned
 from incident.store import Store
 from incident.timeline import timeline
 
@@ -79,6 +78,11 @@ class HypothesisRow:
     source: str
     evidence: tuple[str, ...]
     steps: tuple[dict[str, Any], ...] = field(hash=False, compare=False)
+    status: str = "proposed"
+    """proposed, or a person's verdict: confirmed / rejected."""
+    verdict_by: str | None = None
+    memory: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    """How team memory moved its confidence (``details["memory"]``), when it did."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,14 @@ class Detail:
     actions: tuple[ActionRow, ...]
     actions_note: str | None
     """Why actions cannot be shown (the backend is missing or failed), else None."""
+    pins: frozenset[str] = frozenset()
+    """Pinned event ids (shared in the store by everyone on the incident)."""
+
+    @property
+    def similar(self) -> list[EventRow]:
+        """Team memory: the similar past incidents found for this one, best first."""
+        found = [e for e in self.events if e.kind == "memory"]
+        return sorted(found, key=lambda e: -float(e.details.get("score") or 0))
 
 
 def store_version(store: Store) -> tuple[Any, ...]:
@@ -129,7 +141,8 @@ def store_version(store: Store) -> tuple[Any, ...]:
         ).one()
         events = s.scalar(select(func.max(TimelineEvent.updated_at)))
         hypotheses = s.scalar(select(func.max(Hypothesis.updated_at)))
-    return (count, top, gathered, events, hypotheses)
+        pins = s.execute(select(func.count(), func.max(Pin.at)).select_from(Pin)).one()
+    return (count, top, gathered, events, hypotheses, tuple(pins))
 
 
 def list_incidents(store: Store) -> list[IncidentRow]:
@@ -169,6 +182,9 @@ def load_detail(store: Store, incident_id: int, *, actions: Any = None) -> Detai
                 h.source,
                 tuple(str(e.get("ref")) for e in h.evidence if isinstance(e, dict)),
                 tuple(h.steps or ()),
+                h.status,
+                h.verdict_by,
+                dict((h.details or {}).get("memory") or {}),
             )
             for h in ranked(s, incident_id)
         ]
@@ -182,33 +198,7 @@ def load_detail(store: Store, incident_id: int, *, actions: Any = None) -> Detai
             points = tuple((float(t), float(v)) for t, v in w.points if v is not None)
             windows.append(WindowRow(w.id, w.component, w.signal, w.start, w.end, points, onset, change))
         action_rows, note = actions(s) if actions is not None else ((), None)
-        return Detail(IncidentRow.of(incident), tuple(events), tuple(hyps), tuple(windows), tuple(action_rows), note)
-
-
-class Pins:
-    """Pinned timeline events per incident, kept in the XDG data dir across sessions."""
-
-    def __init__(self, scope: str) -> None:
-        self.scope = scope
-        """The store's URL: incident ids are only unique within one store."""
-        self.path = data_dir() / "tui-pins.json"
-        try:
-            self._data: dict[str, list[str]] = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            self._data = {}
-
-    def of(self, incident_id: int) -> set[str]:
-        return set(self._data.get(f"{self.scope}#{incident_id}", []))
-
-    def toggle(self, incident_id: int, event_id: str) -> bool:
-        """Pin or unpin; returns whether the event is pinned now."""
-        pins = self.of(incident_id)
-        pinned = event_id not in pins
-        pins = pins | {event_id} if pinned else pins - {event_id}
-        self._data[f"{self.scope}#{incident_id}"] = sorted(pins)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(json.dumps(self._data))
-        except OSError:  # pins are a convenience; an unwritable data dir keeps them in memory
-            pass
-        return pinned
+        pins = frozenset(pinned(s, incident_id))
+        return Detail(
+            IncidentRow.of(incident), tuple(events), tuple(hyps), tuple(windows), tuple(action_rows), note, pins
+        )

@@ -9,12 +9,13 @@ them in thread workers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from incident import service
+from incident import feedback, pins, service
 from incident.config import Settings
 from incident.errors import CopilotError
 from incident.models import EventKind, Hypothesis, IncidentStatus
@@ -165,3 +166,24 @@ def change_status(store: Store, incident_id: int, status: IncidentStatus, *, set
             source="tui",
         )
         return None
+
+
+def toggle_pin(store: Store, incident_id: int, event_id: str, *, settings: Settings) -> bool:
+    """Pin or unpin a timeline event for everyone on the incident; whether it is pinned now."""
+    with store.session() as s:
+        return pins.toggle_pin(s, incident_id, event_id, who=who(settings))
+
+
+def set_verdict(store: Store, hypothesis_id: str, verdict: str, *, settings: Settings) -> None:
+    """Mark a hypothesis confirmed, wrong (``rejected``) or undecided (``proposed``)."""
+    with store.session() as s:
+        feedback.set_verdict(s, hypothesis_id, verdict, who=who(settings))
+
+
+def export_postmortem(store: Store, incident_id: int, *, settings: Settings) -> Path:
+    """Write the incident's postmortem draft to the export directory; the file's path."""
+    from incident.postmortem import export_path, write_postmortem
+
+    path = export_path(settings, incident_id)
+    write_postmortem(store, incident_id, settings, who=who(settings), path=path)
+    return path

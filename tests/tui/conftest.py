@@ -1,6 +1,6 @@
 """A deterministic store for the TUI tests (fixed times, no wall clock in what is rendered),
 and autouse fixtures that remove nondeterminism: the UI's clock, blinking cursors, the
-developer's XDG dirs (pins live there)."""
+developer's XDG dirs."""
 
 from __future__ import annotations
 

@@ -340,7 +340,7 @@ async def test_agent_progress_from_the_watcher_thread_feeds_the_meter(world: Wor
     assert watcher.on_agent_event is None
 
 
-@pytest.mark.parametrize("tab", ["1", "2", "3", "4"])
+@pytest.mark.parametrize("tab", ["1", "2", "3", "4", "5"])
 async def test_every_footer_key_is_visible_at_80_columns(world: World, settings: Settings, tab: str) -> None:
     from textual.widgets._footer import FooterKey
 
@@ -351,7 +351,7 @@ async def test_every_footer_key_is_visible_at_80_columns(world: World, settings:
         await settle(pilot)
         keys = list(pilot.app.screen.query(FooterKey))
         shown = {k.key_display for k in keys}
-        assert {"esc", "A", "R", "n", "/", "1-4", "q", "?"} <= shown
+        assert {"esc", "A", "R", "n", "P", "/", "1-5", "q", "?"} <= shown
         for key in keys:
             region = key.region
             assert region.width > 0 and region.right <= 80 and region.bottom <= 24, key.key_display
@@ -375,3 +375,74 @@ def test_an_unknown_theme_is_a_config_error_with_a_suggestion(world: World) -> N
     settings = load_settings(overlays=[{"tui": {"theme": "textual-lite"}}])
     with pytest.raises(ConfigError, match="did you mean 'textual-light'"):
         make_app(settings, world.store)
+
+
+async def test_a_verdict_marks_the_hypothesis_in_the_store_and_on_screen(world: World, settings: Settings) -> None:
+    from incident.models import Hypothesis
+    from tui.screens.verdict import VerdictScreen
+
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkout(pilot, world)
+        hyps = screen.query_one(HypothesisList)
+        top = hyps.current
+        assert top is not None and top.status == "proposed"
+        await pilot.press("v")
+        assert isinstance(app.screen, VerdictScreen)
+        await pilot.press("c")
+        await settle(pilot)
+        with world.store.session() as s:
+            row = s.get(Hypothesis, top.id)
+            assert row is not None and (row.status, row.verdict_by) == ("confirmed", "alice")
+            assert any(
+                e.kind == "hypothesis" and "confirmed by alice" in e.summary
+                for e in s.get(Incident, world.checkout).events
+            )  # type: ignore[union-attr]
+        assert hyps.current is not None and hyps.current.status == "confirmed"
+        assert "✓ confirmed alice" in str(hyps.get_option_at_index(0).prompt)
+        await pilot.press("v", "w")  # change of mind: wrong
+        await settle(pilot)
+        with world.store.session() as s:
+            assert s.get(Hypothesis, top.id).status == "rejected"  # type: ignore[union-attr]
+
+
+async def test_memory_shows_a_similar_past_incident_and_what_resolved_it(world: World, settings: Settings) -> None:
+    from textual.widgets import Static
+
+    from incident.timeline import log_event
+    from tui.widgets.memory import MemoryPanel
+
+    match = {
+        "past_incident_id": world.resolved,
+        "title": "checkout: more than 5% of requests fail",
+        "score": 0.82,
+        "status": "resolved",
+        "reasons": ["same component checkout", "same kind deploy_regression"],
+        "resolved_by": {
+            "actions": [
+                {"title": "Roll back deployment shop/checkout to revision 7", "status": "succeeded", "who": "bob"}
+            ],
+            "accepted": [{"kind": "deploy_regression", "component": "checkout", "summary": "bad release"}],
+            "postmortem": "postmortems/incident-1.md",
+        },
+    }
+    with world.store.session() as s:
+        log_event(
+            s,
+            incident_id=world.checkout,
+            kind="memory",
+            key=f"memory/{world.resolved}",
+            at=PAGE,
+            source="memory",
+            summary="similar to an earlier incident",
+            details=match,
+        )
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkout(pilot, world)
+        line = str(screen.query_one("#memory-line", Static).render())
+        assert f"#{world.resolved} 82% similar" in line and "Roll back deployment shop/checkout" in line
+        await pilot.press("5")
+        text = str(screen.query_one(MemoryPanel).query_one("#memory-text", Static).render())
+        assert "same kind deploy_regression" in text and "confirmed cause: deploy_regression on checkout" in text
+        assert "postmortem: postmortems/incident-1.md" in text and "(succeeded, bob)" in text

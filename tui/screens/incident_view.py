@@ -28,11 +28,13 @@ from tui.screens.approvals import ApprovalFlows
 from tui.screens.chart import ChartScreen
 from tui.screens.event_detail import EventDetailScreen
 from tui.screens.kind_filter import KindFilterScreen
+from tui.screens.verdict import VerdictScreen
 from tui.widgets.actions import ActionsTable
 from tui.widgets.agent_meter import AgentMeter
 from tui.widgets.hypotheses import HypothesisList
 from tui.widgets.incident_header import IncidentHeader
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.memory import MemoryPanel
 from tui.widgets.note_input import NoteInput
 from tui.widgets.pods import PodsPanel
 from tui.widgets.signals import SignalList
@@ -49,21 +51,25 @@ class IncidentViewScreen(ApprovalFlows):
         Binding("A", "acknowledge", "Ack"),
         Binding("R", "resolve", "Resolve"),
         Binding("e", "evidence", "Evidence"),
+        Binding("v", "verdict", "Verdict"),
         Binding("f", "kinds", "Kinds"),
         Binding("p", "pin", "Pin"),
         Binding("c", "chart", "Chart"),
         Binding("n", "note", "Note"),
+        Binding("P", "postmortem", "Postmortem"),
         Binding("slash", "search", "Search", key_display="/"),
-        Binding("1", "tab('diagnosis')", "Tabs", key_display="1-4"),
+        Binding("1", "tab('diagnosis')", "Tabs", key_display="1-5"),
         Binding("2", "tab('timeline')", show=False),
         Binding("3", "tab('signals')", show=False),
         Binding("4", "tab('pods')", show=False),
+        Binding("5", "tab('memory')", show=False),
     ]
 
     TAB_ACTIONS = {
         "approve": "diagnosis",
         "reject": "diagnosis",
         "evidence": "diagnosis",
+        "verdict": "diagnosis",
         "kinds": "timeline",
         "pin": "timeline",
         "chart": "signals",
@@ -97,6 +103,8 @@ class IncidentViewScreen(ApprovalFlows):
                 yield Static("enter or c: full-size chart", id="signals-hint")
             with TabPane("Pods", id="pods"):
                 yield PodsPanel()
+            with TabPane("Memory", id="memory"):
+                yield MemoryPanel(id="memory-panel")
         yield NoteInput(id="note")
         yield KeyFooter()
 
@@ -130,7 +138,8 @@ class IncidentViewScreen(ApprovalFlows):
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
         d = self.detail = message.detail
-        self.query_one(IncidentHeader).show(d.incident)
+        self.query_one(IncidentHeader).show(d.incident, d.similar)
+        self.query_one(MemoryPanel).show(d.similar)
         self.query_one(HypothesisList).show(list(d.hypotheses))
         self._show_steps()
         table = self.query_one(ActionsTable)
@@ -142,7 +151,7 @@ class IncidentViewScreen(ApprovalFlows):
         note.display = not d.actions and has_steps
         note.update(d.actions_note or "No action proposed yet.")
         timeline = self.query_one(TimelineTable)
-        timeline.show(list(d.events), pins=self.copilot.pins.of(self.incident_id))
+        timeline.show(list(d.events), pins=set(d.pins))
         self.query_one(SignalList).show(list(d.windows), d.incident.component)
         self.query_one(PodsPanel).show(list(d.events), d.incident.component)
 
@@ -180,7 +189,13 @@ class IncidentViewScreen(ApprovalFlows):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-        target = {"diagnosis": "#hypotheses", "timeline": "#events", "signals": "#signal-list", "pods": "#rollouts"}
+        target = {
+            "diagnosis": "#hypotheses",
+            "timeline": "#events",
+            "signals": "#signal-list",
+            "pods": "#rollouts",
+            "memory": "#memory-panel",
+        }
         self.query_one(target[tab]).focus()
 
     def action_search(self) -> None:
@@ -217,8 +232,44 @@ class IncidentViewScreen(ApprovalFlows):
         if self.query_one(TabbedContent).active != "timeline" or table.current_id is None:
             self.notify("Pin works on the timeline: 2, pick an event, p.", severity="warning")
             return
-        event_id = table.current_id
-        table.toggle_pin(event_id, self.copilot.pins.toggle(self.incident_id, event_id))
+        self._toggle_pin(table.current_id)
+
+    @work(thread=True, exit_on_error=False, group="pin")
+    def _toggle_pin(self, event_id: str) -> None:
+        app = self.copilot
+        pinned = ops.toggle_pin(app.store, self.incident_id, event_id, settings=app.settings)
+        app.call_from_thread(self.query_one(TimelineTable).toggle_pin, event_id, pinned)
+
+    def action_verdict(self) -> None:
+        h = self.query_one(HypothesisList).current
+        if h is None:
+            self.notify("No hypothesis to judge yet.", severity="warning")
+            return
+
+        def chosen(verdict: str | None) -> None:
+            if verdict is not None and verdict != h.status:
+                self._set_verdict(h.id, verdict)
+
+        what = f"#{h.rank} {h.kind} on {h.component} ({h.confidence:.0%}): {h.summary}"
+        self.app.push_screen(VerdictScreen(what, h.status), chosen)
+
+    @work(thread=True, exit_on_error=False, group="verdict")
+    def _set_verdict(self, hypothesis_id: str, verdict: str) -> None:
+        app = self.copilot
+        ops.set_verdict(app.store, hypothesis_id, verdict, settings=app.settings)
+        word = {"confirmed": "Confirmed", "rejected": "Marked wrong", "proposed": "Verdict withdrawn"}[verdict]
+        app.call_from_thread(self.notify, f"{word}: team memory will use it for similar incidents.", timeout=4)
+        self.reload()
+
+    def action_postmortem(self) -> None:
+        self.notify("Writing the postmortem draft…", timeout=2)
+        self._export_postmortem()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="postmortem")
+    def _export_postmortem(self) -> None:
+        app = self.copilot
+        path = ops.export_postmortem(app.store, self.incident_id, settings=app.settings)
+        app.call_from_thread(self.notify, f"Postmortem draft written to {path}", title="Postmortem", timeout=8)
 
     def action_evidence(self) -> None:
         """Jump to the highlighted hypothesis' next piece of evidence."""

@@ -20,6 +20,18 @@ def one_line(summary: str, limit: int = 140) -> str:
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
+VERDICT = {"confirmed": ("✓ confirmed", "success"), "rejected": ("✗ wrong", "error")}
+"""How a person's verdict shows on the hypothesis' first line."""
+
+
+def memory_line(memory: dict[str, Any], limit: int, style: str) -> Text:
+    """e.g. ``↑ +12% memory: confirmed by alice on #12 (similar 82%)``."""
+    delta = float(memory.get("delta") or 0)
+    arrow = "↑" if delta > 0 else "↓"
+    text = f"   {arrow} {delta:+.0%} memory: {memory.get('because', '')}".rstrip()
+    return Text(text if len(text) <= limit else text[: limit - 1] + "…", style=style)
+
+
 class HypothesisList(OptionList):
     BINDINGS = MOVE_KEYS
 
@@ -39,8 +51,8 @@ class HypothesisList(OptionList):
             self.show(self.rows, force=True)
 
     def show(self, rows: list[HypothesisRow], *, force: bool = False) -> None:
-        same = [(r.id, r.rank, r.confidence, r.summary) for r in rows] == [
-            (r.id, r.rank, r.confidence, r.summary) for r in self.rows
+        same = [(r.id, r.rank, r.confidence, r.summary, r.status, r.memory) for r in rows] == [
+            (r.id, r.rank, r.confidence, r.summary, r.status, r.memory) for r in self.rows
         ]
         if same and not force:
             return
@@ -58,8 +70,13 @@ class HypothesisList(OptionList):
                 f" {r.kind} · {r.component}",
                 (f"  [{r.source}]", "dim"),
             )
-            reason = Text("   " + one_line(r.summary, limit), style="dim")
-            self.add_option(Option(Text("\n").join([head, reason]), id=r.id))
+            if r.status in VERDICT:
+                mark, name = VERDICT[r.status]
+                head.append(f"  {mark} {r.verdict_by or ''}".rstrip(), style=f"bold {tone(self.app, name)}".strip())
+            lines = [head, Text("   " + one_line(r.summary, limit), style="dim")]
+            if r.memory.get("delta"):
+                lines.append(memory_line(r.memory, limit, tone(self.app, "primary")))
+            self.add_option(Option(Text("\n").join(lines), id=r.id))
         if rows:
             ids = [r.id for r in rows]
             self.highlighted = ids.index(keep) if keep in ids else 0

@@ -9,9 +9,10 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Static
 
-from tui.data import IncidentRow
+from tui.data import EventRow, IncidentRow
 from tui.widgets.agent_meter import AgentMeter
 from tui.widgets.format import SEVERITY_TONE, STATUS_TONE, stamp, tone
+from tui.widgets.memory import headline, resolved_by
 
 
 class IncidentHeader(Vertical):
@@ -23,12 +24,13 @@ class IncidentHeader(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="headline")
         yield Static(id="facts")
+        yield Static(id="memory-line")
         with Horizontal(id="controls"):
             yield Button("Acknowledge \\[A]", id="ack", compact=True)
             yield Button("Resolve \\[R]", id="resolve", compact=True)
             yield AgentMeter(id="agent")
 
-    def show(self, incident: IncidentRow) -> None:
+    def show(self, incident: IncidentRow, similar: list[EventRow] | None = None) -> None:
         self.query_one("#headline", Static).update(Text(f"#{incident.id} {incident.title}", style="bold"))
         facts = Text()
         facts.append(incident.status, style=f"bold {tone(self.app, STATUS_TONE.get(incident.status))}".strip())
@@ -42,6 +44,14 @@ class IncidentHeader(Vertical):
         ]
         facts.append(" · " + " · ".join(parts))
         self.query_one("#facts", Static).update(facts)
+        line = self.query_one("#memory-line", Static)
+        line.display = bool(similar)
+        if similar:
+            best = similar[0].details
+            how = resolved_by(best)
+            more = f" (+{len(similar) - 1} more)" if len(similar) > 1 else ""
+            text = f"↺ {headline(best)}{more}" + (f" · {how[0]}" if how else "") + " · 5: memory"
+            line.update(Text(text, style=tone(self.app, "primary"), no_wrap=True, overflow="ellipsis"))
         self.query_one("#ack", Button).disabled = incident.status != "triggered"
         self.query_one("#resolve", Button).disabled = incident.status == "resolved"
 
