@@ -54,9 +54,12 @@ DEFAULT_SCENARIO = "checkout-bad-deploy"
 
 
 def _settings(overlays: list[dict] | None = None, *, user_file: bool = True):  # type: ignore[no-untyped-def]
+    from incident import clock
     from incident.config import load_settings
 
-    return load_settings(_state["config"], overlays=overlays, user_file=user_file)
+    settings = load_settings(_state["config"], overlays=overlays, user_file=user_file)
+    clock.set_offset(settings.watcher.clock_offset_seconds)
+    return settings
 
 
 def _wait_for_signal() -> None:
@@ -217,6 +220,40 @@ def audit(
     console.print(table)
 
 
+@app.command()
+def postmortem(
+    incident_id: Annotated[str, typer.Argument(help="Incident id or 'latest'.")] = "latest",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the draft to FILE.")] = None,
+    no_llm: Annotated[bool, typer.Option("--no-llm", help="Deterministic prose even when a key is set.")] = False,
+) -> None:
+    """Draft a blameless postmortem (Markdown) from the stored record; print it or write it to FILE."""
+    from incident.actions import operator_name
+    from incident.postmortem import PostmortemError, resolve_incident, write_postmortem
+    from incident.store import Store
+
+    settings = _settings()
+    store = Store(settings.store.url)
+    try:
+        with store.session() as session:
+            number = resolve_incident(session, incident_id).id
+        result = write_postmortem(
+            store, number, settings, who=operator_name(settings), path=output, use_llm=False if no_llm else None
+        )
+    except PostmortemError as exc:
+        err_console.print(Panel(exc.message, title=exc.title, border_style="red", expand=False))
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
+    if result.removed:
+        typer.echo(f"{len(result.removed)} claim(s) of the model removed (listed at the end of the draft)", err=True)
+    if result.path is None:
+        typer.echo(result.markdown, nl=False)  # plain: rich would wrap lines and read Markdown brackets as markup
+    else:
+        typer.echo(f"postmortem draft written to {result.path} ({result.mode})")
+
+
 @sandbox_app.command("up")
 def sandbox_up(
     scenario: Annotated[Path, typer.Argument(help="Scenario directory.")],
@@ -318,6 +355,49 @@ def _demo_headless(sc, store, watcher) -> None:  # type: ignore[no-untyped-def]
     if others:
         console.print("\nAlso open from the same sources:", style="bold")
         console.print(incidents_table(others))
+
+
+def _since(value: str | None):  # type: ignore[no-untyped-def]
+    """``30d``, ``12h``... before now, or an RFC 3339 date/time (UTC when it has no zone)."""
+    from incident.config import parse_duration
+    from incident.models import utcnow
+    from incident.timeutil import parse_time
+
+    if value is None:
+        return None
+    try:
+        return utcnow() - parse_duration(value)
+    except ValueError:
+        pass
+    when = parse_time(value)
+    if when is None:
+        raise CopilotError(f"--since: expected a duration (30d, 12h) or a date (2026-01-31), got {value!r}")
+    return when
+
+
+@app.command()
+def stats(
+    since: Annotated[str | None, typer.Option(help="Only incidents paged since: 30d, 12h, or a date.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the numbers as JSON here.")] = None,
+) -> None:
+    """Incidents per component, MTTA and MTTR, and the analyzer's and agent's accuracy from feedback."""
+    from incident.stats import compute_stats
+    from incident.stats_render import stats_view
+    from incident.store import Store
+
+    store = Store(_settings().store.url)
+    try:
+        with store.session() as session:
+            result = compute_stats(session, since=_since(since))
+    finally:
+        store.close()
+    console.print(stats_view(result))
+    if json_out:
+        try:
+            json_out.write_text(result.model_dump_json(indent=2) + "\n")
+        except OSError as exc:
+            raise CopilotError(f"cannot write {json_out}: {exc.strerror or exc}") from exc
+        console.print(f"written to {json_out}")
 
 
 @app.command("eval")

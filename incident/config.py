@@ -176,6 +176,9 @@ class WatcherConfig(Section):
     """Refresh windows end at page time + this (or now, whichever is earlier)."""
     replay: bool = False
     """Treat each page time as the present: every window ends at the page (scenario replays)."""
+    clock_offset_seconds: float = 0.0
+    """Shift of the copilot's clock (:mod:`incident.clock`); the sandbox sets it so a replay's
+    approvals and resolution land just after the recorded page. Zero in production."""
 
 
 DEFAULT_PRICES: dict[str, dict[str, float]] = {
@@ -289,6 +292,24 @@ class TuiConfig(Section):
     never imports Textual)."""
 
 
+class SloConfig(Section):
+    objective: float = Field(gt=0, lt=1)
+    """Share of requests that must succeed, e.g. 0.999."""
+    window: Duration = timedelta(days=30)
+    """The SLO's rolling window: the error budget is ``(1 - objective) * window``."""
+
+
+class PostmortemConfig(Section):
+    template: str | None = None
+    """Path to a team Jinja2 template of the draft. Unset: the bundled one."""
+    export_dir: str | None = None
+    """Where the TUI export writes ``postmortem-incident-<id>.md``. Unset: the current directory."""
+    slos: dict[str, SloConfig] = Field(default_factory=dict)
+    """Component -> SLO; the draft then reports the error budget the incident consumed."""
+    llm: bool = True
+    """Let Claude rewrite the prose sections (checked by the judge) when an agent key is set."""
+
+
 class Settings(BaseSettings):
     """Every section of the copilot's configuration."""
 
@@ -311,6 +332,7 @@ class Settings(BaseSettings):
     agent: AgentConfig = Field(default_factory=AgentConfig)
     actions: ActionsConfig = Field(default_factory=ActionsConfig)
     tui: TuiConfig = Field(default_factory=TuiConfig)
+    postmortem: PostmortemConfig = Field(default_factory=PostmortemConfig)
 
     @classmethod
     def settings_customise_sources(

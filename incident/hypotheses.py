@@ -8,6 +8,7 @@ is never shown as confident (:func:`check_citations`).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -118,9 +119,14 @@ def save_hypotheses(
 
 def ranked(session: Session, incident_id: int) -> list[Hypothesis]:
     """Shown hypotheses, agent first when it produced any (it starts from the analyzer's)."""
-    rows = list(
+    return shown(
         session.scalars(select(Hypothesis).where(Hypothesis.incident_id == incident_id, Hypothesis.status != "dropped"))
     )
+
+
+def shown(hypotheses: Iterable[Hypothesis]) -> list[Hypothesis]:
+    """:func:`ranked` over rows already loaded (one incident's, not dropped)."""
+    rows = list(hypotheses)
     sources = {r.source for r in rows}
     preferred = "agent" if "agent" in sources else "analyzer"
     return sorted((r for r in rows if r.source == preferred), key=lambda r: r.rank or 10**6)

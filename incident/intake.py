@@ -49,7 +49,8 @@ class Intake:
             incident = existing.incident
             self._update_alert(session, existing, alert)
             if alert.status == "resolved":
-                self._maybe_resolve(session, incident, at=alert.ends_at or now)
+                # never in the future: a source's clock may run ahead of ours (and a replay's does)
+                self._maybe_resolve(session, incident, at=min(alert.ends_at or now, now))
             return incident, False
         if alert.status == "resolved":
             return None, False  # resolved before we ever saw it firing: nothing to open

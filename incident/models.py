@@ -23,9 +23,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from incident import clock
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The copilot's "now" (:func:`incident.clock.now`: shifted in a scenario replay)."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

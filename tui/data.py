@@ -7,12 +7,12 @@ incident/ services only. :func:`store_version` is the cheap query the app polls 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
-from incident import service
+from incident import clock, service
 from incident.hypotheses import ranked
 from incident.models import Hypothesis, Incident, MetricWindow, Pin, TimelineEvent
 from incident.pins import pinned
@@ -21,8 +21,8 @@ from incident.timeline import timeline
 
 
 def now() -> datetime:
-    """The UI's clock (ages, note times); tests pin it."""
-    return datetime.now(UTC)
+    """The UI's clock (ages, note times; shifted in a scenario replay); tests pin it."""
+    return clock.now()
 
 
 @dataclass(frozen=True)

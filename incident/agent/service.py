@@ -24,6 +24,7 @@ from incident.agent.tools import AgentTools
 from incident.config import Settings
 from incident.hypotheses import HypothesisDraft, check_citations, hypothesis_id, known_refs, save_hypotheses
 from incident.kinds import MEANING
+from incident.memory import safe_apply_feedback
 from incident.models import EventKind, Hypothesis, Incident, utcnow
 from incident.registry import Connectors
 from incident.store import Store
@@ -149,6 +150,7 @@ def run_agent(
     dropped = [_with_tool_results(d, tools) for d in judged.dropped]
     reason = result.reason + (f"; {judged.note}" if judged.note else "")
     with store.session() as s:
+        kept = safe_apply_feedback(s, incident_id, kept)  # team memory: verdicts on similar incidents
         save_hypotheses(s, incident_id, kept, source="agent", at=at)
         kept_ids = {hypothesis_id(incident_id, "agent", d.kind, d.component) for d in kept}
         _save_dropped(s, incident_id, dropped, kept_ids, at)

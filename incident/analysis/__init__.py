@@ -16,6 +16,7 @@ from incident.analysis.metrics import localise
 from incident.analysis.rank import combine
 from incident.analysis.steps import attach_steps
 from incident.hypotheses import HypothesisDraft, check_citations, known_refs, save_hypotheses
+from incident.memory import safe_apply_feedback, safe_record_similar
 from incident.runbooks import RunbookSet
 
 MAX_HYPOTHESES = 6
@@ -64,5 +65,7 @@ def run_analysis(
 ) -> list[HypothesisDraft]:
     """Analyze and store the hypotheses (and their timeline events, stamped ``at``)."""
     drafts = analyze(session, incident_id, runbooks=runbooks, component_label=component_label)
+    drafts = safe_apply_feedback(session, incident_id, drafts)  # team memory: verdicts on similar incidents
     save_hypotheses(session, incident_id, drafts, source="analyzer", at=at)
+    safe_record_similar(session, incident_id, at=at)
     return drafts

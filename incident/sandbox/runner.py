@@ -11,6 +11,7 @@ import logging
 import shutil
 import tempfile
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,8 @@ class Sandbox:
         self.parts: dict[str, Any] = {}
         self._stop = threading.Event()
         self._refeeder: threading.Thread | None = None
+        self.started_at = datetime.now(UTC)
+        """Wall-clock start: the replay clock reads the page time at this moment."""
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Sandbox:
@@ -180,7 +183,13 @@ class Sandbox:
         cfg["kubernetes"] = {"host": self.url("kubernetes")} if self.url("kubernetes") else {"enabled": False}
         if self.url("backstage"):
             cfg["catalog"] = {"backstage_url": self.url("backstage")}
-        cfg["watcher"] = {"poll_interval": "2s", "refresh_interval": "30s", "gather_timeout": "20s", "replay": True}
+        cfg["watcher"] = {
+            "poll_interval": "2s",
+            "refresh_interval": "30s",
+            "gather_timeout": "20s",
+            "replay": True,
+            "clock_offset_seconds": round((self.scenario.page_at - self.started_at).total_seconds(), 3),
+        }
         if store_url:
             cfg["store"] = {"url": store_url}
         return cfg

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
-from incident import service
+from incident import clock, service
 from incident.actions import approve, execute, sync_proposals
 from incident.config import load_settings
 from incident.registry import build_connectors
@@ -22,6 +23,7 @@ def test_approved_rollback_heals_the_cluster_and_resolves_the_page(tmp_path: Pat
     page = scenario.spec.page
     with Sandbox(scenario, tmp_path / "sb") as box:
         settings = load_settings(overlays=[box.config(store_url=f"sqlite:///{tmp_path / 's.db'}")], user_file=False)
+        clock.set_offset(settings.watcher.clock_offset_seconds)  # as the CLI does: the replay's clock
         store = Store(settings.store.url)
         connectors = build_connectors(settings)
         watcher = Watcher(settings, store, connectors)
@@ -41,9 +43,11 @@ def test_approved_rollback_heals_the_cluster_and_resolves_the_page(tmp_path: Pat
             watcher.run_once()  # the next cycle sees the alert resolved at its source
             with store.session() as s:
                 incident = service.get(s, incident_id=incident.id)
-                assert incident is not None and incident.status == "resolved"
+                assert incident is not None and incident.status == "resolved" and incident.resolved_at is not None
+                assert timedelta(0) < incident.resolved_at - incident.page_at < timedelta(minutes=5)
                 story = [(e.kind, e.summary) for e in timeline(s, incident.id)]
         finally:
+            clock.set_offset(0)
             watcher.stop()
             store.close()
     kinds = [k for k, _ in story]

@@ -446,3 +446,22 @@ async def test_memory_shows_a_similar_past_incident_and_what_resolved_it(world: 
         text = str(screen.query_one(MemoryPanel).query_one("#memory-text", Static).render())
         assert "same kind deploy_regression" in text and "confirmed cause: deploy_regression on checkout" in text
         assert "postmortem: postmortems/incident-1.md" in text and "(succeeded, bob)" in text
+
+
+async def test_export_writes_the_postmortem_draft(world: World, store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from incident.models import Postmortem
+
+    settings = Settings(
+        store={"url": store.url}, actions={"operator": "alice"}, postmortem={"export_dir": str(tmp_path)}
+    )
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_checkout(pilot, world)
+        await pilot.press("P")
+        await settle(pilot)
+    path = tmp_path / f"postmortem-incident-{world.checkout}.md"
+    text = path.read_text()
+    assert text.startswith("# ") and "## Root cause and trigger" in text and "deploy_regression on checkout" in text
+    with world.store.session() as s:
+        row = s.query(Postmortem).filter_by(incident_id=world.checkout).one()
+        assert row.path == str(path) and row.who == "alice"
