@@ -83,6 +83,8 @@ class HypothesisRow:
     verdict_by: str | None = None
     memory: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     """How team memory moved its confidence (``details["memory"]``), when it did."""
+    tool_results: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    """The agent's cited tool results (``tr_...`` evidence), kept with the hypothesis."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,7 @@ def load_detail(store: Store, incident_id: int, *, actions: Any = None) -> Detai
                 h.status,
                 h.verdict_by,
                 dict((h.details or {}).get("memory") or {}),
+                dict((h.details or {}).get("tool_results") or {}),
             )
             for h in ranked(s, incident_id)
         ]

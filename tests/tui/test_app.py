@@ -465,3 +465,30 @@ async def test_export_writes_the_postmortem_draft(world: World, store: Store, tm
     with world.store.session() as s:
         row = s.query(Postmortem).filter_by(incident_id=world.checkout).one()
         assert row.path == str(path) and row.who == "alice"
+
+
+async def test_evidence_from_an_agent_tool_result_opens_it(world: World, settings: Settings) -> None:
+    from textual.widgets import Static
+
+    from incident.hypotheses import Evidence, HypothesisDraft, save_hypotheses
+    from tui.screens.event_detail import ToolResultScreen
+
+    result = {"tool": "pod_logs", "args": {"pod": "frontend-1"}, "status": "ok", "content": "panic: nil map write"}
+    draft = HypothesisDraft(
+        kind="code_error",
+        component="frontend",
+        confidence=0.7,
+        summary="frontend panics on a nil map",
+        evidence=[Evidence(ref="tr_0001")],
+        details={"tool_results": {"tr_0001": result}},
+    )
+    with world.store.session() as s:
+        save_hypotheses(s, world.paged, [draft], source="agent", at=PAGE)
+    app = make_app(settings, world.store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        pilot.app.open_incident(world.paged)
+        await settle(pilot)
+        await pilot.press("e")
+        assert isinstance(app.screen, ToolResultScreen)
+        assert "panic: nil map write" in str(app.screen.query_one("#event-details", Static).render())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from rich.table import Table
 from textual.app import ComposeResult
@@ -44,6 +45,35 @@ class EventDetailScreen(ModalScreen[None]):
             if e.details:
                 text = json.dumps(e.details, indent=2, sort_keys=True, default=str)
                 yield Static(text, markup=False, id="event-details")
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(None)
+
+
+class ToolResultScreen(ModalScreen[None]):
+    """An agent tool result a hypothesis cites (``tr_...``): the call and what it returned."""
+
+    BINDINGS = EventDetailScreen.BINDINGS
+
+    def __init__(self, ref: str, result: dict[str, Any]) -> None:
+        super().__init__()
+        self.ref = ref
+        self.result = result
+
+    def compose(self) -> ComposeResult:
+        r = self.result
+        facts = Table(box=None, show_header=False, pad_edge=False)
+        facts.add_column(style="bold", no_wrap=True)
+        facts.add_column()
+        facts.add_row("tool", str(r.get("tool", "?")))
+        facts.add_row("arguments", json.dumps(r.get("args") or {}, sort_keys=True, default=str))
+        facts.add_row("status", str(r.get("status", "?")))
+        facts.add_row("id", self.ref)
+        with VerticalScroll(id="event-body", classes="modal-body") as body:
+            body.border_title = "Agent tool result"
+            body.border_subtitle = "esc closes"
+            yield Static(facts)
+            yield Static(str(r.get("content", "")), markup=False, id="event-details")
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)

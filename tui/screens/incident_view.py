@@ -26,7 +26,7 @@ from tui.data import ActionRow
 from tui.messages import AgentProgress, DetailLoaded, StoreChanged
 from tui.screens.approvals import ApprovalFlows
 from tui.screens.chart import ChartScreen
-from tui.screens.event_detail import EventDetailScreen
+from tui.screens.event_detail import EventDetailScreen, ToolResultScreen
 from tui.screens.kind_filter import KindFilterScreen
 from tui.screens.verdict import VerdictScreen
 from tui.widgets.actions import ActionsTable
@@ -287,8 +287,10 @@ class IncidentViewScreen(ApprovalFlows):
             self.notify(where, timeout=2)
         elif ref.startswith("mw_") and self._window(ref) is not None:
             self.app.push_screen(ChartScreen(self._window(ref)))  # type: ignore[arg-type]
+        elif ref in h.tool_results:
+            self.app.push_screen(ToolResultScreen(ref, h.tool_results[ref]))
         else:
-            self.notify(f"{where}: {ref} is not stored (an agent tool result).", severity="warning")
+            self.notify(f"{where}: {ref} is not stored any more.", severity="warning")
 
     def _window(self, window_id: str) -> data.WindowRow | None:
         windows = self.detail.windows if self.detail else ()
