@@ -3,7 +3,6 @@ the ranking, a failure never reaches the diagnosis, and thousands of past incide
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -218,12 +217,9 @@ def test_thousands_of_past_incidents_take_a_bounded_number_of_queries(store: Sto
         current = now_incident(s)
     statements: list[str] = []
     event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    started = time.perf_counter()
     with store.session() as s:
         matches = find_similar(s, current)
-    elapsed = time.perf_counter() - started
     assert [m.past_incident_id for m in matches] == [1], "the old confirmed incident beats recent noise"
     assert matches[0].resolved_by.accepted[0].kind == "deploy_regression"
     assert len(statements) <= 12, statements
-    assert elapsed < 5, f"find_similar took {elapsed:.2f}s over {3500} past incidents"
     assert MAX_CANDIDATES < 3000
