@@ -24,7 +24,7 @@ from incident.agent.tools import AgentTools
 from incident.config import Settings
 from incident.hypotheses import HypothesisDraft, check_citations, hypothesis_id, known_refs, save_hypotheses
 from incident.kinds import MEANING
-from incident.memory import safe_apply_feedback
+from incident.memory import safe_apply_feedback, without_memory
 from incident.models import EventKind, Hypothesis, Incident, utcnow
 from incident.registry import Connectors
 from incident.store import Store
@@ -112,7 +112,7 @@ def run_agent(
             "investigate",
             incident=incident,
             page_at=context["page_at"],
-            analyzer=analyzer_drafts,
+            analyzer=[without_memory(d) for d in analyzer_drafts],  # memory adjusts the agent's own answer once
             timeline=render_timeline(timeline(s, incident_id)),
         )
         page_at, component, namespace = incident.page_at, incident.component, incident.namespace

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from incident.hypotheses import HypothesisDraft
-from incident.memory.feedback import apply_feedback
+from incident.memory.feedback import apply_feedback, without_memory
 from incident.memory.model import Accepted, Match, PastAction, ResolvedBy
 from incident.memory.normalise import template
 from incident.memory.record import memory_event_id, memory_summary, record_similar
@@ -41,6 +41,7 @@ __all__ = [
     "memory_summary",
     "record_similar",
     "safe_apply_feedback",
+    "without_memory",
     "safe_record_similar",
     "template",
 ]

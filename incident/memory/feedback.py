@@ -77,3 +77,13 @@ def apply_feedback(session: Session, incident_id: int, drafts: list[HypothesisDr
         return drafts
     order = sorted(range(len(adjusted)), key=lambda i: (-adjusted[i].confidence, i))
     return [adjusted[i] for i in order]
+
+
+def without_memory(draft: HypothesisDraft) -> HypothesisDraft:
+    """``draft`` as it was before :func:`apply_feedback` moved it (e.g. for the agent's prompt, so
+    that memory does not count twice when the agent's own hypotheses are adjusted)."""
+    memory = draft.details.get("memory")
+    if not isinstance(memory, dict) or "prior" not in memory:
+        return draft
+    details = {k: v for k, v in draft.details.items() if k != "memory"}
+    return draft.model_copy(update={"confidence": memory["prior"], "details": details})

@@ -20,6 +20,7 @@ from incident.memory import (
     record_similar,
     safe_apply_feedback,
     safe_record_similar,
+    without_memory,
 )
 from incident.memory.search import MAX_CANDIDATES
 from incident.models import Alert, Component, Hypothesis, Incident, TimelineEvent
@@ -150,6 +151,10 @@ def test_verdicts_on_a_similar_incident_reorder_the_ranking(store: Store) -> Non
     assert config.details["memory"]["delta"] > 0 and config.details["memory"]["confirmed_in"] == [1]
     assert deploy.details["memory"]["delta"] < 0 and deploy.details["memory"]["rejected_in"] == [1]
     assert "memory" not in network.details and network.confidence == 0.3
+    priors = {d.kind: d.confidence for d in drafts()}
+    restored = [without_memory(d) for d in out]  # what the agent's prompt gets: memory counts once
+    assert {d.kind: d.confidence for d in restored} == priors
+    assert all("memory" not in d.details for d in restored)
 
 
 def test_later_incidents_and_the_incident_itself_are_not_memory(store: Store) -> None:
