@@ -1,7 +1,8 @@
 """Intake: turn alerts and PagerDuty incidents into deduplicated incidents (one transaction each).
 
-Alertmanager alerts deduplicate on their fingerprint and group by component within
-``watcher.group_window`` of the page time; PagerDuty incidents deduplicate on their id and adopt
+Alertmanager alerts deduplicate on their instance, (fingerprint, startsAt): the same alert firing
+again after it resolved is a new page and opens a new incident (grouped by component within
+``watcher.group_window`` of the page time). PagerDuty incidents deduplicate on their id and adopt
 an open Alertmanager incident on the same component, so one page is one incident.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.base import AlertRecord, PagerDutyIncident
@@ -42,9 +44,9 @@ class Intake:
 
     # ------------------------------------------------------------------ alertmanager
     def alert(self, session: Session, alert: AlertRecord, *, now: datetime) -> tuple[Incident | None, bool]:
-        """Record one Alertmanager alert; return its incident (None for an unknown resolved alert)
-        and whether the incident was opened now."""
-        existing = service.alert_by_fingerprint(session, source=alert.source, fingerprint=alert.fingerprint)
+        """Record one Alertmanager alert; return its incident (None for a resolved alert with no
+        firing on record) and whether the incident was opened now."""
+        existing = self._known_firing(session, alert)
         if existing is not None:
             incident = existing.incident
             self._update_alert(session, existing, alert)
@@ -53,7 +55,7 @@ class Intake:
                 self._maybe_resolve(session, incident, at=min(alert.ends_at or now, now))
             return incident, False
         if alert.status == "resolved":
-            return None, False  # resolved before we ever saw it firing: nothing to open
+            return None, False  # resolved before we saw this firing: nothing to open
         component, known = resolve_component(alert.labels, self.settings.catalog.alert_label_keys, self._index())
         incident = None
         if component:
@@ -66,7 +68,7 @@ class Intake:
         opened = incident is None
         if incident is None:
             incident = Incident(
-                dedup_key=f"alertmanager:{component or '-'}:{alert.fingerprint}",
+                dedup_key=f"alertmanager:{component or '-'}:{alert.fingerprint}:{int(alert.starts_at.timestamp())}",
                 source="alertmanager",
                 source_ref=alert.fingerprint,
                 title=redact(alert.annotations.get("summary") or alert.name),
@@ -83,6 +85,19 @@ class Intake:
                 self._unknown_component(session, incident, alert.labels, component)
         self._add_alert(session, incident, alert)
         return incident, opened
+
+    @staticmethod
+    def _known_firing(session: Session, alert: AlertRecord) -> Alert | None:
+        """The stored row this notice is about: its exact instance, else the alert's latest row while
+        that one still fires (the same firing re-sent with another startsAt, e.g. after Alertmanager
+        lost its state). None when the alert never fired before or its latest firing resolved."""
+        exact = service.alert_instance(
+            session, source=alert.source, fingerprint=alert.fingerprint, starts_at=alert.starts_at
+        )
+        if exact is not None:
+            return exact
+        latest = service.alert_by_fingerprint(session, source=alert.source, fingerprint=alert.fingerprint)
+        return latest if latest is not None and latest.status != "resolved" else None
 
     def resolve_missing(self, session: Session, active: set[str], *, now: datetime) -> list[int]:
         """Alerts no longer active in Alertmanager are resolved; so are incidents left without any."""
@@ -243,7 +258,7 @@ class Intake:
             session,
             incident_id=incident.id,
             kind=EventKind.alert,
-            key=f"alert/{row.source}/{row.fingerprint}",
+            key=self._alert_key(session, incident, row),
             at=row.starts_at,
             source=row.source,
             component=row.component,
@@ -259,6 +274,23 @@ class Intake:
                 "ends_at": row.ends_at,
             },
         )
+
+    @staticmethod
+    def _alert_key(session: Session, incident: Incident, row: Alert) -> str:
+        """The timeline key of an alert row: the fingerprint for its first firing in the incident (as
+        before 0005), qualified by startsAt for a later one, so a re-firing never overwrites the first."""
+        key = f"alert/{row.source}/{row.fingerprint}"
+        earlier = session.scalar(
+            select(Alert.id)
+            .where(
+                Alert.incident_id == incident.id,
+                Alert.source == row.source,
+                Alert.fingerprint == row.fingerprint,
+                Alert.starts_at < row.starts_at,
+            )
+            .limit(1)
+        )
+        return key if earlier is None else f"{key}/{int(row.starts_at.timestamp())}"
 
     def _maybe_resolve(self, session: Session, incident: Incident, *, at: datetime) -> bool:
         if incident.source == "pagerduty":

@@ -85,7 +85,8 @@ class Incident(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     dedup_key: Mapped[str] = mapped_column(String(255), unique=True)
-    """``pagerduty:<incident id>`` or ``alertmanager:<component>:<first fingerprint>``."""
+    """``pagerduty:<incident id>`` or ``alertmanager:<component>:<first fingerprint>:<its startsAt, unix s>``
+    (stores older than 0005 also hold ``alertmanager:<component>:<fingerprint>``)."""
     source: Mapped[str] = mapped_column(String(32))
     source_ref: Mapped[str | None] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(Text)
@@ -113,8 +114,14 @@ class Incident(Base):
 
 
 class Alert(Base):
+    """One firing of an alert: Alertmanager names an alert by its label fingerprint, and the same
+    alert firing again after it resolved is a new instance (a new ``starts_at``) and a new row."""
+
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("source", "fingerprint"),)
+    __table_args__ = (
+        # its index also serves the lookups by (source, fingerprint), latest starts_at first
+        UniqueConstraint("source", "fingerprint", "starts_at", name="uq_alerts_instance"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)

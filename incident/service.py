@@ -54,7 +54,20 @@ def find_open_for_component(
 
 
 def alert_by_fingerprint(session: Session, *, source: str, fingerprint: str) -> Alert | None:
-    return session.scalar(select(Alert).where(Alert.source == source, Alert.fingerprint == fingerprint))
+    """The latest stored firing (by ``starts_at``) of the alert named ``fingerprint``."""
+    return session.scalar(
+        select(Alert)
+        .where(Alert.source == source, Alert.fingerprint == fingerprint)
+        .order_by(Alert.starts_at.desc(), Alert.id.desc())
+        .limit(1)
+    )
+
+
+def alert_instance(session: Session, *, source: str, fingerprint: str, starts_at: datetime) -> Alert | None:
+    """The one stored firing of an alert: Alertmanager's (fingerprint, startsAt)."""
+    return session.scalar(
+        select(Alert).where(Alert.source == source, Alert.fingerprint == fingerprint, Alert.starts_at == starts_at)
+    )
 
 
 def set_status(

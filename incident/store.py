@@ -79,7 +79,7 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
         yield
 
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 """The schema version this code writes (the newest Alembic revision)."""
 
 

@@ -94,6 +94,23 @@ def test_second_alert_on_same_component_joins_the_incident(listener, store: Stor
     assert counts(store)[:2] == (1, 2)
 
 
+def test_the_alert_firing_again_after_resolution_pages_a_new_incident(listener, store: Store) -> None:  # type: ignore[no-untyped-def]
+    client, _ = listener
+    [first] = client.post("/webhooks/alertmanager", json=am_body()).json()["opened"]
+    client.post("/webhooks/alertmanager", json=am_body("resolved"))
+    body = am_body()
+    body["alerts"][0]["startsAt"] = "2026-01-17T09:12:00Z"  # same labels, same fingerprint, a week later
+    [second] = client.post("/webhooks/alertmanager", json=body).json()["opened"]
+    assert second != first
+    assert client.post("/webhooks/alertmanager", json=am_body("resolved")).json()["opened"] == []  # a late re-send
+    with store.session() as s:
+        old, new = s.get(Incident, first), s.get(Incident, second)
+        assert old is not None and new is not None
+        assert (old.status, [a.status for a in old.alerts]) == ("resolved", ["resolved"])
+        assert (new.status, [a.status for a in new.alerts]) == ("triggered", ["firing"])
+        assert new.page_at == datetime(2026, 1, 17, 9, 12, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [

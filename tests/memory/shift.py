@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
-import json
 import re
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -62,18 +60,3 @@ def shifted_copy(source: Path, target: Path, by: timedelta) -> Path:
         elif path.suffix in (".json", ".yaml", ".yml", ".log", ".toml"):
             path.write_text(shift_text(path.read_text(), by))
     return target
-
-
-def add_alert_labels(scenario: Path, labels: dict[str, str]) -> None:
-    """Add ``labels`` to every alert of the scenario (recorded fingerprints follow, as Alertmanager's would).
-
-    Needed for a recurrence: Alertmanager fingerprints hash the labels, and intake deduplicates
-    alerts on the fingerprint for good, so the very same labels a week later would join the first,
-    resolved incident instead of opening a new one.
-    """
-    path = scenario / "alertmanager.json"
-    alerts = json.loads(path.read_text())
-    for alert in alerts:
-        alert["labels"] = {**alert.get("labels", {}), **labels}
-        alert["fingerprint"] = hashlib.sha256(json.dumps(alert["labels"], sort_keys=True).encode()).hexdigest()[:16]
-    path.write_text(json.dumps(alerts, indent=2))

@@ -32,7 +32,7 @@ from incident.store import Store
 from incident.timeline import timeline
 from incident.watcher import Watcher
 from tests.conftest import SCENARIOS, needs_alertmanager, needs_prometheus
-from tests.memory.shift import add_alert_labels, shifted_copy
+from tests.memory.shift import shifted_copy
 
 pytestmark = [needs_alertmanager, needs_prometheus]
 
@@ -91,8 +91,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
     with reader.session() as s:
         rollback_title = s.scalars(select(Action.title).where(Action.incident_id == first)).one()
     reader.close()
-    later = shifted_copy(SCENARIOS / "checkout-bad-deploy", tmp / "checkout-again", WEEK)
-    add_alert_labels(later, {"replica": "b"})
+    later = shifted_copy(SCENARIOS / "checkout-bad-deploy", tmp / "checkout-again", WEEK)  # the same alert, again
     again = _replay(load_scenario(later), db, tmp / "sb2")
     unrelated = _replay(load_scenario(SCENARIOS / "search-image-pull"), db, tmp / "sb3")
     return Story(db, first, rollback_title, again, unrelated)
