@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from incident.agent.budget import UsageTotals
 from incident.config import AgentConfig
 
 
@@ -37,3 +38,20 @@ def build_client(cfg: AgentConfig) -> Any | None:
     from anthropic import Anthropic
 
     return Anthropic(api_key=cfg.api_key.get_secret_value(), **common)
+
+
+def message_text(message: Any) -> str:
+    """The text blocks of a Messages API reply, joined."""
+    return "".join(b.text for b in message.content if b.type == "text")
+
+
+def ask(client: Any, cfg: AgentConfig, usage: UsageTotals, *, model: str, system: str, prompt: str) -> str:
+    """One Messages call without tools (the judges, the postmortem writer): its text; usage counted."""
+    message = client.messages.create(
+        model=model,
+        max_tokens=cfg.max_output_tokens,
+        system=system,
+        messages=[{"role": "user", "content": prompt}],
+    )
+    usage.add(cfg, model, message.usage)
+    return message_text(message)

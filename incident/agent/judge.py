@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from incident.agent.budget import UsageTotals, over_budget
+from incident.agent.client import ask
 from incident.agent.events import EventSink
-from incident.agent.loop import extract_json, shape_error
+from incident.agent.loop import parse_model
 from incident.agent.render import render
 from incident.config import AgentConfig
 from incident.hypotheses import HypothesisDraft
@@ -45,11 +46,7 @@ class Judged:
 
 
 def parse_verdicts(text: str) -> dict[int, _Verdict]:
-    try:
-        verdicts = _Verdicts.model_validate(extract_json(text))
-    except ValidationError as exc:
-        raise shape_error(exc) from None
-    return {v.index: v for v in verdicts.verdicts}
+    return {v.index: v for v in parse_model(_Verdicts, text).verdicts}
 
 
 def _apply(draft: HypothesisDraft, verdict: str, reason: str) -> HypothesisDraft:
@@ -94,16 +91,10 @@ def judge(
         if broke is not None:
             out.note = f"not judged: {broke}"
         else:
-            message = client.messages.create(
-                model=model,
-                max_tokens=cfg.max_output_tokens,
-                system=render("judge_system"),
-                messages=[{"role": "user", "content": prompt}],
-            )
-            usage.add(cfg, model, message.usage)
+            answer = ask(client, cfg, usage, model=model, system=render("judge_system"), prompt=prompt)
             on_event(usage.event())
             try:
-                verdicts = parse_verdicts("".join(b.text for b in message.content if b.type == "text"))
+                verdicts = parse_verdicts(answer)
             except ValueError as exc:
                 out.note = f"judge answer unreadable: {exc}"
     for index, draft in enumerate(drafts, start=1):

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from incident.agent.budget import UsageTotals, over_budget
+from incident.agent.client import message_text
 from incident.agent.events import EventSink, ToolCalled, ToolFinished
 from incident.agent.render import render
 from incident.agent.tools import AgentTools
@@ -44,6 +45,9 @@ class AgentAnswer(BaseModel):
     hypotheses: list[AgentHypothesis] = Field(max_length=10)
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
 def extract_json(text: str) -> Any:
     """The JSON object in a model's reply (bare, or in a code fence); ValueError when there is none."""
     fenced = _FENCE.search(text)
@@ -62,12 +66,17 @@ def shape_error(exc: ValidationError) -> ValueError:
     return ValueError(f"wrong shape: {problems}")
 
 
-def parse_answer(text: str) -> list[HypothesisDraft]:
-    """The model's final JSON as drafts (``source="agent"``); ValueError says what is wrong."""
+def parse_model(model: type[M], text: str) -> M:
+    """The JSON object in a model's reply validated as ``model``; ValueError says what is wrong."""
     try:
-        answer = AgentAnswer.model_validate(extract_json(text))
+        return model.model_validate(extract_json(text))
     except ValidationError as exc:
         raise shape_error(exc) from None
+
+
+def parse_answer(text: str) -> list[HypothesisDraft]:
+    """The model's final JSON as drafts (``source="agent"``); ValueError says what is wrong."""
+    answer = parse_model(AgentAnswer, text)
     return [
         HypothesisDraft(
             kind=h.kind,
@@ -98,10 +107,6 @@ def _block(block: Any) -> dict[str, Any]:
     if block.type == "text":
         return {"type": "text", "text": block.text or "(empty)"}
     return block.model_dump(exclude_none=True)
-
-
-def _text(message: Any) -> str:
-    return "".join(b.text for b in message.content if b.type == "text")
 
 
 @dataclass
@@ -146,7 +151,7 @@ class Loop:
             message = self.call(offer_tools=True)
             uses = [b for b in message.content if b.type == "tool_use"]
             if not uses:
-                return self.finish(_text(message), "answered", estimate, step)
+                return self.finish(message_text(message), "answered", estimate, step)
             estimate = self.usage_of(message)
             self.messages.append({"role": "assistant", "content": [_block(b) for b in message.content]})
             results = []
@@ -186,7 +191,7 @@ class Loop:
         why = "This is your last turn." if code == "max_steps" else "The budget for this incident is nearly spent."
         self.ask(render("final_step", reason=why))
         message = self.call(offer_tools=False)
-        return self.finish(_text(message), reason, estimate + self.usage_of(message), step)
+        return self.finish(message_text(message), reason, estimate + self.usage_of(message), step)
 
     def finish(self, text: str, reason: str, estimate: int, step: int) -> LoopResult:
         try:
@@ -199,6 +204,6 @@ class Loop:
             self.ask(render("repair", error=str(first)))
             message = self.call(offer_tools=False)
             try:
-                return LoopResult(parse_answer(_text(message)), reason, step, repaired=True)
+                return LoopResult(parse_answer(message_text(message)), reason, step, repaired=True)
             except ValueError as second:
                 return LoopResult(None, f"invalid_json: {first}; after a repair: {second}", step, repaired=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +18,27 @@ from incident.models import MetricWindow, TimelineEvent
 from incident.redact import redact
 
 PROMPTS = Path(__file__).with_name("prompts")
-_env = Environment(
-    loader=FileSystemLoader(PROMPTS),
-    undefined=StrictUndefined,
-    autoescape=False,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=False,
-)
 
 
-def render(template: str, **context: Any) -> str:
-    """Render ``prompts/<template>.jinja2``; the result is redacted."""
-    return redact(_env.get_template(f"{template}.jinja2").render(**context)).strip()
+def prompt_renderer(directory: Path) -> Callable[..., str]:
+    """``render(template, **context)`` over ``directory/<template>.jinja2``; the result is redacted,
+    since every prompt leaves the machine."""
+    env = Environment(
+        loader=FileSystemLoader(directory),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+    def render(template: str, **context: Any) -> str:
+        return redact(env.get_template(f"{template}.jinja2").render(**context)).strip()
+
+    return render
+
+
+render = prompt_renderer(PROMPTS)
+"""Render ``prompts/<template>.jinja2`` (the agent's and the judge's prompts)."""
 
 
 def clip(text: str, limit: int) -> str:

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from incident.agent.budget import UsageTotals, over_budget
-from incident.agent.loop import extract_json, shape_error
+from incident.agent.client import ask
+from incident.agent.loop import parse_model
+from incident.agent.render import prompt_renderer
 from incident.config import AgentConfig
 from incident.postmortem.facts import record_facts
 from incident.postmortem.model import PostmortemRecord, RemovedClaim
@@ -33,20 +34,9 @@ from incident.redact import redact
 log = logging.getLogger(__name__)
 
 PROMPTS = Path(__file__).with_name("prompts")
-_env = Environment(
-    loader=FileSystemLoader(PROMPTS),
-    undefined=StrictUndefined,
-    autoescape=False,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+render = prompt_renderer(PROMPTS)
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _CITATION = re.compile(r"\s*[\[(]\s*F\d+(?:\s*,\s*F\d+)*\s*[\])]")
-
-
-def render(template: str, **context: Any) -> str:
-    """``prompts/<template>.jinja2``, redacted (everything rendered here leaves the machine)."""
-    return redact(_env.get_template(f"{template}.jinja2").render(**context)).strip()
 
 
 class Claim(BaseModel):
@@ -94,17 +84,6 @@ class _Pending:
     facts: list[str]
 
 
-def _parse(model: type[BaseModel], text: str) -> Any:
-    try:
-        return model.model_validate(extract_json(text))
-    except ValidationError as exc:
-        raise shape_error(exc) from None
-
-
-def _text(message: Any) -> str:
-    return "".join(b.text for b in message.content if b.type == "text")
-
-
 def check_claim(text: str, cited: list[str], facts: dict[str, str]) -> str | None:
     """Why a sentence fails the deterministic check, or None when it passes."""
     if not cited:
@@ -117,17 +96,6 @@ def check_claim(text: str, cited: list[str], facts: dict[str, str]) -> str | Non
     if missing:
         return f"numbers not in the cited facts: {', '.join(missing)}"
     return None
-
-
-def _call(client: Any, cfg: AgentConfig, usage: UsageTotals, model: str, system: str, prompt: str) -> str:
-    message = client.messages.create(
-        model=model,
-        max_tokens=cfg.max_output_tokens,
-        system=system,
-        messages=[{"role": "user", "content": prompt}],
-    )
-    usage.add(cfg, model, message.usage)
-    return _text(message)
 
 
 def rewrite(client: Any, cfg: AgentConfig, rec: PostmortemRecord, base: Prose) -> Rewrite:
@@ -158,9 +126,9 @@ def _rewrite(client: Any, cfg: AgentConfig, rec: PostmortemRecord, base: Prose, 
     broke = over_budget(cfg, usage, cfg.model, len(prompt) // 3)
     if broke is not None:
         return fallback(f"Claude not asked ({broke})")
-    answer = _call(client, cfg, usage, cfg.model, render("write_system"), prompt)
+    answer = ask(client, cfg, usage, model=cfg.model, system=render("write_system"), prompt=prompt)
     try:
-        written: Written = _parse(Written, answer)
+        written = parse_model(Written, answer)
     except ValueError as exc:
         return fallback(f"Claude's draft was unreadable ({exc})")
 
@@ -183,9 +151,9 @@ def _rewrite(client: Any, cfg: AgentConfig, rec: PostmortemRecord, base: Prose, 
         broke = over_budget(cfg, usage, judge_model, len(judge_prompt) // 3)
         if broke is not None:
             return fallback(f"the judge could not check Claude's prose ({broke})")
-        answer = _call(client, cfg, usage, judge_model, render("judge_system"), judge_prompt)
+        answer = ask(client, cfg, usage, model=judge_model, system=render("judge_system"), prompt=judge_prompt)
         try:
-            verdicts = {v.index: v for v in _parse(_Verdicts, answer).verdicts}
+            verdicts = {v.index: v for v in parse_model(_Verdicts, answer).verdicts}
         except ValueError as exc:
             return fallback(f"the judge's answer was unreadable ({exc})")
 
