@@ -172,14 +172,7 @@ def _print_incident(store, incident_id: str) -> None:  # type: ignore[no-untyped
     from incident.timeline import timeline
 
     with store.session() as session:
-        if incident_id == "latest":
-            incident = service.latest(session)
-        elif incident_id.isdigit():
-            incident = service.get(session, incident_id=int(incident_id))
-        else:
-            raise CopilotError(f"not an incident id: {incident_id!r} (a number or 'latest')")
-        if incident is None:
-            raise CopilotError(f"no incident {incident_id} in the store", title="Not found")
+        incident = service.by_ref(session, incident_id)
         print_incident(console, incident, timeline(session, incident.id), ranked(session, incident.id))
 
 
@@ -228,18 +221,19 @@ def postmortem(
 ) -> None:
     """Draft a blameless postmortem (Markdown) from the stored record; print it or write it to FILE."""
     from incident.actions import operator_name
-    from incident.postmortem import PostmortemError, resolve_incident, write_postmortem
+    from incident.postmortem import PostmortemError, write_postmortem
+    from incident.service import IncidentRefError, by_ref
     from incident.store import Store
 
     settings = _settings()
     store = Store(settings.store.url)
     try:
         with store.session() as session:
-            number = resolve_incident(session, incident_id).id
+            number = by_ref(session, incident_id).id
         result = write_postmortem(
             store, number, settings, who=operator_name(settings), path=output, use_llm=False if no_llm else None
         )
-    except PostmortemError as exc:
+    except (PostmortemError, IncidentRefError) as exc:
         err_console.print(Panel(exc.message, title=exc.title, border_style="red", expand=False))
         raise typer.Exit(1) from None
     finally:

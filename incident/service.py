@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incident.errors import CopilotError
 from incident.models import Alert, EventKind, Incident, IncidentStatus
 from incident.timeline import log_event
 
@@ -27,6 +28,24 @@ def get_by_pagerduty_id(session: Session, *, pagerduty_id: str) -> Incident | No
 
 def latest(session: Session) -> Incident | None:
     return session.scalar(select(Incident).order_by(Incident.page_at.desc(), Incident.id.desc()).limit(1))
+
+
+class IncidentRefError(CopilotError):
+    """An incident reference (``ID|latest``) that names no incident."""
+
+
+def by_ref(session: Session, ref: str | int) -> Incident:
+    """The incident a command line names: an id, or ``latest``; IncidentRefError otherwise."""
+    text = str(ref).strip()
+    if text == "latest":
+        incident = latest(session)
+    elif text.isdigit():
+        incident = get(session, incident_id=int(text))
+    else:
+        raise IncidentRefError(f"not an incident id: {text!r} (a number or 'latest')")
+    if incident is None:
+        raise IncidentRefError(f"no incident {text} in the store", title="Not found")
+    return incident
 
 
 def list_incidents(session: Session, *, open_only: bool = False, limit: int = 200) -> list[Incident]:

@@ -6,7 +6,7 @@ The UI's "export postmortem" calls :func:`write_postmortem` with ``path=export_p
 
 from __future__ import annotations
 
-from incident.postmortem.draft import PostmortemResult, export_path, resolve_incident, write_postmortem
+from incident.postmortem.draft import PostmortemResult, export_path, write_postmortem
 from incident.postmortem.model import PostmortemRecord, RemovedClaim
 from incident.postmortem.record import PostmortemError, build_record
 
@@ -17,6 +17,5 @@ __all__ = [
     "RemovedClaim",
     "build_record",
     "export_path",
-    "resolve_incident",
     "write_postmortem",
 ]

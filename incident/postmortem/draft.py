@@ -10,11 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from incident import service
 from incident.config import Settings
-from incident.models import EventKind, Incident, Postmortem, utcnow
+from incident.models import EventKind, Postmortem, utcnow
 from incident.postmortem.llm import rewrite
 from incident.postmortem.model import PostmortemRecord, RemovedClaim
 from incident.postmortem.prose import deterministic
@@ -40,20 +37,6 @@ class PostmortemResult:
     removed: list[RemovedClaim] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     usage: dict[str, Any] = field(default_factory=dict)
-
-
-def resolve_incident(session: Session, ref: str | int) -> Incident:
-    """An incident by id (a number, or its text) or ``latest``; PostmortemError when there is none."""
-    text = str(ref).strip()
-    if text == "latest":
-        incident = service.latest(session)
-    elif text.isdigit():
-        incident = service.get(session, incident_id=int(text))
-    else:
-        raise PostmortemError(f"not an incident id: {text!r} (a number or 'latest')")
-    if incident is None:
-        raise PostmortemError(f"no incident {text} in the store", title="Not found")
-    return incident
 
 
 def export_path(settings: Settings, incident_id: int) -> Path:
