@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.panel import Panel
 from rich.text import Text
 
+from incident.cli_records import print_incident_by_ref, records
+from incident.cli_support import console, err_console, print_error, state
+from incident.cli_support import load as load_settings
 from incident.errors import ConfigError, CopilotError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Incident-response copilot for on-call engineers.")
@@ -24,18 +25,16 @@ sandbox_app = typer.Typer(no_args_is_help=True, help="Run a scenario's stand-ins
 app.add_typer(sandbox_app, name="sandbox")
 runbooks_app = typer.Typer(no_args_is_help=True, help="Validate and list runbooks.")
 app.add_typer(runbooks_app, name="runbooks")
-console = Console()
-err_console = Console(stderr=True)
+app.add_typer(records)
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="TOML config file (default: the XDG config file).")
 ]
-_state: dict[str, Path | None] = {"config": None}
 
 
 @app.callback()
 def _main(config: ConfigOption = None, verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
-    _state["config"] = config
+    state["config"] = config
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -51,15 +50,6 @@ def default_scenarios_dir() -> Path:
 
 
 DEFAULT_SCENARIO = "checkout-bad-deploy"
-
-
-def _settings(overlays: list[dict] | None = None, *, user_file: bool = True):  # type: ignore[no-untyped-def]
-    from incident import clock
-    from incident.config import load_settings
-
-    settings = load_settings(_state["config"], overlays=overlays, user_file=user_file)
-    clock.set_offset(settings.watcher.clock_offset_seconds)
-    return settings
 
 
 def _wait_for_signal() -> None:
@@ -87,7 +77,7 @@ def watch(
     from incident.store import Store
     from incident.watcher import Watcher
 
-    settings = _settings()
+    settings = load_settings()
     store = Store(settings.store.url)
     watcher = Watcher(settings, store, build_connectors(settings))
     if once:
@@ -118,7 +108,7 @@ def doctor() -> None:
     from incident.registry import build_connectors
     from incident.store import Store
 
-    settings = _settings()
+    settings = load_settings()
     failed = False
 
     def line(status: str, style: str, name: str, detail: str) -> None:
@@ -142,110 +132,6 @@ def doctor() -> None:
         else:
             line("off", "dim", result.name, result.detail)
     raise typer.Exit(1 if failed else 0)
-
-
-@app.command("list")
-def list_cmd(open_only: Annotated[bool, typer.Option("--open", help="Only open incidents.")] = False) -> None:
-    """List incidents in the store."""
-    from incident import service
-    from incident.render import incidents_table
-    from incident.store import Store
-
-    store = Store(_settings().store.url)
-    with store.session() as session:
-        console.print(incidents_table(service.list_incidents(session, open_only=open_only)))
-
-
-@app.command()
-def show(incident_id: Annotated[str, typer.Argument(help="Incident id or 'latest'.")] = "latest") -> None:
-    """Print an incident and its timeline."""
-    from incident.store import Store
-
-    store = Store(_settings().store.url)
-    _print_incident(store, incident_id)
-
-
-def _print_incident(store, incident_id: str) -> None:  # type: ignore[no-untyped-def]
-    from incident import service
-    from incident.hypotheses import ranked
-    from incident.render import print_incident
-    from incident.timeline import timeline
-
-    with store.session() as session:
-        incident = service.by_ref(session, incident_id)
-        print_incident(console, incident, timeline(session, incident.id), ranked(session, incident.id))
-
-
-@app.command()
-def audit(
-    incident_id: Annotated[int | None, typer.Argument(help="Only this incident's entries.")] = None,
-) -> None:
-    """Print the append-only audit log of actions (approvals, executions, results, rejections)."""
-    from rich.table import Table
-
-    from incident.actions import audit_log
-    from incident.store import Store
-
-    store = Store(_settings().store.url)
-    with store.session() as session:
-        entries = audit_log(session, incident_id=incident_id)
-    scope = f"incident {incident_id}" if incident_id is not None else "all incidents"
-    table = Table(title=f"Audit log ({scope})", expand=False)
-    for column in ("#", "when (UTC)", "incident", "action", "who", "what", "detail"):
-        table.add_column(column, overflow="fold")
-    styles = {"succeeded": "green", "failed": "red", "rejected": "yellow", "reconciled": "magenta"}
-    for entry in entries:
-        detail = entry.detail or {}
-        text = detail.get("error") or (detail.get("result") or {}).get("message") or detail.get("reason")
-        text = text or detail.get("message") or detail.get("target") or ""
-        table.add_row(
-            str(entry.id),
-            entry.at.strftime("%Y-%m-%d %H:%M:%S"),
-            str(entry.incident_id),
-            entry.action_id or "",
-            entry.who,
-            Text(entry.what, style=styles.get(entry.what, "")),
-            str(text),
-        )
-    if not entries:
-        console.print(f"no audit entries for {scope}")
-        return
-    console.print(table)
-
-
-@app.command()
-def postmortem(
-    incident_id: Annotated[str, typer.Argument(help="Incident id or 'latest'.")] = "latest",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the draft to FILE.")] = None,
-    no_llm: Annotated[bool, typer.Option("--no-llm", help="Deterministic prose even when a key is set.")] = False,
-) -> None:
-    """Draft a blameless postmortem (Markdown) from the stored record; print it or write it to FILE."""
-    from incident.actions import operator_name
-    from incident.postmortem import PostmortemError, write_postmortem
-    from incident.service import IncidentRefError, by_ref
-    from incident.store import Store
-
-    settings = _settings()
-    store = Store(settings.store.url)
-    try:
-        with store.session() as session:
-            number = by_ref(session, incident_id).id
-        result = write_postmortem(
-            store, number, settings, who=operator_name(settings), path=output, use_llm=False if no_llm else None
-        )
-    except (PostmortemError, IncidentRefError) as exc:
-        err_console.print(Panel(exc.message, title=exc.title, border_style="red", expand=False))
-        raise typer.Exit(1) from None
-    finally:
-        store.close()
-    for note in result.notes:
-        typer.echo(f"note: {note}", err=True)
-    if result.removed:
-        typer.echo(f"{len(result.removed)} claim(s) of the model removed (listed at the end of the draft)", err=True)
-    if result.path is None:
-        typer.echo(result.markdown, nl=False)  # plain: rich would wrap lines and read Markdown brackets as markup
-    else:
-        typer.echo(f"postmortem draft written to {result.path} ({result.mode})")
 
 
 @sandbox_app.command("up")
@@ -317,7 +203,7 @@ def demo(
     with Sandbox(sc) as box:
         for part, reason in box.notes.items():
             err_console.print(f"  note: {part}: {reason}", style="yellow")
-        settings = _settings([box.config(store_url=url)], user_file=False)
+        settings = load_settings([box.config(store_url=url)], user_file=False)
         store = Store(settings.store.url)
         connectors = build_connectors(settings)
         watcher = Watcher(settings, store, connectors)
@@ -345,53 +231,10 @@ def _demo_headless(sc, store, watcher) -> None:  # type: ignore[no-untyped-def]
         others = [i for i in service.list_incidents(session) if paged is None or i.id != paged.id]
     if paged is None:
         raise CopilotError(f"the scenario's page ({sc.spec.page.alert}) opened no incident", title="Demo failed")
-    _print_incident(store, str(paged.id))
+    print_incident_by_ref(store, str(paged.id))
     if others:
         console.print("\nAlso open from the same sources:", style="bold")
         console.print(incidents_table(others))
-
-
-def _since(value: str | None):  # type: ignore[no-untyped-def]
-    """``30d``, ``12h``... before now, or an RFC 3339 date/time (UTC when it has no zone)."""
-    from incident.config import parse_duration
-    from incident.models import utcnow
-    from incident.timeutil import parse_time
-
-    if value is None:
-        return None
-    try:
-        return utcnow() - parse_duration(value)
-    except ValueError:
-        pass
-    when = parse_time(value)
-    if when is None:
-        raise CopilotError(f"--since: expected a duration (30d, 12h) or a date (2026-01-31), got {value!r}")
-    return when
-
-
-@app.command()
-def stats(
-    since: Annotated[str | None, typer.Option(help="Only incidents paged since: 30d, 12h, or a date.")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the numbers as JSON here.")] = None,
-) -> None:
-    """Incidents per component, MTTA and MTTR, and the analyzer's and agent's accuracy from feedback."""
-    from incident.stats import compute_stats
-    from incident.stats_render import stats_view
-    from incident.store import Store
-
-    store = Store(_settings().store.url)
-    try:
-        with store.session() as session:
-            result = compute_stats(session, since=_since(since))
-    finally:
-        store.close()
-    console.print(stats_view(result))
-    if json_out:
-        try:
-            json_out.write_text(result.model_dump_json(indent=2) + "\n")
-        except OSError as exc:
-            raise CopilotError(f"cannot write {json_out}: {exc.strerror or exc}") from exc
-        console.print(f"written to {json_out}")
 
 
 @app.command("eval")
@@ -411,7 +254,7 @@ def eval_cmd(
         raise ConfigError(f"--agent: expected none or claude, got {agent!r}")
     agent_cfg = None
     if agent == "claude":
-        agent_cfg = _settings().agent.model_copy(update={"enabled": True})
+        agent_cfg = load_settings().agent.model_copy(update={"enabled": True})
         if agent_cfg.provider == "anthropic" and agent_cfg.api_key is None:
             raise ConfigError("--agent claude needs [agent] api_key (or ANTHROPIC_API_KEY)")
     paths = find_scenarios(dirs)
@@ -458,7 +301,7 @@ def eval_cmd(
 def _runbook_set(directory: Path | None):  # type: ignore[no-untyped-def]
     from incident.runbooks import configured_runbooks, load_runbooks
 
-    return load_runbooks([directory], bundled=False) if directory else configured_runbooks(_settings().runbooks)
+    return load_runbooks([directory], bundled=False) if directory else configured_runbooks(load_settings().runbooks)
 
 
 @runbooks_app.command("check")
@@ -505,5 +348,5 @@ def main() -> None:
     try:
         app()
     except CopilotError as exc:
-        err_console.print(Panel(exc.message, title=exc.title, border_style="red", expand=False))
+        print_error(exc)
         sys.exit(2)

@@ -10,6 +10,7 @@ from typing import Any
 
 import incident.cli as core
 from incident.cli import app
+from incident.cli_support import load, open_store
 
 
 def run_ui(settings: Any, store: Any, *, connectors: Any = None, watcher: Any = None) -> None:
@@ -22,16 +23,12 @@ def run_ui(settings: Any, store: Any, *, connectors: Any = None, watcher: Any = 
 def tui_cmd() -> None:
     """The terminal UI over the configured store (run `incident watch` alongside it)."""
     from incident.locations import data_dir
-    from incident.store import Store
 
-    settings = core._settings()
-    store = Store(settings.store.url)
+    settings = load()
     data_dir().mkdir(parents=True, exist_ok=True)
     core._log_to_file(data_dir() / "tui.log")
-    try:
+    with open_store(settings) as store:
         run_ui(settings, store)
-    finally:
-        store.close()
 
 
 core.interactive_ui = run_ui

@@ -1,0 +1,149 @@
+"""The ``incident`` commands that read the record: list, show, audit, postmortem, stats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.text import Text
+
+from incident.cli_support import console, open_store, print_error
+from incident.errors import CopilotError
+
+records = typer.Typer()
+"""Merged into the top level of the ``incident`` app (no sub-command name)."""
+
+
+@records.command("list")
+def list_cmd(open_only: Annotated[bool, typer.Option("--open", help="Only open incidents.")] = False) -> None:
+    """List incidents in the store."""
+    from incident import service
+    from incident.render import incidents_table
+
+    with open_store() as store, store.session() as session:
+        console.print(incidents_table(service.list_incidents(session, open_only=open_only)))
+
+
+@records.command()
+def show(incident_id: Annotated[str, typer.Argument(help="Incident id or 'latest'.")] = "latest") -> None:
+    """Print an incident and its timeline."""
+    with open_store() as store:
+        print_incident_by_ref(store, incident_id)
+
+
+def print_incident_by_ref(store: Any, incident_id: str) -> None:
+    from incident import service
+    from incident.hypotheses import ranked
+    from incident.render import print_incident
+    from incident.timeline import timeline
+
+    with store.session() as session:
+        incident = service.by_ref(session, incident_id)
+        print_incident(console, incident, timeline(session, incident.id), ranked(session, incident.id))
+
+
+@records.command()
+def audit(
+    incident_id: Annotated[int | None, typer.Argument(help="Only this incident's entries.")] = None,
+) -> None:
+    """Print the append-only audit log of actions (approvals, executions, results, rejections)."""
+    from rich.table import Table
+
+    from incident.actions import audit_log
+
+    with open_store() as store, store.session() as session:
+        entries = audit_log(session, incident_id=incident_id)
+    scope = f"incident {incident_id}" if incident_id is not None else "all incidents"
+    table = Table(title=f"Audit log ({scope})", expand=False)
+    for column in ("#", "when (UTC)", "incident", "action", "who", "what", "detail"):
+        table.add_column(column, overflow="fold")
+    styles = {"succeeded": "green", "failed": "red", "rejected": "yellow", "reconciled": "magenta"}
+    for entry in entries:
+        detail = entry.detail or {}
+        text = detail.get("error") or (detail.get("result") or {}).get("message") or detail.get("reason")
+        text = text or detail.get("message") or detail.get("target") or ""
+        table.add_row(
+            str(entry.id),
+            entry.at.strftime("%Y-%m-%d %H:%M:%S"),
+            str(entry.incident_id),
+            entry.action_id or "",
+            entry.who,
+            Text(entry.what, style=styles.get(entry.what, "")),
+            str(text),
+        )
+    if not entries:
+        console.print(f"no audit entries for {scope}")
+        return
+    console.print(table)
+
+
+@records.command()
+def postmortem(
+    incident_id: Annotated[str, typer.Argument(help="Incident id or 'latest'.")] = "latest",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the draft to FILE.")] = None,
+    no_llm: Annotated[bool, typer.Option("--no-llm", help="Deterministic prose even when a key is set.")] = False,
+) -> None:
+    """Draft a blameless postmortem (Markdown) from the stored record; print it or write it to FILE."""
+    from incident.actions import operator_name
+    from incident.cli_support import load
+    from incident.postmortem import PostmortemError, write_postmortem
+    from incident.service import IncidentRefError, by_ref
+
+    settings = load()
+    try:
+        with open_store(settings) as store:
+            with store.session() as session:
+                number = by_ref(session, incident_id).id
+            result = write_postmortem(
+                store, number, settings, who=operator_name(settings), path=output, use_llm=False if no_llm else None
+            )
+    except (PostmortemError, IncidentRefError) as exc:
+        print_error(exc)
+        raise typer.Exit(1) from None
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
+    if result.removed:
+        typer.echo(f"{len(result.removed)} claim(s) of the model removed (listed at the end of the draft)", err=True)
+    if result.path is None:
+        typer.echo(result.markdown, nl=False)  # plain: rich would wrap lines and read Markdown brackets as markup
+    else:
+        typer.echo(f"postmortem draft written to {result.path} ({result.mode})")
+
+
+def _since(value: str | None):  # type: ignore[no-untyped-def]
+    """``30d``, ``12h``... before now, or an RFC 3339 date/time (UTC when it has no zone)."""
+    from incident.config import parse_duration
+    from incident.models import utcnow
+    from incident.timeutil import parse_time
+
+    if value is None:
+        return None
+    try:
+        return utcnow() - parse_duration(value)
+    except ValueError:
+        pass
+    when = parse_time(value)
+    if when is None:
+        raise CopilotError(f"--since: expected a duration (30d, 12h) or a date (2026-01-31), got {value!r}")
+    return when
+
+
+@records.command()
+def stats(
+    since: Annotated[str | None, typer.Option(help="Only incidents paged since: 30d, 12h, or a date.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the numbers as JSON here.")] = None,
+) -> None:
+    """Incidents per component, MTTA and MTTR, and the analyzer's and agent's accuracy from feedback."""
+    from incident.stats import compute_stats
+    from incident.stats_render import stats_view
+
+    with open_store() as store, store.session() as session:
+        result = compute_stats(session, since=_since(since))
+    console.print(stats_view(result))
+    if json_out:
+        try:
+            json_out.write_text(result.model_dump_json(indent=2) + "\n")
+        except OSError as exc:
+            raise CopilotError(f"cannot write {json_out}: {exc.strerror or exc}") from exc
+        console.print(f"written to {json_out}")
