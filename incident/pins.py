@@ -8,10 +8,14 @@ from sqlalchemy.orm import Session
 from incident.models import Pin, TimelineEvent
 
 
+def pins_of(session: Session, incident_id: int) -> list[Pin]:
+    """The incident's pins (who pinned which event, when), oldest first."""
+    return list(session.scalars(select(Pin).where(Pin.incident_id == incident_id).order_by(Pin.at, Pin.event_id)))
+
+
 def pinned(session: Session, incident_id: int) -> list[str]:
     """Event ids pinned on the incident, oldest pin first."""
-    rows = session.scalars(select(Pin).where(Pin.incident_id == incident_id).order_by(Pin.at, Pin.event_id))
-    return [p.event_id for p in rows]
+    return [p.event_id for p in pins_of(session, incident_id)]
 
 
 def toggle_pin(session: Session, incident_id: int, event_id: str, *, who: str) -> bool:

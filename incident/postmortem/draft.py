@@ -64,10 +64,6 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def _want_llm(settings: Settings, use_llm: bool | None) -> bool:
-    return settings.postmortem.llm if use_llm is None else use_llm
-
-
 def write_postmortem(
     store: Store,
     incident_id: int,
@@ -89,7 +85,7 @@ def write_postmortem(
     base = deterministic(rec)
     markdown = render_markdown(rec, base, settings)  # a broken template fails before any model call
     mode, removed, notes, usage = "deterministic", [], [], {}
-    if _want_llm(settings, use_llm):
+    if settings.postmortem.llm if use_llm is None else use_llm:
         client, note = _client(settings)
         if client is not None:
             result = rewrite(client, settings.agent, rec, base)

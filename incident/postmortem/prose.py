@@ -7,7 +7,6 @@ from pydantic import BaseModel, Field
 from incident.postmortem import fmt
 from incident.postmortem.model import PostmortemRecord
 
-PROSE_SECTIONS = ("summary", "root_cause", "went_well", "went_wrong", "lucky")
 EMPTY = "Nothing recorded; add what applies."
 
 
@@ -19,6 +18,9 @@ class Prose(BaseModel):
     went_well: list[str] = Field(default_factory=list)
     went_wrong: list[str] = Field(default_factory=list)
     lucky: list[str] = Field(default_factory=list)
+
+
+PROSE_SECTIONS = tuple(Prose.model_fields)
 
 
 def summary(rec: PostmortemRecord) -> list[str]:

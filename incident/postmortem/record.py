@@ -23,7 +23,7 @@ from incident.models import (
     Pin,
     TimelineEvent,
 )
-from incident.pins import pinned
+from incident.pins import pins_of
 from incident.postmortem import findings, fmt
 from incident.postmortem.metrics import before_and_extreme, latency_peak, peak, slo_burn, value_at
 from incident.postmortem.model import (
@@ -369,7 +369,7 @@ def build_record(session: Session, incident_id: int, settings: Settings) -> Post
         session.scalars(select(Action).where(Action.incident_id == incident_id).order_by(Action.executed_at, Action.id))
     )
     executed = [_executed(a) for a in actions if a.status in EXECUTED and a.executed_at is not None]
-    pins = [p for p in (session.get(Pin, (incident_id, eid)) for eid in pinned(session, incident_id)) if p]
+    pins = pins_of(session, incident_id)
     top = causes[0].id if causes else None
     items, omitted = key_events(events, pins, affected=set(affected), top_hypothesis=top)
     duration = _seconds(incident.resolved_at, incident.page_at)
@@ -420,7 +420,8 @@ def build_record(session: Session, incident_id: int, settings: Settings) -> Post
             if e.kind == EventKind.connector_error
         ],
     )
-    owners = {c.name: c.owner for c in session.scalars(select(Component))}
+    # action items name the affected components only (root causes and the metric onset are among them)
+    owners = dict(session.execute(select(Component.name, Component.owner).where(Component.name.in_(affected))).all())
     rec.went_well = findings.went_well(rec)
     rec.went_wrong = findings.went_wrong(rec)
     rec.lucky = findings.lucky(rec)
