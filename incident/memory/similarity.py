@@ -96,14 +96,24 @@ def _kinds(current: Profile, past: Profile) -> float:
     return PRIMARY_SHARE * shared_primary + (1 - PRIMARY_SHARE) * jaccard(current.kinds, past.kinds)
 
 
+def _parts(current: Profile, past: Profile, component: float) -> dict[str, float]:
+    """Each feature's similarity in [0, 1]; signatures are 0 until loaded for ``past``."""
+    return {
+        "component": component,
+        "alerts": jaccard(current.alerts, past.alerts),
+        "kinds": _kinds(current, past),
+        "signatures": jaccard(current.signatures, past.signatures),
+    }
+
+
+def _weighted(parts: Mapping[str, float]) -> float:
+    return min(1.0, sum(WEIGHTS[k] * v for k, v in parts.items()))
+
+
 def quick_score(current: Profile, past: Profile, catalog: Catalog) -> float:
     """The score without signatures (loading those costs a query over timeline events)."""
     component, _ = catalog.relation(current.component, past.component)
-    return (
-        WEIGHTS["component"] * component
-        + WEIGHTS["alerts"] * jaccard(current.alerts, past.alerts)
-        + WEIGHTS["kinds"] * _kinds(current, past)
-    )
+    return _weighted({**_parts(current, past, component), "signatures": 0.0})
 
 
 def _listed(items: list[str], word: str) -> list[str]:
@@ -130,13 +140,8 @@ def _signature_reasons(shared: set[str]) -> list[str]:
 def similarity(current: Profile, past: Profile, catalog: Catalog) -> Similarity:
     """Score ``past`` against ``current`` (deterministic; reasons in feature order)."""
     component, why = catalog.relation(current.component, past.component)
-    parts = {
-        "component": component,
-        "alerts": jaccard(current.alerts, past.alerts),
-        "kinds": _kinds(current, past),
-        "signatures": jaccard(current.signatures, past.signatures),
-    }
-    score = round(min(1.0, sum(WEIGHTS[k] * v for k, v in parts.items())), 4)
+    parts = _parts(current, past, component)
+    score = round(_weighted(parts), 4)
     reasons = [why] if why else []
     reasons += _listed(sorted(current.alerts & past.alerts), "alert")
     primary = sorted(current.primary & past.primary)
