@@ -18,7 +18,9 @@ from incident.timeline import log_event
 Verdict = Literal["confirmed", "rejected", "proposed"]
 """``proposed`` withdraws an earlier verdict."""
 
-VERDICTS: tuple[str, ...] = ("confirmed", "rejected", "proposed")
+VERDICT_WORDS: dict[str, str] = {"confirmed": "confirmed", "rejected": "marked wrong", "proposed": "verdict withdrawn"}
+"""How each verdict reads for people (timeline, memory, the TUI)."""
+VERDICTS: tuple[str, ...] = tuple(VERDICT_WORDS)
 
 
 class FeedbackError(CopilotError):
@@ -40,7 +42,7 @@ def set_verdict(session: Session, hypothesis_id: str, verdict: str, *, who: str,
     row.verdict_by = None if verdict == "proposed" else who
     row.verdict_at = None if verdict == "proposed" else now
     row.verdict_note = note.strip() if note and note.strip() else None
-    word = {"confirmed": "confirmed", "rejected": "marked wrong", "proposed": "verdict withdrawn"}[verdict]
+    word = VERDICT_WORDS[verdict]
     reason = f": {row.verdict_note}" if row.verdict_note else ""
     log_event(
         session,

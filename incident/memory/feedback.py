@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from incident.feedback import VERDICT_WORDS
 from incident.hypotheses import HypothesisDraft
 from incident.memory.search import search
 from incident.models import Hypothesis
@@ -24,7 +25,7 @@ STEP = 0.25
 MAX_DELTA = 0.25
 OTHER_COMPONENT = 0.5
 FLOOR, CEILING = 0.01, 0.99
-VERDICTS = (("confirmed", 1.0, "confirmed"), ("rejected", -1.0, "marked wrong"))
+VERDICTS = (("confirmed", 1.0, VERDICT_WORDS["confirmed"]), ("rejected", -1.0, VERDICT_WORDS["rejected"]))
 
 
 def _adjust(draft: HypothesisDraft, found: list[tuple[int, float, list[Hypothesis]]]) -> HypothesisDraft:

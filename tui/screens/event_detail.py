@@ -1,4 +1,5 @@
-"""One timeline event in full: what the table's one line cuts (log lines, messages, diffs)."""
+"""Read-only detail modals: one timeline event in full (what the table's one line cuts: log lines,
+messages, diffs), and an agent tool result a hypothesis cites."""
 
 from __future__ import annotations
 
@@ -15,65 +16,82 @@ from textual.widgets import Static
 from tui.data import EventRow
 
 
-class EventDetailScreen(ModalScreen[None]):
+class FactsScreen(ModalScreen[None]):
+    """Facts as a two-column table, then an optional block of plain text; any of esc, enter, q closes."""
+
     BINDINGS = [
         Binding("escape", "dismiss", "Close"),
         Binding("enter", "dismiss", "Close", show=False),
         Binding("q", "dismiss", "Close", show=False),
     ]
+    heading = ""
 
-    def __init__(self, event: EventRow, *, pinned: bool = False) -> None:
-        super().__init__()
-        self.event = event
-        self.pinned = pinned
+    def facts(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def body(self) -> str | None:
+        return None
 
     def compose(self) -> ComposeResult:
-        e = self.event
-        facts = Table(box=None, show_header=False, pad_edge=False)
-        facts.add_column(style="bold", no_wrap=True)
-        facts.add_column()
-        facts.add_row("when", f"{e.at:%Y-%m-%d %H:%M:%S} UTC")
-        facts.add_row("kind", e.kind + ("  ★ pinned" if self.pinned else ""))
-        facts.add_row("source", e.source)
-        facts.add_row("component", e.component or "-")
-        facts.add_row("id", e.id)
-        facts.add_row("what", e.summary)
-        with VerticalScroll(id="event-body", classes="modal-body") as body:
-            body.border_title = "Timeline event"
-            body.border_subtitle = "esc closes"
-            yield Static(facts)
-            if e.details:
-                text = json.dumps(e.details, indent=2, sort_keys=True, default=str)
+        table = Table(box=None, show_header=False, pad_edge=False)
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for name, value in self.facts():
+            table.add_row(name, value)
+        with VerticalScroll(id="event-body", classes="modal-body") as box:
+            box.border_title = self.heading
+            box.border_subtitle = "esc closes"
+            yield Static(table)
+            text = self.body()
+            if text is not None:
                 yield Static(text, markup=False, id="event-details")
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)
 
 
-class ToolResultScreen(ModalScreen[None]):
+class EventDetailScreen(FactsScreen):
+    heading = "Timeline event"
+
+    def __init__(self, event: EventRow, *, pinned: bool = False) -> None:
+        super().__init__()
+        self.event = event
+        self.pinned = pinned
+
+    def facts(self) -> list[tuple[str, str]]:
+        e = self.event
+        return [
+            ("when", f"{e.at:%Y-%m-%d %H:%M:%S} UTC"),
+            ("kind", e.kind + ("  ★ pinned" if self.pinned else "")),
+            ("source", e.source),
+            ("component", e.component or "-"),
+            ("id", e.id),
+            ("what", e.summary),
+        ]
+
+    def body(self) -> str | None:
+        details = self.event.details
+        return json.dumps(details, indent=2, sort_keys=True, default=str) if details else None
+
+
+class ToolResultScreen(FactsScreen):
     """An agent tool result a hypothesis cites (``tr_...``): the call and what it returned."""
 
-    BINDINGS = EventDetailScreen.BINDINGS
+    heading = "Agent tool result"
 
     def __init__(self, ref: str, result: dict[str, Any]) -> None:
         super().__init__()
         self.ref = ref
         self.result = result
 
-    def compose(self) -> ComposeResult:
+    def facts(self) -> list[tuple[str, str]]:
         r = self.result
-        facts = Table(box=None, show_header=False, pad_edge=False)
-        facts.add_column(style="bold", no_wrap=True)
-        facts.add_column()
-        facts.add_row("tool", str(r.get("tool", "?")))
-        facts.add_row("arguments", json.dumps(r.get("args") or {}, sort_keys=True, default=str))
-        facts.add_row("status", str(r.get("status", "?")))
-        facts.add_row("id", self.ref)
-        with VerticalScroll(id="event-body", classes="modal-body") as body:
-            body.border_title = "Agent tool result"
-            body.border_subtitle = "esc closes"
-            yield Static(facts)
-            yield Static(str(r.get("content", "")), markup=False, id="event-details")
+        return [
+            ("tool", str(r.get("tool", "?"))),
+            ("arguments", json.dumps(r.get("args") or {}, sort_keys=True, default=str)),
+            ("status", str(r.get("status", "?"))),
+            ("id", self.ref),
+        ]
 
-    async def action_dismiss(self, result: None = None) -> None:
-        self.dismiss(None)
+    def body(self) -> str | None:
+        return str(self.result.get("content", ""))

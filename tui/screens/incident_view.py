@@ -21,6 +21,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from incident.feedback import VERDICT_WORDS
 from tui import data, ops
 from tui.data import ActionRow
 from tui.messages import AgentProgress, DetailLoaded, StoreChanged
@@ -257,7 +258,7 @@ class IncidentViewScreen(ApprovalFlows):
     def _set_verdict(self, hypothesis_id: str, verdict: str) -> None:
         app = self.copilot
         ops.set_verdict(app.store, hypothesis_id, verdict, settings=app.settings)
-        word = {"confirmed": "Confirmed", "rejected": "Marked wrong", "proposed": "Verdict withdrawn"}[verdict]
+        word = VERDICT_WORDS[verdict].capitalize()
         app.call_from_thread(self.notify, f"{word}: team memory will use it for similar incidents.", timeout=4)
         self.reload()
 

@@ -32,6 +32,11 @@ def memory_line(memory: dict[str, Any], limit: int, style: str) -> Text:
     return Text(text if len(text) <= limit else text[: limit - 1] + "…", style=style)
 
 
+def shown_as(r: HypothesisRow) -> tuple[Any, ...]:
+    """What the list draws of a hypothesis: redraw only when this changes."""
+    return (r.id, r.rank, r.confidence, r.summary, r.status, r.verdict_by, r.memory)
+
+
 class HypothesisList(OptionList):
     BINDINGS = MOVE_KEYS
 
@@ -51,10 +56,7 @@ class HypothesisList(OptionList):
             self.show(self.rows, force=True)
 
     def show(self, rows: list[HypothesisRow], *, force: bool = False) -> None:
-        same = [(r.id, r.rank, r.confidence, r.summary, r.status, r.memory) for r in rows] == [
-            (r.id, r.rank, r.confidence, r.summary, r.status, r.memory) for r in self.rows
-        ]
-        if same and not force:
+        if list(map(shown_as, rows)) == list(map(shown_as, self.rows)) and not force:
             return
         self._width = self.size.width
         limit = max(20, self._width - 6)
