@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incident.agent.render import clip
 from incident.changepoints import format_value, signal_label
 from incident.config import Settings
 from incident.errors import CopilotError
@@ -194,6 +195,7 @@ def _evidence(
 ) -> list[EvidenceItem]:
     """Cited ids as text; a metric window splits at its own recorded change (else the incident's onset)."""
     out = []
+    tool_results = (hyp.details or {}).get("tool_results") or {}
     for item in hyp.evidence or []:
         ref = str(item.get("ref", "")) if isinstance(item, dict) else str(item)
         note = item.get("note", "") if isinstance(item, dict) else ""
@@ -204,6 +206,10 @@ def _evidence(
         elif ref.startswith("ev_"):
             event = session.get(TimelineEvent, ref)
             text = f"{fmt.utc(event.at)}, {event.kind}: {event.summary}" if event else "(event no longer stored)"
+        elif ref in tool_results:  # the agent keeps its cited tool results with the hypothesis
+            r = tool_results[ref]
+            content = clip(str(r.get("content", "")), 500)
+            text = f"the agent's {r.get('tool', 'tool')} result ({r.get('status', '?')}): {content}"
         else:
             text = "a tool result of the agent's investigation (not kept in the store)"
         if note:

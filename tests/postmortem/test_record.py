@@ -107,3 +107,23 @@ def test_the_postmortem_config_section_is_validated(tmp_path: Path) -> None:
     cfg.write_text('[postmortem]\nllm = false\nexport_dir = "~/pm"\n[postmortem.slos.checkout]\nobjective = 0.995\n')
     pm = load_settings(cfg).postmortem
     assert pm.llm is False and pm.slos["checkout"].window == timedelta(days=30) and pm.export_dir == "~/pm"
+
+
+def test_evidence_from_an_agent_tool_result_is_quoted_from_the_hypothesis(store: Store, incident_id: int) -> None:
+    from incident.hypotheses import Evidence, HypothesisDraft, save_hypotheses
+
+    result = {"tool": "pod_logs", "status": "ok", "content": "panic: promotions rule missing"}
+    draft = HypothesisDraft(
+        kind="code_error",
+        component="checkout",
+        confidence=0.8,
+        summary="checkout panics on a missing promotions rule",
+        evidence=[Evidence(ref="tr_0001")],
+        details={"tool_results": {"tr_0001": result}},
+    )
+    with store.session() as s:
+        save_hypotheses(s, incident_id, [draft], source="agent", at=PAGE)
+        set_verdict(s, ranked(s, incident_id)[0].id, "confirmed", who="bob")
+    record = write_postmortem(store, incident_id, Settings(), who="alice").record
+    cause = next(rc for rc in record.root_causes if rc.kind == "code_error")
+    assert [e.text for e in cause.evidence] == ["the agent's pod_logs result (ok): panic: promotions rule missing"]
