@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from incident.analysis.checks import all_findings
 from incident.analysis.context import load_input
-from incident.analysis.metrics import localise
+from incident.analysis.localisation import departures
 from incident.analysis.rank import combine
 from incident.analysis.steps import attach_steps
 from incident.hypotheses import HypothesisDraft, check_citations, known_refs, save_hypotheses
@@ -27,7 +27,7 @@ def analyze(
 ) -> list[HypothesisDraft]:
     """Ranked hypotheses with their evidence (and runbook steps when ``runbooks`` is given)."""
     data = load_input(session, incident_id)
-    candidates = combine(data, all_findings(data), localise(data))
+    candidates = combine(data, all_findings(data), departures(data))
     drafts: list[HypothesisDraft] = []
     seen_components: set[str] = set()
     for c in candidates:
