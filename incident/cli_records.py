@@ -1,4 +1,4 @@
-"""The ``incident`` commands that read the record: list, show, audit, postmortem, stats."""
+"""The ``incident`` commands that read the record: list, show, explain, audit, postmortem, stats."""
 
 from __future__ import annotations
 
@@ -41,6 +41,33 @@ def print_incident_by_ref(store: Any, incident_id: str) -> None:
     with store.session() as session:
         incident = service.by_ref(session, incident_id)
         print_incident(console, incident, timeline(session, incident.id), ranked(session, incident.id))
+
+
+@records.command()
+def explain(
+    incident_id: Annotated[str, typer.Argument(help="Incident id or 'latest'.")] = "latest",
+    hypothesis: Annotated[
+        int | None, typer.Option("--hypothesis", "-n", help="Only the hypothesis ranked N (1 = top).", min=1)
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON.")] = False,
+) -> None:
+    """Why each hypothesis ranks where it does: its score's terms, onset, what it explains, memory,
+    evidence, what would refute it, and why #1 is above #2."""
+    from incident.explain import ExplainError
+    from incident.explain import explain as explain_incident
+    from incident.explain_render import explanation_view
+    from incident.service import IncidentRefError, by_ref
+
+    try:
+        with open_store() as store, store.session() as session:
+            result = explain_incident(session, by_ref(session, incident_id), rank=hypothesis)
+    except (IncidentRefError, ExplainError) as exc:
+        print_error(exc)
+        raise typer.Exit(1) from None
+    if json_out:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        console.print(explanation_view(result))
 
 
 @records.command()
