@@ -159,7 +159,7 @@ def compare(first: HypothesisExplanation, second: HypothesisExplanation) -> Comp
     confidences = f"confidence {first.confidence:.0%} vs {second.confidence:.0%}"
     missing = [f"#{h.rank}" for h in (first, second) if h.no_breakdown]
     if gaps:
-        text = head + ", ".join(f"{g.name} {g.first:.2f} vs {g.second:.2f}" for g in gaps)
+        text = head + ", ".join(f"{g.name} {_value(g.name, g.first)} vs {_value(g.name, g.second)}" for g in gaps)
     elif missing:
         text = head + confidences
     else:
@@ -343,9 +343,14 @@ def _score_line(h: HypothesisExplanation) -> str:
 
 
 def _term_line(t: Term) -> str:
-    signed = "+" if t.name == MEMORY else ""
-    value = "-" if t.value is None else f"{t.value:{signed}.2f}"
-    return f"{value}  {t.note}".rstrip()
+    return f"{_value(t.name, t.value)}  {t.note}".rstrip()
+
+
+def _value(name: str, value: float | None) -> str:
+    """A term's value: memory's is a signed change of confidence, the others a factor."""
+    if value is None:
+        return "-"
+    return f"{value:+.2f}" if name == MEMORY else f"{value:.2f}"
 
 
 def _before_page(minutes: float | None) -> str:

@@ -148,6 +148,9 @@ class IncidentApp(App[None]):
             yield SystemCommand(
                 "Verdict on hypothesis", "Mark the highlighted hypothesis confirmed or wrong", screen.action_verdict
             )
+            yield SystemCommand(
+                "Explain hypothesis", "Why the highlighted hypothesis ranks where it does", screen.action_explain
+            )
             yield SystemCommand("Export postmortem", "Write the postmortem draft to a file", screen.action_postmortem)
             yield SystemCommand("Jump to evidence", "The highlighted hypothesis' next evidence", screen.action_evidence)
             yield SystemCommand("Filter timeline by kind", "Choose the event kinds shown", screen.action_kinds)

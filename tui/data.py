@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from incident import clock, service
+from incident.explain import Explanation, explain
 from incident.hypotheses import ranked
 from incident.models import Hypothesis, Incident, MetricWindow, Pin, TimelineEvent
 from incident.pins import pinned
@@ -205,3 +206,9 @@ def load_detail(store: Store, incident_id: int, *, actions: Any = None) -> Detai
         return Detail(
             IncidentRow.of(incident), tuple(events), tuple(hyps), tuple(windows), tuple(action_rows), note, pins
         )
+
+
+def load_explanation(store: Store, incident_id: int, hypothesis_id: str) -> Explanation:
+    """Why one shown hypothesis ranks where it does (:mod:`incident.explain`), and #1 over #2."""
+    with store.session() as s:
+        return explain(s, service.by_ref(s, incident_id), hypothesis_id=hypothesis_id)

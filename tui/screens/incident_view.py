@@ -21,6 +21,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from incident.explain import Explanation
 from incident.feedback import VERDICT_WORDS
 from tui import data, ops
 from tui.data import ActionRow
@@ -28,6 +29,7 @@ from tui.messages import AgentProgress, DetailLoaded, StoreChanged
 from tui.screens.approvals import ApprovalFlows
 from tui.screens.chart import ChartScreen
 from tui.screens.event_detail import EventDetailScreen, ToolResultScreen
+from tui.screens.explain import ExplainScreen
 from tui.screens.kind_filter import KindFilterScreen
 from tui.screens.verdict import VerdictScreen
 from tui.widgets.actions import ActionsTable
@@ -53,6 +55,7 @@ class IncidentViewScreen(ApprovalFlows):
         Binding("R", "resolve", "Resolve"),
         Binding("e", "evidence", "Evidence"),
         Binding("v", "verdict", "Verdict"),
+        Binding("x", "explain", "Explain"),
         Binding("f", "kinds", "Kinds"),
         Binding("p", "pin", "Pin"),
         Binding("c", "chart", "Chart"),
@@ -71,6 +74,7 @@ class IncidentViewScreen(ApprovalFlows):
         "reject": "diagnosis",
         "evidence": "diagnosis",
         "verdict": "diagnosis",
+        "explain": "diagnosis",
         "kinds": "timeline",
         "pin": "timeline",
         "chart": "signals",
@@ -261,6 +265,23 @@ class IncidentViewScreen(ApprovalFlows):
         word = VERDICT_WORDS[verdict].capitalize()
         app.call_from_thread(self.notify, f"{word}: team memory will use it for similar incidents.", timeout=4)
         self.reload()
+
+    def action_explain(self) -> None:
+        """Why the highlighted hypothesis ranks where it does (read from the store in a worker)."""
+        h = self.query_one(HypothesisList).current
+        if h is None:
+            self.notify("No hypothesis to explain yet.", severity="warning")
+            return
+        self._load_explanation(h.id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="explain")
+    def _load_explanation(self, hypothesis_id: str) -> None:
+        app = self.copilot
+        explanation = data.load_explanation(app.store, self.incident_id, hypothesis_id)
+        app.call_from_thread(self._show_explanation, explanation)
+
+    def _show_explanation(self, explanation: Explanation) -> None:
+        self.app.push_screen(ExplainScreen(explanation))
 
     def action_postmortem(self) -> None:
         self.notify("Writing the postmortem draft…", timeout=2)
