@@ -15,7 +15,7 @@ from incident.analysis.context import load_input
 from incident.analysis.localisation import departures
 from incident.analysis.rank import combine
 from incident.analysis.steps import attach_steps
-from incident.hypotheses import HypothesisDraft, check_citations, known_refs, save_hypotheses
+from incident.hypotheses import Evidence, HypothesisDraft, check_citations, known_refs, save_hypotheses
 from incident.memory import safe_apply_feedback, safe_record_similar
 from incident.runbooks import RunbookSet
 
@@ -23,10 +23,16 @@ MAX_HYPOTHESES = 6
 
 
 def analyze(
-    session: Session, incident_id: int, *, runbooks: RunbookSet | None = None, component_label: str = "service"
+    session: Session,
+    incident_id: int,
+    *,
+    runbooks: RunbookSet | None = None,
+    component_label: str = "service",
+    now: datetime | None = None,
 ) -> list[HypothesisDraft]:
-    """Ranked hypotheses with their evidence (and runbook steps when ``runbooks`` is given)."""
-    data = load_input(session, incident_id)
+    """Ranked hypotheses with their evidence (and runbook steps when ``runbooks`` is given), from
+    what was known at ``now`` (default: the page time)."""
+    data = load_input(session, incident_id, now=now)
     candidates = combine(data, all_findings(data), departures(data))
     drafts: list[HypothesisDraft] = []
     seen_components: set[str] = set()
@@ -41,9 +47,10 @@ def analyze(
                 component=c["component"],
                 confidence=round(c["score"], 3),
                 summary=c["summary"],
-                evidence=[{"ref": ref} for ref in c["evidence"]],
+                evidence=[Evidence(ref=ref) for ref in c["evidence"]],
                 refutation=c["refutation"],
                 source="analyzer",
+                details={"why": c["why"]},
             )
         )
         if len(drafts) >= MAX_HYPOTHESES:
@@ -64,7 +71,7 @@ def run_analysis(
     at: datetime | None = None,
 ) -> list[HypothesisDraft]:
     """Analyze and store the hypotheses (and their timeline events, stamped ``at``)."""
-    drafts = analyze(session, incident_id, runbooks=runbooks, component_label=component_label)
+    drafts = analyze(session, incident_id, runbooks=runbooks, component_label=component_label, now=at)
     drafts = safe_apply_feedback(session, incident_id, drafts)  # team memory: verdicts on similar incidents
     save_hypotheses(session, incident_id, drafts, source="analyzer", at=at)
     safe_record_similar(session, incident_id, at=at)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 from sqlalchemy import select
@@ -33,10 +33,23 @@ class AnalysisInput:
     depends_on: dict[str, list[str]] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)
     """component -> catalog spec.type (service, database, cache, ...)"""
+    now: datetime | None = None
+    """The analysis' present: the page time in a replay, the refresh window's end live. Nothing
+    stamped after it is evidence (it would be hindsight, or a clock that cannot be trusted)."""
+    addresses: dict[str, str] = field(default_factory=dict)
+    """Host names, DNS names and IPs -> component (the gathered ``topology`` event)."""
+    env_refs: dict[str, list[str]] = field(default_factory=dict)
+    """caller -> components its pods' environment names"""
+    nodes: dict[str, set[str]] = field(default_factory=dict)
+    """node -> components with a pod on it"""
 
     @property
     def paged(self) -> str | None:
         return self.incident.component
+
+    @property
+    def present(self) -> datetime:
+        return self.now or self.page_at
 
     def components(self) -> set[str]:
         names = set(self.series) | set(self.depends_on)
@@ -73,11 +86,20 @@ class AnalysisInput:
         return [e for e in self.events if e.kind in kinds]
 
 
-def load_input(session: Session, incident_id: int) -> AnalysisInput:
+def _as_utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def load_input(session: Session, incident_id: int, *, now: datetime | None = None) -> AnalysisInput:
+    """The incident as the analyzer sees it at ``now``: events stamped later are left out."""
     incident = session.get(Incident, incident_id)
     if incident is None:
         raise LookupError(f"no incident {incident_id}")
-    data = AnalysisInput(incident=incident, page_at=incident.page_at, events=timeline(session, incident_id))
+    present = _as_utc(now) if now is not None else None
+    events = timeline(session, incident_id)
+    if present is not None:
+        events = [e for e in events if _as_utc(e.at) <= present]
+    data = AnalysisInput(incident=incident, page_at=incident.page_at, events=events, now=present)
     for w in session.scalars(select(MetricWindow).where(MetricWindow.incident_id == incident_id)):
         pts = np.asarray(w.points, dtype=float).reshape(-1, 2) if w.points else np.empty((0, 2))
         data.series.setdefault(w.component, {})[w.signal] = Series(w.id, w.component, w.signal, pts[:, 0], pts[:, 1])
@@ -85,4 +107,21 @@ def load_input(session: Session, incident_id: int) -> AnalysisInput:
         data.depends_on[c.name] = list(c.depends_on or [])
         if c.type:
             data.types[c.name] = c.type
+    _load_topology(data)
     return data
+
+
+def _load_topology(data: AnalysisInput) -> None:
+    """Addresses, env references and pod placement from the ``topology`` event and pod states."""
+    for ev in data.events_of("topology"):
+        for addr, comp in (ev.details.get("addresses") or {}).items():
+            if isinstance(addr, str) and isinstance(comp, str):
+                data.addresses[addr.lower()] = comp
+        for caller, refs in (ev.details.get("env_refs") or {}).items():
+            data.env_refs.setdefault(caller, []).extend(r for r in refs if isinstance(r, str))
+        for node, comps in (ev.details.get("nodes") or {}).items():
+            data.nodes.setdefault(node, set()).update(c for c in comps if isinstance(c, str))
+    for ev in data.events_of("pod_state"):
+        node = ev.details.get("node")
+        if node and ev.component:
+            data.nodes.setdefault(node, set()).add(ev.component)

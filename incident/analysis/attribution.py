@@ -1,0 +1,155 @@
+"""Attribution from text: which component an error message is about.
+
+Callers shout about the dependency that fails them: "dial tcp 10.0.4.12:5432: connection refused",
+"SSLHandshakeException ... payments.shop.svc", "READONLY You can't write against a read only
+replica" from a client of ``cart-redis``. The cause lives in the component the message names, so a
+host, service DNS name, IP or ``name:port`` in an error line is resolved to a component (the
+catalog, Services, Endpoints and pod IPs, the callers' environment) and the error counts against it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from incident.analysis.context import AnalysisInput
+
+HOST = re.compile(
+    r"(?i)(?<![\w.-])((?:\d{1,3}\.){3}\d{1,3}|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)*)(?::\d{2,5})?"
+)
+HOSTLIKE_BEFORE = re.compile(
+    r"(?i)(//|@|\blookup\s+|\bhost[\s=:\"']+|\bdial\s+\w+\s+|\bto\s+|\bfrom\s+|\bat\s+|\bupstream\s+|"
+    r"\baddr(ess)?[\s=:\"']+|\bserver\s+)$"
+)
+
+
+@dataclass(frozen=True)
+class ErrorClass:
+    kind: str
+    """The kind this error suggests for the component it names."""
+    pattern: re.Pattern[str]
+    what: str
+    blames_caller: bool = False
+    """The caller's own side fails (a name it cannot resolve), not the component named."""
+
+
+ERROR_CLASSES: tuple[ErrorClass, ...] = (
+    ErrorClass(
+        "certificate",
+        re.compile(
+            r"(?i)x509|certificate[ _](has[ _])?expired|certificate_expired|certificate verify failed|"
+            r"tls: (bad|handshake)|handshake fail|sslhandshakeexception|pkix path|certificate is not yet valid"
+        ),
+        "TLS handshake / certificate errors",
+    ),
+    ErrorClass(
+        "storage",
+        re.compile(
+            r"(?i)no space left on device|enospc|disk (is )?full|disk quota exceeded|read-only file system|"
+            r"i/o error|could not extend file|sqlstate 53100"
+        ),
+        "storage errors",
+    ),
+    ErrorClass(
+        "network",
+        re.compile(
+            r"(?i)no such host|nxdomain|temporary failure in name resolution|name or service not known|"
+            r"unknownhostexception|could not resolve|network is unreachable|no route to host"
+        ),
+        "name resolution / network errors",
+        blames_caller=True,
+    ),
+    ErrorClass(
+        "dependency_failure",
+        re.compile(
+            r"(?i)connection refused|econnrefused|connection reset|broken pipe|timed? ?out|timeout|"
+            r"deadline exceeded|too many (connections|clients)|max_connections|readonly|read only replica|"
+            r"pool (is )?exhausted|could not (connect|obtain|acquire)|unavailable|lock wait|deadlock|"
+            r"server closed the connection|eof|status(code)?[ =:]*5\d\d|\b50[234]\b|circuit (breaker )?open"
+        ),
+        "connection errors",
+    ),
+)
+
+
+def error_class(line: str) -> ErrorClass | None:
+    for cls in ERROR_CLASSES:
+        if cls.pattern.search(line):
+            return cls
+    return None
+
+
+class Resolver:
+    """Resolves host-like tokens of a text to components."""
+
+    def __init__(self, data: AnalysisInput) -> None:
+        self.addresses = dict(data.addresses)
+        names = set(data.components()) | {e.component for e in data.events if e.component}
+        self.names = {n.lower(): n for n in names if n}
+        for lower, name in self.names.items():
+            self.addresses.setdefault(lower, name)
+
+    def resolve(self, token: str) -> str | None:
+        token = token.lower().rstrip(".")
+        if token in self.addresses:
+            return self.addresses[token]
+        if "." in token:
+            head, _, rest = token.partition(".")
+            # a Kubernetes service DNS name: name.namespace[.svc[.cluster.local]]
+            if head in self.names and (rest.endswith(("svc", "cluster.local")) or rest.count(".") == 0):
+                return self.names[head]
+            if rest and rest.split(".")[0] in self.names and rest.endswith(("svc", "cluster.local")):
+                return self.names[rest.split(".")[0]]  # a StatefulSet pod: pod-0.svc.ns.svc.cluster.local
+        return None
+
+    def named(self, line: str) -> list[str]:
+        """Components a line names as a host, in order of appearance."""
+        out: list[str] = []
+        for m in HOST.finditer(line):
+            token = m.group(1)
+            comp = self.resolve(token)
+            if comp is None:
+                continue
+            plain = "." not in token and not re.fullmatch(r"[\d.]+", token)
+            has_port = m.group(0) != token
+            if plain and not has_port and not HOSTLIKE_BEFORE.search(line[: m.start()]):
+                continue  # a bare word ("cart is empty") is not a host reference
+            if comp not in out:
+                out.append(comp)
+        return out
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An error line of ``caller`` that names ``target``."""
+
+    caller: str
+    target: str
+    cls: ErrorClass
+    line: str
+    event_id: str
+
+
+def mentions(data: AnalysisInput, resolver: Resolver | None = None) -> list[Mention]:
+    """Error lines in logs, Warning events and alert annotations that name another component."""
+    resolver = resolver or Resolver(data)
+    out: list[Mention] = []
+    for ev in data.events:
+        if not ev.component:
+            continue
+        if ev.kind == "log_excerpt":
+            lines = [str(x) for x in ev.details.get("lines") or []]
+        elif ev.kind == "k8s_event":
+            lines = [str(ev.details.get("message") or "")]
+        elif ev.kind == "alert":
+            lines = [str(v) for v in (ev.details.get("annotations") or {}).values()]
+        else:
+            continue
+        for line in lines:
+            cls = error_class(line)
+            if cls is None:
+                continue
+            for target in resolver.named(line):
+                if target != ev.component:
+                    out.append(Mention(ev.component, target, cls, line[:300], ev.id))
+    return out
