@@ -142,6 +142,11 @@ class PodInfo:
     conditions: tuple[dict[str, Any], ...] = ()
     """Pod conditions: type, status, reason, message, last_transition (ISO string)."""
     labels: dict[str, str] = field(default_factory=dict)
+    ip: str | None = None
+    """``status.podIP`` (None before the pod has one)."""
+    hostname: str | None = None
+    """``spec.hostname``: with ``subdomain``, the pod's own DNS name under a headless Service."""
+    subdomain: str | None = None
 
     @property
     def restarts(self) -> int:
@@ -198,6 +203,50 @@ class DeploymentInfo:
     revisions: tuple[Revision, ...] = ()
     """Rollout history, newest first, only ReplicaSets created at or before ``until``."""
     labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    namespace: str
+    name: str
+    cluster_ips: tuple[str, ...]
+    """``spec.clusterIPs`` (or ``clusterIP``); empty for a headless Service."""
+    selector: dict[str, str]
+    labels: dict[str, str] = field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EndpointAddress:
+    ip: str
+    ready: bool
+    pod: str | None = None
+    """Name of the pod behind the address (``targetRef`` of kind Pod)."""
+    hostname: str | None = None
+
+
+@dataclass(frozen=True)
+class EndpointsInfo:
+    """The addresses behind a Service (its ``Endpoints`` object, same name)."""
+
+    namespace: str
+    name: str
+    addresses: tuple[EndpointAddress, ...]
+
+
+@dataclass(frozen=True)
+class WorkloadInfo:
+    """A Deployment or StatefulSet and the plain env values of its current pod template."""
+
+    kind: str
+    """``Deployment`` or ``StatefulSet``."""
+    namespace: str
+    name: str
+    component: str | None
+    env_values: dict[str, str] = field(default_factory=dict, repr=False)
+    """container/NAME -> literal ``value`` (may hold credentials: read them, never store them)."""
+    service_name: str | None = None
+    """StatefulSet ``spec.serviceName``: its pods are ``<pod>.<service_name>.<namespace>.svc``."""
 
 
 @dataclass(frozen=True)
@@ -334,6 +383,18 @@ class ClusterSource(Connector, Protocol):
 
     def config_changes(self, *, namespace: str | None, since: datetime, until: datetime) -> list[ChangeRecord]:
         """ConfigMap/Secret writes in the window (from ``metadata.managedFields[].time``)."""
+        ...
+
+    def all_pods(self, *, namespace: str | None = None) -> list[PodInfo]:
+        """Every pod of the namespace (else of the configured namespaces, else of the cluster)."""
+        ...
+
+    def services(self, *, namespace: str | None = None) -> list[ServiceInfo]: ...
+
+    def endpoints(self, *, namespace: str | None = None) -> list[EndpointsInfo]: ...
+
+    def workloads(self, *, namespace: str | None = None) -> list[WorkloadInfo]:
+        """Deployments and StatefulSets with their current pod template's plain env values."""
         ...
 
 

@@ -74,6 +74,8 @@ class EventKind(StrEnum):
     memory = "memory"
     """A similar past incident and what resolved it (:mod:`incident.memory`)."""
     postmortem = "postmortem"
+    topology = "topology"
+    """Addresses -> components, env references and pod placement (:mod:`incident.gathering.topology`)."""
 
 
 class Base(DeclarativeBase):

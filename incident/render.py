@@ -22,6 +22,7 @@ KIND_STYLE = {
     "ownership": "green",
     "connector_error": "bold red",
     "note": "blue",
+    "topology": "dim",
 }
 
 

@@ -13,9 +13,12 @@ from connectors.base import (
     CheckResult,
     ContainerLog,
     DeploymentInfo,
+    EndpointsInfo,
     KubeEvent,
     NodeInfo,
     PodInfo,
+    ServiceInfo,
+    WorkloadInfo,
 )
 from connectors.kubernetes import mapping
 from connectors.kubernetes.actions import KubernetesActions
@@ -52,7 +55,7 @@ class KubernetesConnector(KubernetesActions):
         return list(self.cfg.namespaces) or [None]
 
     def _list(self, plural: str, namespace: str | None, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        api = self.apps if plural in ("deployment", "replica_set") else self.core
+        api = self.apps if plural in ("deployment", "replica_set", "stateful_set") else self.core
         if namespace is None:
             fn = getattr(api, f"list_{plural}_for_all_namespaces")
             return self.http.items(f"list {plural}s in all namespaces", fn, **kwargs)
@@ -185,3 +188,26 @@ class KubernetesConnector(KubernetesActions):
                         )
                     )
         return sorted(out, key=lambda c: (c.at, c.id))
+
+    # ------------------------------------------------------------------ topology
+
+    def all_pods(self, *, namespace: str | None = None) -> list[PodInfo]:
+        pods = (mapping.pod_info(p, self.keys) for ns in self._namespaces(namespace) for p in self._list("pod", ns))
+        return sorted({(p.namespace, p.name): p for p in pods}.values(), key=lambda p: (p.namespace, p.name))
+
+    def services(self, *, namespace: str | None = None) -> list[ServiceInfo]:
+        found = (mapping.service_info(s) for ns in self._namespaces(namespace) for s in self._list("service", ns))
+        return sorted(found, key=lambda s: (s.namespace, s.name))
+
+    def endpoints(self, *, namespace: str | None = None) -> list[EndpointsInfo]:
+        found = (mapping.endpoints_info(e) for ns in self._namespaces(namespace) for e in self._list("endpoints", ns))
+        return sorted(found, key=lambda e: (e.namespace, e.name))
+
+    def workloads(self, *, namespace: str | None = None) -> list[WorkloadInfo]:
+        out = [
+            mapping.workload_info(obj, kind, self.keys)
+            for ns in self._namespaces(namespace)
+            for plural, kind in (("deployment", "Deployment"), ("stateful_set", "StatefulSet"))
+            for obj in self._list(plural, ns)
+        ]
+        return sorted(out, key=lambda w: (w.namespace, w.kind, w.name))

@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.base import ContainerState, DeploymentInfo, KubeEvent, NodeInfo, PodInfo, Revision
+from connectors.base import (
+    ContainerState,
+    DeploymentInfo,
+    EndpointAddress,
+    EndpointsInfo,
+    KubeEvent,
+    NodeInfo,
+    PodInfo,
+    Revision,
+    ServiceInfo,
+    WorkloadInfo,
+)
 from incident.timeutil import parse_time
 
 REVISION = "deployment.kubernetes.io/revision"
@@ -105,6 +116,9 @@ def pod_info(pod: Obj, keys: list[str]) -> PodInfo:
         containers=tuple(containers),
         conditions=conds,
         labels=pod_labels,
+        ip=status.get("podIP") or None,
+        hostname=spec.get("hostname") or None,
+        subdomain=spec.get("subdomain") or None,
     )
 
 
@@ -233,6 +247,66 @@ def deployment_info(deployment: Obj, replicasets: list[Obj], keys: list[str], un
         conditions=conditions(status),
         revisions=tuple(history),
         labels=labels(deployment),
+    )
+
+
+def service_info(service: Obj) -> ServiceInfo:
+    md, spec = meta(service), service.get("spec") or {}
+    ips = [str(ip) for ip in spec.get("clusterIPs") or [spec.get("clusterIP")] if ip and ip != "None"]
+    return ServiceInfo(
+        namespace=md.get("namespace", ""),
+        name=md.get("name", ""),
+        cluster_ips=tuple(dict.fromkeys(ips)),
+        selector={str(k): str(v) for k, v in (spec.get("selector") or {}).items()},
+        labels=labels(service),
+        created_at=parse_time(md.get("creationTimestamp")),
+    )
+
+
+def endpoints_info(endpoints: Obj) -> EndpointsInfo:
+    md = meta(endpoints)
+    out: list[EndpointAddress] = []
+    for subset in endpoints.get("subsets") or []:
+        for field, ready in (("addresses", True), ("notReadyAddresses", False)):
+            for addr in subset.get(field) or []:
+                if not addr.get("ip"):
+                    continue
+                ref = addr.get("targetRef") or {}
+                out.append(
+                    EndpointAddress(
+                        ip=str(addr["ip"]),
+                        ready=ready,
+                        pod=ref.get("name") if ref.get("kind") == "Pod" else None,
+                        hostname=addr.get("hostname") or None,
+                    )
+                )
+    return EndpointsInfo(namespace=md.get("namespace", ""), name=md.get("name", ""), addresses=tuple(out))
+
+
+def env_values(template: Obj) -> dict[str, str]:
+    """Literal env values of a pod template (container/NAME -> value); references are skipped."""
+    spec = template.get("spec") or {}
+    out: dict[str, str] = {}
+    for container in (spec.get("initContainers") or []) + (spec.get("containers") or []):
+        for var in container.get("env") or []:
+            if var.get("valueFrom") is None and var.get("value"):
+                out[f"{container.get('name', '')}/{var.get('name', '')}"] = str(var["value"])
+    return out
+
+
+def workload_info(obj: Obj, kind: str, keys: list[str]) -> WorkloadInfo:
+    """A Deployment or StatefulSet (list items carry no ``kind``): its component (own, selector or
+    template labels) and env."""
+    spec = obj.get("spec") or {}
+    md = meta(obj)
+    component = next((c for ls in deployment_labels(obj) if (c := component_of(ls, keys))), None)
+    return WorkloadInfo(
+        kind=kind,
+        namespace=md.get("namespace", ""),
+        name=md.get("name", ""),
+        component=component,
+        env_values=env_values(spec.get("template") or {}),
+        service_name=spec.get("serviceName") or None,
     )
 
 

@@ -26,6 +26,7 @@ from incident.gathering.kubernetes import gather_kubernetes
 from incident.gathering.metrics import gather_metrics
 from incident.gathering.ownership import ownership_drafts
 from incident.gathering.pagerduty import gather_pagerduty
+from incident.gathering.stamps import mark_after_page
 from incident.models import Change, EventKind, MetricWindow, TimelineEvent, utcnow
 from incident.registry import Connectors
 from incident.timeline import event_id, jsonable, log_event, window_id
@@ -57,22 +58,26 @@ class CatalogCache:
     index: ComponentIndex = field(default_factory=lambda: ComponentIndex(()))
     """Built once per refresh, for resolving alert labels to components."""
 
-    def related(self, component: str | None, *, limit: int = 8) -> tuple[str, ...]:
-        """The component, then what it depends on (breadth first, two levels)."""
+    def related(self, component: str | None, *, limit: int = 24) -> tuple[str, ...]:
+        """The component, what it depends on (breadth first, three levels) and its direct callers,
+        nearest first: its dependencies and callers, then their dependencies, at most ``limit``."""
         if not component:
             return ()
-        out = [component]
+        callers = sorted(n for n, info in self.components.items() if component in info.depends_on and n != component)
+        out = {component: None}
         frontier = [component]
-        for _ in range(2):
+        for depth in range(3):
             nxt = []
             for name in frontier:
                 info = self.components.get(name)
                 for dep in info.depends_on if info else ():
                     if dep not in out:
-                        out.append(dep)
+                        out[dep] = None
                         nxt.append(dep)
+            if depth == 0:
+                out.update((c, None) for c in callers if c not in out)
             frontier = nxt
-        return tuple(out[:limit])
+        return tuple(out)[:limit]
 
 
 def refresh_catalog(connectors: Connectors, cache: CatalogCache) -> None:
@@ -223,9 +228,10 @@ def write_outcome(session: Session, ctx: GatherContext, outcome: Outcome) -> Non
         )
         return
     write_windows(session, ctx.incident_id, [d for d in outcome.drafts if isinstance(d, WindowDraft)])
-    for d in outcome.drafts:
-        if isinstance(d, WindowDraft):
+    for draft in outcome.drafts:
+        if isinstance(draft, WindowDraft):
             continue
+        d = mark_after_page(draft, ctx.page_at)
         if d.kind in CHANGE_KINDS:
             record_change(session, d)
         log_event(

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from connectors.base import ClusterSource, ContainerLog, ContainerState, DeploymentInfo, KubeEvent, PodInfo, Revision
+from connectors.base import ClusterSource, ContainerLog, DeploymentInfo, KubeEvent, PodInfo, Revision
+from incident.errors import ConnectorError
 from incident.gathering.drafts import Draft, GatherContext
+from incident.gathering.offpath import off_path_drafts
+from incident.gathering.pods import pod_drafts, pod_problem
+from incident.gathering.topology import ClusterView, topology_draft
 from incident.models import EventKind
-from incident.redact import redact
+from incident.redact import MASK, redact
 
 MAX_LOG_PODS = 3
 MAX_EVENTS = 150
@@ -17,115 +23,30 @@ DECISIVE = re.compile(
     r"(?i)\b(error|exception|fatal|panic|fail(ed|ure)?|refused|timed? ?out|killed|oom|denied|"
     r"unavailable|cannot|can't|unable|missing|invalid|traceback|x509|certificate|no such host|exit(ed)?)\b"
 )
-BAD_WAITING = {
-    "CrashLoopBackOff",
-    "ImagePullBackOff",
-    "ErrImagePull",
-    "CreateContainerConfigError",
-    "CreateContainerError",
-    "InvalidImageName",
-    "RunContainerError",
-}
 
 
-def _pod_problem(pod: PodInfo) -> tuple[str, datetime | None] | None:
-    """A one-line description of what is wrong with the pod, and since when; None when healthy."""
-    parts: list[str] = []
-    when: datetime | None = None
-    for c in pod.containers:
-        if c.state == "waiting" and c.reason:
-            parts.append(f"{c.name} {c.reason}" + (f" ({c.message[:120]})" if c.message else ""))
-        elif c.state == "terminated" and c.reason and c.reason != "Completed":
-            parts.append(f"{c.name} terminated {c.reason} (exit {c.exit_code})")
-        if c.last_state == "terminated" and c.last_reason:
-            parts.append(f"last exit {c.last_reason} (code {c.last_exit_code})")
-            when = max(filter(None, [when, c.last_finished_at]), default=None)
-        if c.restart_count:
-            parts.append(f"{c.restart_count} restarts")
-    for cond in pod.conditions:
-        if cond.get("type") == "PodScheduled" and cond.get("status") == "False":
-            parts.append(f"unschedulable: {cond.get('message') or cond.get('reason')}")
-    if pod.phase not in ("Running", "Succeeded") and not parts:
-        parts.append(f"phase {pod.phase}")
-    if pod.phase == "Running" and not pod.ready and not parts:
-        parts.append("not ready")
-    if not parts:
+SECRET_NAME = re.compile(r"(?i)(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|credential)")
+Change = dict[str, str | None]
+
+
+def _safe_env(key: str, value: str | None) -> str | None:
+    """An env value as it may be stored: masked whole under a secret-like name, else redacted."""
+    if value is None:
         return None
-    return "; ".join(dict.fromkeys(parts)), when or pod.created_at
+    return MASK if SECRET_NAME.search(key.rsplit("/", 1)[-1]) else redact(value)
 
 
-def _container_details(c: ContainerState) -> dict[str, object]:
-    return {
-        "name": c.name,
-        "image": c.image,
-        "ready": c.ready,
-        "restarts": c.restart_count,
-        "state": c.state,
-        "reason": c.reason,
-        "message": c.message,
-        "exit_code": c.exit_code,
-        "last_state": c.last_state,
-        "last_reason": c.last_reason,
-        "last_exit_code": c.last_exit_code,
-        "last_finished_at": c.last_finished_at,
-        "limits": c.limits,
-        "requests": c.requests,
-        "init": c.init,
-    }
-
-
-def pod_drafts(component: str, pods: list[PodInfo], ctx: GatherContext) -> list[Draft]:
-    ready = sum(1 for p in pods if p.ready)
-    drafts = [
-        Draft(
-            kind=EventKind.pod_state,
-            key=f"pods/{component}",
-            at=ctx.window_end,
-            source="kubernetes",
-            component=component,
-            summary=f"{component}: {ready}/{len(pods)} pods ready, {sum(p.restarts for p in pods)} restarts",
-            details={"pods": [p.name for p in pods], "ready": ready, "total": len(pods)},
-        )
-    ]
-    for pod in pods:
-        problem = _pod_problem(pod)
-        if problem is None:
-            continue
-        text, when = problem
-        drafts.append(
-            Draft(
-                kind=EventKind.pod_state,
-                key=f"pod/{pod.namespace}/{pod.name}",
-                at=when or ctx.page_at,
-                source="kubernetes",
-                component=component,
-                summary=f"pod {pod.name}: {text}",
-                details={
-                    "namespace": pod.namespace,
-                    "pod": pod.name,
-                    "phase": pod.phase,
-                    "ready": pod.ready,
-                    "node": pod.node,
-                    "owner": pod.owner,
-                    "conditions": list(pod.conditions),
-                    "containers": [_container_details(c) for c in pod.containers],
-                },
-            )
-        )
-    return drafts
-
-
-def _revision_diff(old: Revision | None, new: Revision) -> dict[str, object]:
-    images = {
+def _revision_diff(old: Revision | None, new: Revision) -> dict[str, Any]:
+    images: dict[str, Change] = {
         name: {"from": (old.images.get(name) if old else None), "to": image}
         for name, image in new.images.items()
         if not old or old.images.get(name) != image
     }
-    env = {}
+    env: dict[str, Change] = {}
     if old:
-        for key in set(old.env) | set(new.env):
+        for key in sorted(set(old.env) | set(new.env)):
             if old.env.get(key) != new.env.get(key):
-                env[key] = {"from": old.env.get(key), "to": new.env.get(key)}
+                env[key] = {"from": _safe_env(key, old.env.get(key)), "to": _safe_env(key, new.env.get(key))}
     refs = sorted(set(new.config_refs) ^ set(old.config_refs)) if old else []
     return {"images": images, "env": env, "config_refs": refs}
 
@@ -139,9 +60,10 @@ def deploy_drafts(dep: DeploymentInfo, ctx: GatherContext) -> list[Draft]:
             continue
         previous = history[i - 1] if i > 0 else None
         diff = _revision_diff(previous, rev)
-        image_text = ", ".join(f"{d['from'] or 'new'} -> {d['to']}" for d in diff["images"].values())  # type: ignore[union-attr]
-        is_config = not diff["images"] and bool(diff["env"] or diff["config_refs"])
-        what = image_text or ("config: " + ", ".join(list(diff["env"]) + list(diff["config_refs"])))  # type: ignore[arg-type]
+        images: dict[str, Change] = diff["images"]
+        image_text = ", ".join(f"{d['from'] or 'new'} -> {d['to']}" for d in images.values())
+        is_config = not images and bool(diff["env"] or diff["config_refs"])
+        what = image_text or ("config: " + ", ".join([*diff["env"], *diff["config_refs"]]))
         drafts.append(
             Draft(
                 kind=EventKind.config_change if is_config else EventKind.deploy,
@@ -201,8 +123,9 @@ def event_drafts(events: list[KubeEvent], related_names: tuple[str, ...], ctx: G
             groups[(ev.namespace, ev.object_kind, ev.object_name, ev.reason)].append(ev)
     drafts = []
     for (ns, kind, name, reason), evs in groups.items():
-        first = min((e.first_at or e.last_at for e in evs if e.first_at or e.last_at), default=ctx.page_at)
-        last = max((e.last_at or e.first_at for e in evs if e.last_at or e.first_at), default=ctx.page_at)
+        firsts = [t for e in evs if (t := e.first_at or e.last_at) is not None]
+        lasts = [t for e in evs if (t := e.last_at or e.first_at) is not None]
+        first, last = min(firsts, default=ctx.page_at), max(lasts, default=ctx.page_at)
         count = sum(max(e.count, 1) for e in evs)
         component = next((n for n in related_names if name.startswith(n)), None)
         drafts.append(
@@ -280,7 +203,7 @@ def log_drafts(source: ClusterSource, pods_by_component: dict[str, list[PodInfo]
     component whose pods all look healthy, from one running pod: a service failing its requests
     (expired certificate, DNS, full disk) often looks healthy to Kubernetes."""
     drafts = []
-    unhealthy = [(comp, p) for comp, pods in pods_by_component.items() for p in pods if _pod_problem(p)]
+    unhealthy = [(comp, p) for comp, pods in pods_by_component.items() for p in pods if pod_problem(p)]
     for comp, pod in unhealthy[:MAX_LOG_PODS]:
         for c in pod.containers:
             if c.restart_count == 0 and c.state == "running" and c.ready:
@@ -296,27 +219,54 @@ def log_drafts(source: ClusterSource, pods_by_component: dict[str, list[PodInfo]
     for comp, pods in pods_by_component.items():
         if comp in troubled:
             continue
-        pod = next((p for p in pods if p.phase == "Running" and any(not c.init for c in p.containers)), None)
-        if pod is None:
+        running = next((p for p in pods if p.phase == "Running" and any(not c.init for c in p.containers)), None)
+        if running is None:
             continue
-        container = next(c for c in pod.containers if not c.init)
-        log = source.logs(pod.namespace, pod.name, container.name, previous=False)
+        container = next(c for c in running.containers if not c.init)
+        log = source.logs(running.namespace, running.name, container.name, previous=False)
         lines = decisive_lines(log.text, matched_only=True)
         if lines:
-            drafts.append(_log_draft(comp, pod, container.name, False, lines, log, ctx, None, True))
+            drafts.append(_log_draft(comp, running, container.name, False, lines, log, ctx, None, True))
     return drafts
+
+
+def group_pods(pods: list[PodInfo], components: Sequence[str], keys: Sequence[str]) -> dict[str, list[PodInfo]]:
+    """The pods of each component, as ``ClusterSource.pods`` finds them: any component label key
+    naming it (a pod labelled ``app=x`` and ``app.kubernetes.io/name=y`` belongs to both)."""
+    out: dict[str, list[PodInfo]] = {c: [] for c in components}
+    for pod in pods:
+        for comp in dict.fromkeys(pod.labels.get(k) for k in keys):
+            if comp in out:
+                out[comp].append(pod)
+    return out
+
+
+def cluster_view(source: ClusterSource, pods: list[PodInfo], namespace: str | None) -> ClusterView:
+    """Services, Endpoints and workloads next to the pods; a listing the credentials may not
+    allow (Endpoints, StatefulSets) leaves its part out instead of failing the gathering."""
+    view = ClusterView(pods=pods)
+    try:
+        view.services = source.services(namespace=namespace)
+        view.endpoints = source.endpoints(namespace=namespace)
+        view.workloads = source.workloads(namespace=namespace)
+    except ConnectorError as exc:
+        view.errors.append(exc.message)
+    return view
 
 
 def gather_kubernetes(source: ClusterSource, ctx: GatherContext) -> list[Draft]:
     cfg = ctx.settings.watcher
+    keys = ctx.settings.kubernetes.component_label_keys
     components = ctx.related or ((ctx.component,) if ctx.component else ())
     drafts: list[Draft] = []
     names: list[str] = []
-    pods_by_component: dict[str, list[PodInfo]] = {}
+    everything = source.all_pods(namespace=ctx.namespace)  # one list serves pods, topology, off-path scan
+    pods_by_component = group_pods(everything, components, keys)
+    gathered = {(p.namespace, p.name) for pods in pods_by_component.values() for p in pods}
     batch = getattr(source, "deployments_of", None)  # optional: one Deployment list for all components
     by_component = batch(components, namespace=ctx.namespace, until=ctx.window_end) if batch else {}
     for comp in components:
-        pods = source.pods(comp, namespace=ctx.namespace)
+        pods = pods_by_component[comp]
         deps = by_component[comp] if batch else source.deployments(comp, namespace=ctx.namespace, until=ctx.window_end)
         if pods or deps:
             drafts.extend(pod_drafts(comp, pods, ctx))
@@ -325,7 +275,8 @@ def gather_kubernetes(source: ClusterSource, ctx: GatherContext) -> list[Draft]:
             names.append(dep.name)
         names.extend(p.name for p in pods)
         names.append(comp)
-        pods_by_component[comp] = pods
+    drafts.extend(off_path_drafts((p for p in everything if (p.namespace, p.name) not in gathered), ctx))
+    drafts.append(topology_draft(cluster_view(source, everything, ctx.namespace), ctx, components))
     if ctx.component and not any(d.key == f"pods/{ctx.component}" for d in drafts):
         drafts.append(
             Draft(

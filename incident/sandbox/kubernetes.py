@@ -1,7 +1,8 @@
 """A stand-in Kubernetes API server serving a scenario's objects, logs and our actions' mutations.
 
 It speaks the parts of the API the connector (and ``kubectl get``) use: discovery, list/get of
-core and apps resources with label/field selectors and ``limit``/``continue`` paging, pod logs,
+core and apps resources with label/field selectors (Endpoints derived from Services and pods
+when a scenario stores none, as the endpoints controller keeps them) and ``limit``/``continue`` paging, pod logs,
 Deployment PATCH (merge, strategic merge, JSON patch) with the controller's rollout bookkeeping,
 the scale subresource and pod DELETE, all honouring ``dryRun=All``. Nothing created after the
 page time is served. Errors are ``kind: Status`` bodies, as from a real API server.
@@ -27,6 +28,7 @@ from incident.sandbox.kubernetes_state import (
     ObjectStore,
     Resource,
     StatusError,
+    endpoints,
     list_body,
     not_found,
     resource_list,
@@ -157,6 +159,10 @@ class KubernetesStandIn(StandInServer):
         return resource
 
     def _object(self, kind: str, namespace: str, name: str, plural: str, group: str = "") -> Obj:
+        if kind == "Endpoints":
+            found = {o["metadata"]["name"]: o for o in endpoints(self.store, namespace)}
+            if name in found:
+                return found[name]
         obj = self.store.get(kind, namespace, name)
         if obj is None:
             raise not_found(plural, name, group)
@@ -178,9 +184,15 @@ class KubernetesStandIn(StandInServer):
             size = int(limit) if limit else None
         except ValueError as exc:
             raise StatusError(400, "BadRequest", f"invalid limit {limit!r}") from exc
+        namespace = request.params.get("ns")
+        objects = (
+            endpoints(self.store, namespace)
+            if resource.kind == "Endpoints"
+            else self.store.iter(resource.kind, namespace)
+        )
         return list_body(
             resource,
-            self.store.iter(resource.kind, request.params.get("ns")),
+            objects,
             self.store.version,
             label_selector=request.arg("labelSelector"),
             field_selector=request.arg("fieldSelector"),

@@ -12,7 +12,7 @@ import copy
 import json
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,6 +38,7 @@ RESOURCES: dict[str, Resource] = {
     "configmaps": Resource("ConfigMap", "v1"),
     "secrets": Resource("Secret", "v1"),
     "services": Resource("Service", "v1"),
+    "endpoints": Resource("Endpoints", "v1"),
     "persistentvolumeclaims": Resource("PersistentVolumeClaim", "v1"),
     "deployments": Resource("Deployment", "apps/v1"),
     "replicasets": Resource("ReplicaSet", "apps/v1"),
@@ -100,7 +101,7 @@ def _split_terms(selector: str) -> list[str]:
 
 def label_matcher(selector: str | None) -> Any:
     """A predicate over a labels dict for ``=``, ``==``, ``!=``, ``in``, ``notin``, ``key``, ``!key``."""
-    checks = []
+    checks: list[Callable[..., bool]] = []
     for term in _split_terms(selector or ""):
         if m := _SET_TERM.match(term):
             key, op, values = m.group(1), m.group(2), {v.strip() for v in m.group(3).split(",") if v.strip()}
@@ -189,6 +190,85 @@ class ObjectStore:
 
     def namespaces(self) -> set[str]:
         return {ns for by_ns in self.objects.values() for ns, objs in by_ns.items() if ns and objs}
+
+
+def _pod_ready(pod: Obj) -> bool:
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def derived_endpoints(service: Obj, pods: Iterable[Obj]) -> Obj:
+    """The Endpoints the endpoints controller keeps for a Service with a selector: its matching
+    pods' IPs (Ready ones as ``addresses``, others as ``notReadyAddresses``)."""
+    md, spec = service.get("metadata") or {}, service.get("spec") or {}
+    selector = spec.get("selector") or {}
+    ready: list[Obj] = []
+    not_ready: list[Obj] = []
+    for pod in pods:
+        pmd, pspec = pod.get("metadata") or {}, pod.get("spec") or {}
+        pod_labels = pmd.get("labels") or {}
+        ip = (pod.get("status") or {}).get("podIP")
+        if not ip or any(pod_labels.get(k) != v for k, v in selector.items()):
+            continue
+        address: Obj = {
+            "ip": ip,
+            "targetRef": {
+                "kind": "Pod",
+                "namespace": pmd.get("namespace"),
+                "name": pmd.get("name"),
+                "uid": pmd.get("uid"),
+            },
+        }
+        if pspec.get("nodeName"):
+            address["nodeName"] = pspec["nodeName"]
+        if pspec.get("hostname") and pspec.get("subdomain") == md.get("name"):
+            address["hostname"] = pspec["hostname"]
+        (ready if _pod_ready(pod) else not_ready).append(address)
+    subset: Obj = {
+        "ports": [
+            {
+                k: v
+                for k, v in (
+                    ("name", p.get("name")),
+                    ("port", p.get("targetPort", p.get("port"))),
+                    ("protocol", p.get("protocol", "TCP")),
+                )
+                if v is not None
+            }
+            for p in spec.get("ports") or []
+        ]
+    }
+    if ready:
+        subset["addresses"] = ready
+    if not_ready:
+        subset["notReadyAddresses"] = not_ready
+    return {
+        "kind": "Endpoints",
+        "apiVersion": "v1",
+        "metadata": {
+            "name": md.get("name"),
+            "namespace": md.get("namespace"),
+            "uid": str(
+                uuid.uuid5(uuid.NAMESPACE_URL, f"k8s-stand-in:Endpoints/{md.get('namespace')}/{md.get('name')}")
+            ),
+            "creationTimestamp": md.get("creationTimestamp"),
+            "labels": dict(md.get("labels") or {}),
+        },
+        "subsets": [subset] if ready or not_ready else [],
+    }
+
+
+def endpoints(store: ObjectStore, namespace: str | None) -> list[Obj]:
+    """Stored Endpoints, plus derived ones for every Service with a selector that has none stored."""
+    out = list(store.iter("Endpoints", namespace))
+    stored = {((o.get("metadata") or {}).get("namespace"), (o.get("metadata") or {}).get("name")) for o in out}
+    for service in store.iter("Service", namespace):
+        md = service.get("metadata") or {}
+        ns = md.get("namespace", "")
+        if (ns, md.get("name")) in stored or not (service.get("spec") or {}).get("selector"):
+            continue
+        out.append(derived_endpoints(service, store.iter("Pod", ns)))
+    return out
 
 
 def encode_continue(version: int, start: int) -> str:
