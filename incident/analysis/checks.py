@@ -119,7 +119,8 @@ def pod_findings(data: AnalysisInput) -> Iterator[Finding]:
                     "crashloop",
                     comp,
                     0.85,
-                    f"{pod}/{c['name']} keeps exiting" + (f" (exit {code})" if code is not None else "")
+                    f"{pod}/{c['name']} keeps exiting"
+                    + (f" (exit {code})" if code is not None else "")
                     + f", {c.get('restarts') or 0} restarts",
                     [ev.id],
                     "the container runs steadily after a restart with the same config",

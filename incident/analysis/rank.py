@@ -239,9 +239,13 @@ def _score(c: Candidate, paths: PathMap, onset: float) -> None:
     rel = paths.of(c.component)
     c.relevance = rel
     if c.change_at is not None:
-        tf, tnote = (1.0, "landed before the symptom") if c.change_at <= onset + SLACK.total_seconds() else (
-            0.45,
-            "landed after the symptom began",
+        tf, tnote = (
+            (1.0, "landed before the symptom")
+            if c.change_at <= onset + SLACK.total_seconds()
+            else (
+                0.45,
+                "landed after the symptom began",
+            )
         )
     else:
         tf, tnote = timing_factor(c.since, onset, bound=c.since_is_bound)
@@ -269,9 +273,7 @@ def _explain_away(cands: list[Candidate], deps: dict[str, Departure], paths: Pat
             explained = [a for a in affected if a == c.component or a in downstream.get(c.component, {})]
         else:
             explained = [
-                a
-                for a in affected
-                if a == c.component or (c.component in downstream.get(a, {}) and a not in surging)
+                a for a in affected if a == c.component or (c.component in downstream.get(a, {}) and a not in surging)
             ]
         c.explains = ([f"the page on {paged}"] if paged and paths.on_path(c.component) else []) + [
             f"{a}'s departure" for a in explained if a != c.component

@@ -57,8 +57,8 @@ class PathMap:
             graph[name].update(declared)
         for caller, refs in data.env_refs.items():
             graph[caller].update(r for r in refs if r != caller)
-        for caller, refs in (named or {}).items():
-            graph[caller].update(r for r in refs if r != caller)
+        for caller, targets in (named or {}).items():
+            graph[caller].update(t for t in targets if t != caller)
         self.graph = graph
         self.callers: dict[str, set[str]] = defaultdict(set)
         for name, targets in graph.items():
