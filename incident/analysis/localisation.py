@@ -1,9 +1,17 @@
 """Metric localisation: which component's departure from its own baseline best explains the page.
 
-Input is every (component, signal) series of the incident (``metrics.localise`` scores each one);
-output is one :class:`Departure` per component that departed: how decisive its departure is once
-dependencies are taken into account, when it began, and the kind its signal pattern suggests.
-``rank`` combines these with the cluster's evidence.
+Input is every (component, signal) series of the incident (``metrics.localise`` finds each one's
+own ongoing departure and onset); output is one :class:`Departure` per component that departed.
+Three things an SRE weighs turn departures into causes:
+
+- evidence: several independent signals of a component leaving their baselines together (at the
+  same onset) is stronger than one noisy signal; latency quantiles count as one signal;
+- timing along the dependency graph: a cause departs before or with its symptoms, so a caller
+  whose dependency departed no later than it did is echoing that dependency and ranks below it.
+  A dependency that only departed *after* its caller does not explain the caller. A component
+  with no edge in the catalog is an unknown connection: nothing explains it away;
+- the signal pattern gives the kind (CPU or memory up -> saturation, errors -> code error, a
+  request surge -> traffic surge, latency alone -> network), ``unknown`` when the evidence is weak.
 """
 
 from __future__ import annotations
@@ -12,16 +20,24 @@ import math
 from dataclasses import dataclass, field
 
 from incident.analysis.context import AnalysisInput
-from incident.analysis.metrics import Anomaly, localise
+from incident.analysis.metrics import DEPARTED, Anomaly, localise
 from incident.changepoints import format_value, signal_label
 
-SIGNIFICANT = 10.0
-"""Robust z from which a dependency's departure explains its callers' symptoms."""
+SIGNIFICANT = 6.0
+"""Sustained robust z from which a dependency's departure explains its callers' symptoms."""
 DATASTORE_TYPES = {"database", "datastore", "cache", "queue", "storage", "db", "redis", "postgres", "mysql"}
 ECHO = 0.9
-"""An echoing component is capped at this share of what it echoes."""
+"""An echoing component is capped at this share of what it echoes (per hop)."""
 SURGE = 1.8
 """Request rate this many times its baseline is a traffic surge."""
+SUPPORT = 0.5
+"""Weight of each further signal family that departed with the lead one."""
+ECHOED = {"latency", "request_rate", "error_ratio"}
+"""Signal families in which a caller shows its dependencies' trouble."""
+LATENCY_SHARE = 0.25
+"""A dependency explains a caller's latency only if its own rose by at least this share of the caller's."""
+DECISIVE = 0.45
+"""Below this strength the kind is ``unknown``: the departure is too weak to say what it is."""
 
 
 @dataclass
@@ -32,9 +48,9 @@ class Departure:
     strength: float
     """[0, 1): how decisive the departure is as a *cause* (after dependencies explain it away)."""
     raw: float
-    """[0, 1): how far it departed, before anything explains it away."""
+    """[0, 1): how far it departed (all its signals together), before anything explains it away."""
     onset: float | None
-    """Unix time the departure began (earliest of its significant signals), or None."""
+    """Unix time the departure began (its lead signal's onset), or None."""
     kind: str
     why: str
     summary: str
@@ -42,6 +58,8 @@ class Departure:
     """The component whose departure this one echoes, when one does."""
     anomalies: list[Anomaly] = field(default_factory=list)
     """Its signals' anomalies, strongest first."""
+    signals: list[str] = field(default_factory=list)
+    """The signals that departed together at its onset (the evidence behind ``raw``)."""
 
     @property
     def evidence(self) -> list[str]:
@@ -53,58 +71,118 @@ def metric_strength(z: float) -> float:
     return 1 - math.exp(-math.log1p(max(z, 0.0)) / 3)
 
 
+def family(signal: str) -> str:
+    """Signals that measure the same thing (latency quantiles) count once as evidence."""
+    return "latency" if signal.startswith("latency") else signal
+
+
+def together(top: list[Anomaly]) -> list[Anomaly]:
+    """The lead anomaly and the best one of every other signal family that departed at its onset."""
+    if not top or top[0].onset is None:
+        return top[:1]
+    lead = top[0]
+    picked = {family(lead.signal): lead}
+    for a in top[1:]:
+        if a.score < DEPARTED or a.onset is None or family(a.signal) in picked:
+            continue
+        if abs(a.onset - lead.onset) <= 1.5 * max(a.step, lead.step):
+            picked[family(a.signal)] = a
+    return list(picked.values())
+
+
+def combined_z(group: list[Anomaly]) -> float:
+    if not group:
+        return 0.0
+    lead = group[0].score
+    return lead + SUPPORT * sum(min(a.score, lead) for a in group[1:])
+
+
 def surge_ratio(top: list[Anomaly]) -> float:
-    rate = next((a for a in top if a.signal == "request_rate"), None)
+    rate = next((a for a in top if a.signal == "request_rate" and a.score >= DEPARTED), None)
     if rate is None or rate.direction != "up" or rate.before <= 0:
         return 0.0
-    return rate.peak / rate.before
+    return rate.level / rate.before
 
 
-def component_scores(data: AnalysisInput, anomalies: dict[str, list[Anomaly]]) -> dict[str, float]:
-    """Each component's strongest departure; a component that only echoes another ranks just below it.
+def _latency_rise(group: list[Anomaly]) -> float | None:
+    rises = [a.level - a.before for a in group if family(a.signal) == "latency" and a.direction == "up"]
+    return max(rises) if rises else None
 
-    Callers echo a dependency that departed strongly (its failure shows up as their latency and
-    errors); downstream services echo a traffic surge at the component that receives it.
+
+def can_explain(dep: list[Anomaly], caller: list[Anomaly]) -> bool:
+    """Whether the dependency's departure can account for what its caller shows.
+
+    A caller echoes its dependency in latency, errors and request rate, never in its own CPU or
+    memory; and a dependency whose latency rose by milliseconds cannot explain a caller's
+    seconds (the delay must be of the caller's order to be inherited).
     """
-    raw = {c: (a[0].score if a else 0.0) for c, a in anomalies.items()}
-    surging = {c for c, a in anomalies.items() if surge_ratio(a) >= SURGE}
-    # a surge that arrives from upstream is the upstream's surge: only the first ones are drivers
-    surging = {c for c in surging if not any(c in data.downstream(s) for s in surging if s != c)}
+    if any(family(a.signal) not in ECHOED and not a.signal.startswith("error") for a in caller):
+        return False
+    mine, theirs = _latency_rise(dep), _latency_rise(caller)
+    if mine is not None and theirs is not None and theirs > 0:
+        return mine >= LATENCY_SHARE * theirs
+    return True
+
+
+def _echo_caps(
+    data: AnalysisInput, groups: dict[str, list[Anomaly]], raw: dict[str, float], surging: set[str]
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Each component's score once the dependencies that departed no later than it explain it away."""
     scores = dict(raw)
+    explained: dict[str, str] = {}
+    reach = {c: data.downstream(c) for c in raw}
+    onsets = {c: g[0].onset for c, g in groups.items()}
     for _ in range(len(raw)):  # caps propagate from the leaves up; stops when nothing changes
         changed = False
         for comp, z in raw.items():
-            if comp in surging:
+            start = onsets[comp]
+            if comp in surging or start is None:
                 continue
-            deps = data.downstream(comp)
-            causes = [ECHO**hops * scores[d] for d, hops in deps.items() if raw.get(d, 0.0) >= SIGNIFICANT]
-            causes += [ECHO**hops * scores[s] for s in surging if (hops := data.downstream(s).get(comp))]
-            capped = min(z, max(causes)) if causes else z
+            tol = 1.5 * groups[comp][0].step
+            causes: list[tuple[float, str]] = []
+            for dep, hops in reach[comp].items():
+                when = onsets.get(dep)
+                if raw.get(dep, 0.0) < SIGNIFICANT or when is None or when > start + tol:
+                    continue
+                if can_explain(groups[dep], groups[comp]):
+                    causes.append((ECHO**hops * scores[dep], dep))
+            for s in surging:
+                hops = reach[s].get(comp)
+                if hops:
+                    causes.append((ECHO**hops * scores[s], s))
+            capped, by = z, None
+            if causes:
+                cap, cause = max(causes)
+                if cap < z:
+                    capped, by = cap, cause
             if capped != scores[comp]:
                 scores[comp], changed = capped, True
+                if by:
+                    explained[comp] = by
+                else:
+                    explained.pop(comp, None)
         if not changed:
             break
-    return scores
+    return scores, explained
 
 
-def metric_kind(data: AnalysisInput, comp: str, top: list[Anomaly]) -> tuple[str, str]:
-    """The kind the metrics alone suggest, and why."""
-    signals = {a.signal: a for a in top if a.score >= 3}
-    lead = top[0]
-    paged = data.paged
+def metric_kind(data: AnalysisInput, comp: str, group: list[Anomaly], top: list[Anomaly]) -> tuple[str, str]:
+    """The kind the signals that departed together suggest, and why."""
+    signals = {a.signal: a for a in group}
+    lead = group[0]
     if any("throttl" in s or "saturat" in s for s in signals):
         return "resource_saturation", "CPU throttling rose"
-    if data.types.get(comp, "").lower() in DATASTORE_TYPES and comp != paged:
+    if data.types.get(comp, "").lower() in DATASTORE_TYPES and comp != data.paged:
         return "dependency_failure", f"{comp} is a datastore its callers depend on"
-    if surge_ratio(top) >= SURGE:
-        return "traffic_surge", f"request rate {surge_ratio(top):.1f}x its baseline"
-    if lead.signal == "cpu" or ("cpu" in signals and lead.signal.startswith("latency")):
-        return "resource_saturation", "CPU rose with the symptom"
-    if lead.signal == "memory":
+    if surge_ratio(group) >= SURGE:
+        return "traffic_surge", f"request rate {surge_ratio(group):.1f}x its baseline"
+    if "cpu" in signals and signals["cpu"].direction == "up":
+        return "resource_saturation", "CPU rose with the departure"
+    if "memory" in signals and signals["memory"].direction == "up" and len(signals) == 1:
         return "resource_saturation", "memory rose without OOM kills"
-    if "error_ratio" in signals:
-        return "code_error", "errors rose with no change or infrastructure cause seen"
-    if lead.signal.startswith("latency"):
+    if any(s.endswith("error_ratio") or s.startswith("error") for s in signals):
+        return "code_error", "errors rose with no infrastructure cause seen"
+    if any(family(s) == "latency" for s in signals) and all(family(s) in ("latency", "request_rate") for s in signals):
         return "network", "latency rose without CPU, memory or error changes"
     return "unknown", f"{signal_label(lead.signal)} departed from its baseline"
 
@@ -118,27 +196,34 @@ def describe_anomaly(a: Anomaly) -> str:
 
 def departures(data: AnalysisInput) -> dict[str, Departure]:
     """Every component that departed from its baseline, with its strength as a cause."""
-    anomalies = localise(data)
-    scores = component_scores(data, anomalies)
+    anomalies = {c: a for c, a in localise(data).items() if a}
+    groups = {c: together(a) for c, a in anomalies.items()}
+    raw = {c: combined_z(g) for c, g in groups.items()}
+    surging = {c for c, g in groups.items() if surge_ratio(g) >= SURGE}
+    # a surge that arrives from upstream is the upstream's surge: only the first ones are drivers
+    surging = {c for c in surging if not any(c in data.downstream(s) for s in surging if s != c)}
+    scores, explained = _echo_caps(data, groups, raw, surging)
     out: dict[str, Departure] = {}
     for comp, top in anomalies.items():
-        if not top:
-            continue
-        kind, why = metric_kind(data, comp, top)
-        explained = scores[comp] < top[0].score
-        summary = describe_anomaly(top[0]) + f"; {why}"
-        if explained:
-            summary += "; a dependency departed as strongly, so this may be its symptom"
-        onsets = [a.onset for a in top if a.onset is not None and a.score >= 3]
+        group = groups[comp]
+        strength = metric_strength(scores[comp])
+        kind, why = metric_kind(data, comp, group, top)
+        if strength < DECISIVE:
+            kind, why = "unknown", f"only a weak departure ({why.lower()})"
+        summary = "; ".join(describe_anomaly(a) for a in group[:2]) + f"; {why}"
+        by = explained.get(comp)
+        if by:
+            summary += f"; {by} departed first or with it, so this may be its symptom"
         out[comp] = Departure(
             component=comp,
-            strength=metric_strength(scores[comp]),
-            raw=metric_strength(top[0].score),
-            onset=min(onsets) if onsets else None,
+            strength=strength,
+            raw=metric_strength(raw[comp]),
+            onset=group[0].onset,
             kind=kind,
             why=why,
             summary=summary,
-            explained_by=None,
+            explained_by=by,
             anomalies=top,
+            signals=[a.signal for a in group],
         )
     return out
