@@ -1,0 +1,1 @@
+"""Synthesised incident scenarios for the development set (see README.md)."""
