@@ -247,7 +247,8 @@ def eval_cmd(
     from rich.progress import Progress
     from rich.table import Table
 
-    from incident.eval import run_case, summarize, write_json
+    from incident.eval import per_directory, run_case, summarize, write_json
+    from incident.eval_render import kinds_view, summary_line
     from incident.scenario import find_scenarios
 
     if agent not in ("none", "claude"):
@@ -292,6 +293,11 @@ def eval_cmd(
         console.print(
             f"  confidence {b['range']}: {b['cases']} cases, mean {b['mean_confidence']}, right {b['accuracy']}"
         )
+    console.print(kinds_view(summary))
+    if len(dirs) > 1:
+        summary["per_dir"] = per_directory(dirs, paths, cases)
+        for name, numbers in summary["per_dir"].items():
+            console.print(summary_line(numbers, f"{name}: "), markup=False, highlight=False)
     if json_out:
         from dataclasses import asdict
 

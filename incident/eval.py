@@ -11,6 +11,7 @@ import json
 import statistics
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from incident.errors import CopilotError
 from incident.hypotheses import ranked
 from incident.registry import build_connectors
 from incident.sandbox.runner import Sandbox
-from incident.scenario import Scenario, load_scenario
+from incident.scenario import Scenario, find_scenarios, load_scenario
 from incident.store import Store
 from incident.watcher import Watcher
 
@@ -124,23 +125,79 @@ def calibration(cases: list[CaseResult]) -> dict[str, Any]:
     return {"brier": round(statistics.fmean((p - y) ** 2 for p, y in pairs), 4), "buckets": buckets}
 
 
-def summarize(cases: list[CaseResult]) -> dict[str, Any]:
+MISSED = "missed"
+"""The confusion matrix' column for a case whose truth component is not in the ranking."""
+
+
+def _ac(cases: list[CaseResult], k: int) -> float:
     n = len(cases)
+    return sum(1 for c in cases if c.hit_rank is not None and c.hit_rank <= k) / n if n else 0.0
 
-    def ac(k: int) -> float:
-        return sum(1 for c in cases if c.hit_rank is not None and c.hit_rank <= k) / n if n else 0.0
 
+def _kind_accuracy(cases: list[CaseResult]) -> float:
+    return round(sum(1 for c in cases if c.kind_correct) / len(cases), 4) if cases else 0.0
+
+
+def predicted_kind(case: CaseResult) -> str:
+    """The kind the ranking gave the truth component, or :data:`MISSED`."""
+    truth = case.truth.get("component")
+    return next((str(r["kind"]) for r in case.ranking if r["component"] == truth), MISSED)
+
+
+def by_kind(cases: list[CaseResult]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, int]]]:
+    """Per truth kind: cases, AC@1, AC@3, kind accuracy; and truth kind -> predicted kind -> count.
+
+    Cases whose truth could not be read (a scenario that failed to load) are left out of both;
+    they are counted in ``errors``."""
+    groups: dict[str, list[CaseResult]] = {}
+    for c in cases:
+        if c.truth.get("kind"):
+            groups.setdefault(str(c.truth["kind"]), []).append(c)
+    per_kind: dict[str, dict[str, Any]] = {}
+    confusion: dict[str, dict[str, int]] = {}
+    for kind in sorted(groups):
+        group = groups[kind]
+        per_kind[kind] = {
+            "cases": len(group),
+            "ac1": round(_ac(group, 1), 4),
+            "ac3": round(_ac(group, 3), 4),
+            "kind_accuracy": _kind_accuracy(group),
+        }
+        counts = Counter(predicted_kind(c) for c in group)
+        confusion[kind] = {k: counts[k] for k in sorted(counts, key=lambda k: (k == MISSED, k))}
+    return per_kind, confusion
+
+
+def summarize(cases: list[CaseResult]) -> dict[str, Any]:
     seconds = [c.seconds for c in cases if c.seconds is not None]
+    per_kind, confusion = by_kind(cases)
     return {
-        "cases": n,
+        "cases": len(cases),
         "errors": sum(1 for c in cases if c.error),
-        "ac1": round(ac(1), 4),
-        "ac3": round(ac(3), 4),
-        "avg5": round(sum(ac(k) for k in range(1, 6)) / 5, 4),
-        "kind_accuracy": round(sum(1 for c in cases if c.kind_correct) / n, 4) if n else 0.0,
+        "ac1": round(_ac(cases, 1), 4),
+        "ac3": round(_ac(cases, 3), 4),
+        "avg5": round(sum(_ac(cases, k) for k in range(1, 6)) / 5, 4),
+        "kind_accuracy": _kind_accuracy(cases),
         "median_seconds": round(statistics.median(seconds), 3) if seconds else None,
         "calibration": calibration(cases),
+        "per_kind": per_kind,
+        "confusion": confusion,
     }
+
+
+def per_directory(dirs: list[Path], paths: list[Path], cases: list[CaseResult]) -> dict[str, dict[str, Any]]:
+    """The headline numbers of each DIR's cases (``paths[i]`` gave ``cases[i]``), e.g. for the
+    tune and check halves of a set."""
+    out: dict[str, dict[str, Any]] = {}
+    for d in dirs:
+        try:
+            mine = set(find_scenarios([d]))
+        except CopilotError:
+            continue
+        numbers = summarize([c for p, c in zip(paths, cases, strict=True) if p in mine])
+        keep = ("cases", "errors", "ac1", "ac3", "avg5", "kind_accuracy")
+        out[str(d)] = {k: numbers[k] for k in keep}
+    return out
 
 
 def run_eval(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -11,8 +12,11 @@ from pathlib import Path
 import pytest
 
 from incident.eval import CaseResult, score_ranking, summarize
+from incident.kinds import KINDS
 from incident.scenario import load_scenario
 from tests.conftest import ROOT, SCENARIOS
+
+KINDS_SORTED = sorted(KINDS)
 
 
 def test_ranking_is_distinct_components_in_hypothesis_order() -> None:
@@ -41,10 +45,80 @@ def test_summary_metrics_follow_the_rcaeval_definitions() -> None:
     assert s["calibration"]["brier"] == pytest.approx(((0.9 - 1) ** 2 + 0.25 + 0.25) / 3, abs=1e-4)
 
 
+def _case(kind: str, ranked: list[tuple[str, str]], truth: str = "x") -> CaseResult:
+    ranking = [{"component": c, "kind": k, "confidence": 0.5} for c, k in ranked]
+    hit = next((i for i, r in enumerate(ranking, start=1) if r["component"] == truth), None)
+    kind_ok = hit is not None and ranking[hit - 1]["kind"] == kind
+    return CaseResult("s", {"component": truth, "kind": kind}, ranking=ranking, hit_rank=hit, kind_correct=kind_ok)
+
+
+def test_per_kind_numbers_and_the_confusion_of_kinds() -> None:
+    cases = [
+        _case("oom", [("x", "oom")]),
+        _case("oom", [("y", "network"), ("x", "resource_saturation")]),
+        _case("oom", [("y", "oom")]),  # the truth component is not ranked: missed
+        _case("deploy_regression", [("a", "oom"), ("b", "oom"), ("c", "oom"), ("x", "deploy_regression")]),
+        CaseResult("broken", {}, error="cannot load"),  # no truth: left out of the kinds
+    ]
+    s = summarize(cases)
+    assert s["per_kind"] == {
+        "deploy_regression": {"cases": 1, "ac1": 0.0, "ac3": 0.0, "kind_accuracy": 1.0},
+        "oom": {
+            "cases": 3,
+            "ac1": pytest.approx(1 / 3, abs=1e-4),
+            "ac3": pytest.approx(2 / 3, abs=1e-4),
+            "kind_accuracy": pytest.approx(1 / 3, abs=1e-4),
+        },
+    }
+    assert s["confusion"] == {
+        "deploy_regression": {"deploy_regression": 1},
+        "oom": {"oom": 1, "resource_saturation": 1, "missed": 1},
+    }
+    assert list(s["confusion"]["oom"])[-1] == "missed"
+    assert s["cases"] == 5 and s["errors"] == 1  # the headline numbers still count every case
+
+
+def test_the_confusion_matrix_prints_within_80_columns() -> None:
+    from rich.console import Console
+
+    from incident.eval_render import kinds_view
+
+    cases = [_case(k, [("x", k)]) for k in KINDS] + [_case("oom", [("x", "storage")]), _case("oom", [])]
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(kinds_view(summarize(cases)))
+    text = console.export_text()
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
+    split = [line.split() for line in text.splitlines()]
+    rows = {parts[1]: parts[2:] for parts in split if len(parts) > 2 and parts[0].isdigit()}
+    assert set(rows) == set(KINDS)
+    oom = KINDS_SORTED.index("oom")
+    storage = KINDS_SORTED.index("storage")
+    assert rows["oom"][oom] == "1" and rows["oom"][storage] == "1" and rows["oom"][-1] == "1"
+    assert rows["network"][KINDS_SORTED.index("network")] == "1" and rows["network"][-1] == "."
+    assert "m = missed" in text and "Per truth kind" in text
+
+
+def test_per_directory_numbers(tmp_path: Path) -> None:
+    from incident.eval import per_directory
+
+    dirs = [tmp_path / "tune", tmp_path / "check"]
+    paths = []
+    for d, name in [(dirs[0], "a"), (dirs[0], "b"), (dirs[1], "c")]:
+        (d / name).mkdir(parents=True)
+        (d / name / "scenario.yaml").write_text("name: x\n")
+        paths.append(d / name)
+    cases = [_case("oom", [("x", "oom")]), _case("oom", [("y", "oom")]), _case("oom", [("x", "oom")])]
+    out = per_directory(dirs, paths, cases)
+    assert out[str(dirs[0])]["cases"] == 2 and out[str(dirs[0])]["ac1"] == 0.5
+    assert out[str(dirs[1])]["cases"] == 1 and out[str(dirs[1])]["ac1"] == 1.0
+
+
 def test_eval_cli_writes_the_schema_and_counts_a_broken_case_as_a_miss(tmp_path: Path) -> None:
     cases = tmp_path / "cases"
     cases.mkdir()
-    shutil.copytree(SCENARIOS / "search-image-pull", cases / "search-image-pull")
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copytree(SCENARIOS / "search-image-pull", other / "search-image-pull")
     shutil.copytree(SCENARIOS / "cart-oom", cases / "cart-oom")
     broken = cases / "zz-broken"
     broken.mkdir()
@@ -54,7 +128,7 @@ def test_eval_cli_writes_the_schema_and_counts_a_broken_case_as_a_miss(tmp_path:
     (broken / "alertmanager.json").write_text("{oops")
     out = tmp_path / "eval.json"
     run = subprocess.run(
-        [sys.executable, "-m", "incident", "eval", str(cases), "--json", str(out)],
+        [sys.executable, "-m", "incident", "eval", str(cases), str(other), "--json", str(out)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -75,3 +149,8 @@ def test_eval_cli_writes_the_schema_and_counts_a_broken_case_as_a_miss(tmp_path:
     assert summary["cases"] == 3 and summary["errors"] == 1
     assert summary["ac1"] == pytest.approx(2 / 3, abs=1e-3)
     assert "AC@1" in run.stdout
+    # the broken case's truth cannot be read: it is in the headline numbers, not in the kinds
+    assert summary["per_kind"]["oom"] == {"cases": 1, "ac1": 1.0, "ac3": 1.0, "kind_accuracy": 1.0}
+    assert summary["confusion"] == {"image_pull": {"image_pull": 1}, "oom": {"oom": 1}}
+    assert summary["per_dir"][str(other)]["ac1"] == 1.0 and summary["per_dir"][str(cases)]["cases"] == 2
+    assert "Per truth kind" in run.stdout and f"{other}: cases 1" in run.stdout
