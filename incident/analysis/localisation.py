@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from incident.analysis.context import AnalysisInput
-from incident.analysis.metrics import DEPARTED, Anomaly, localise
+from incident.analysis.metrics import DEPARTED, HORIZON, Anomaly, localise
 from incident.changepoints import format_value, signal_label
 
 SIGNIFICANT = 6.0
@@ -36,6 +37,11 @@ ECHOED = {"latency", "request_rate", "error_ratio"}
 """Signal families in which a caller shows its dependencies' trouble."""
 LATENCY_SHARE = 0.25
 """A dependency explains a caller's latency only if its own rose by at least this share of the caller's."""
+LEAD_TIME = timedelta(minutes=5)
+"""How long a cause may lead the paged component's own departure before that lead counts against it."""
+EARLY_FLOOR = 0.4
+AFTER_SYMPTOM = 0.8
+"""Weight of a departure that began after the paged component's: more likely a symptom than the cause."""
 DECISIVE = 0.45
 """Below this strength the kind is ``unknown``: the departure is too weak to say what it is."""
 
@@ -85,7 +91,8 @@ def together(top: list[Anomaly]) -> list[Anomaly]:
     for a in top[1:]:
         if a.score < DEPARTED or a.onset is None or family(a.signal) in picked:
             continue
-        if abs(a.onset - lead.onset) <= 1.5 * max(a.step, lead.step):
+        # with it, or shortly before it: inside one component the cause leads its symptoms too
+        if -HORIZON.total_seconds() <= a.onset - lead.onset <= 1.5 * max(a.step, lead.step):
             picked[family(a.signal)] = a
     return list(picked.values())
 
@@ -166,6 +173,25 @@ def _echo_caps(
     return scores, explained
 
 
+def timing_weight(data: AnalysisInput, groups: dict[str, list[Anomaly]], comp: str) -> float:
+    """How well a component's onset fits the symptom's: a cause departs before or with the paged
+    component, and not so long before it that the symptom would have shown earlier."""
+    symptom = groups.get(data.paged or "")
+    if comp == data.paged or not symptom or symptom[0].score < DEPARTED or symptom[0].onset is None:
+        return 1.0
+    start = groups[comp][0].onset
+    if start is None:
+        return 1.0
+    step = max(groups[comp][0].step, symptom[0].step)
+    lead = symptom[0].onset - start
+    if lead < -1.5 * step:
+        return AFTER_SYMPTOM
+    slack = max(LEAD_TIME.total_seconds(), 2 * step)
+    if lead <= slack:
+        return 1.0
+    return max(EARLY_FLOOR, math.exp(-(lead - slack) / LEAD_TIME.total_seconds()))
+
+
 def metric_kind(data: AnalysisInput, comp: str, group: list[Anomaly], top: list[Anomaly]) -> tuple[str, str]:
     """The kind the signals that departed together suggest, and why."""
     signals = {a.signal: a for a in group}
@@ -202,7 +228,8 @@ def departures(data: AnalysisInput) -> dict[str, Departure]:
     surging = {c for c, g in groups.items() if surge_ratio(g) >= SURGE}
     # a surge that arrives from upstream is the upstream's surge: only the first ones are drivers
     surging = {c for c in surging if not any(c in data.downstream(s) for s in surging if s != c)}
-    scores, explained = _echo_caps(data, groups, raw, surging)
+    timed = {c: z * timing_weight(data, groups, c) for c, z in raw.items()}
+    scores, explained = _echo_caps(data, groups, timed, surging)
     out: dict[str, Departure] = {}
     for comp, top in anomalies.items():
         group = groups[comp]

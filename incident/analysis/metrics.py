@@ -42,7 +42,7 @@ OLD = 0.35
 FLAT = 0.1
 """On a baseline that never moved, a departure is scored as a share of its level: at most 1 / FLAT scales."""
 RATIO_FLOOR = 0.002
-"""Ratios (error ratio) near zero: a move below 0.2 percentage points is not a departure."""
+"""Ratios (error ratio) near zero: their noise scale is at least 0.2 percentage points."""
 RELATIVE_FLOOR = 0.02
 """The noise scale is at least 2% of the baseline level, however quiet the series."""
 TRIM = 5.0
@@ -147,7 +147,7 @@ def score_series(series: Series, page_at: datetime, horizon: timedelta = HORIZON
     if onset < MIN_BASELINE:  # no usable change point: compare the last sample with the rest
         onset = vs.size - 1
     med, scale = robust_scale(vs[:onset], series.signal)
-    if degenerate(_trimmed(vs[:onset], med, scale)):  # measure the move against the levels instead: at most ~1/FLAT scales
+    if not series.signal.endswith("ratio") and degenerate(_trimmed(vs[:onset], med, scale)):  # measure the move against the levels instead: at most ~1/FLAT scales
         scale = max(scale, FLAT * float(np.max(np.abs(vs[onset:]))), FLAT * abs(med))
     z = (vs[onset:] - med) / scale
     level = float(np.median(z))
