@@ -293,11 +293,11 @@ def eval_cmd(
         console.print(
             f"  confidence {b['range']}: {b['cases']} cases, mean {b['mean_confidence']}, right {b['accuracy']}"
         )
-    console.print(kinds_view(summary))
     if len(dirs) > 1:
         summary["per_dir"] = per_directory(dirs, paths, cases)
         for name, numbers in summary["per_dir"].items():
-            console.print(summary_line(numbers, f"{name}: "), markup=False, highlight=False)
+            console.print(summary_line(numbers, f"  {name}: "), markup=False, highlight=False)
+    console.print(kinds_view(summary))
     if json_out:
         from dataclasses import asdict
 

@@ -36,10 +36,10 @@ def confusion_table(confusion: dict[str, dict[str, int]]) -> Group:
     predicted = sorted({k for row in confusion.values() for k in row if k != MISSED})
     kinds = truths + [k for k in predicted if k not in truths]
     number = {k: str(i) for i, k in enumerate(kinds, start=1)}
-    columns = [k for k in kinds if k in predicted]
+    columns = kinds  # square on the truths, so the diagonal (right kind) reads at a glance
     has_missed = any(MISSED in row for row in confusion.values())
     table = Table(
-        title="Kinds: truth (rows) x the kind ranked for the truth component",
+        title="Confusion of kinds",
         title_justify="left",
         header_style="bold",
         box=None,
@@ -57,7 +57,7 @@ def confusion_table(confusion: dict[str, dict[str, int]]) -> Group:
             cells.append(_cell(row.get(MISSED, 0), False))
         table.add_row(f"{number[truth]:>2} {truth}", *cells)
     legend = [f"{number[k]} {k}" for k in columns if k not in truths]
-    notes = "columns: the numbers of the rows"
+    notes = "rows: the true kind; columns (by row number): the kind ranked for the truth component"
     if legend:
         notes += f"; {', '.join(legend)} (never the truth)"
     if has_missed:
