@@ -20,8 +20,8 @@ from tests.conftest import SCENARIOS, needs_alertmanager, needs_prometheus
 if str(SCENARIOS) not in sys.path:
     sys.path.insert(0, str(SCENARIOS))
 
-from _synth.case import build, plan  # noqa: E402
-from _synth.render import write  # noqa: E402
+from _synth.case import build, plan  # type: ignore[import-not-found]  # noqa: E402
+from _synth.render import write  # type: ignore[import-not-found]  # noqa: E402
 
 SEED = 7
 FEW = (2, 4, 25, 26)
@@ -31,7 +31,9 @@ OBJECT_KINDS = {"Pod", "Deployment", "ReplicaSet", "StatefulSet", "Service", "En
 
 
 def _digests(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()
+    }
 
 
 def _build(out: Path, index: int, seed: int = SEED) -> Path:
@@ -82,7 +84,7 @@ def test_each_case_is_a_scenario_the_loader_accepts(cases: list[Path]) -> None:
         assert truth.component in catalog
         types = {e["spec"]["type"] for e in catalog.values()}
         assert "service" in types and types & {"database", "cache", "queue"}
-        assert OBJECT_KINDS <= {o["kind"] for o in scenario.kubernetes}
+        assert {o["kind"] for o in scenario.kubernetes} >= OBJECT_KINDS
         assert (root / "kubernetes" / "events.json").is_file()
         revisions = [o for o in scenario.kubernetes if o["kind"] == "ReplicaSet"]
         assert all("deployment.kubernetes.io/revision" in o["metadata"]["annotations"] for o in revisions)
