@@ -102,6 +102,8 @@ class Comparison(BaseModel):
     first: int
     second: int
     gaps: list[TermGap] = []
+    only_first: list[Term] = []
+    """Terms #1's score has and #2's has not (e.g. a change or a mechanism)."""
     text: str
 
 
@@ -155,18 +157,22 @@ def compare(first: HypothesisExplanation, second: HypothesisExplanation) -> Comp
     gaps = [TermGap(name=n, first=a[n], second=b[n]) for n in a if n in b and a[n] > b[n]]
     gaps.sort(key=lambda g: g.second - g.first)
     gaps = gaps[:COMPARED]
+    missing = [f"#{h.rank}" for h in (first, second) if h.no_breakdown]
+    only = [] if missing else [t for t in first.terms if t.value is not None and t.name not in b][:COMPARED]
     head = f"why #{first.rank} over #{second.rank}: "
     confidences = f"confidence {first.confidence:.0%} vs {second.confidence:.0%}"
-    missing = [f"#{h.rank}" for h in (first, second) if h.no_breakdown]
-    if gaps:
-        text = head + ", ".join(f"{g.name} {_value(g.name, g.first)} vs {_value(g.name, g.second)}" for g in gaps)
+    parts = [", ".join(f"{g.name} {_value(g.name, g.first)} vs {_value(g.name, g.second)}" for g in gaps)]
+    parts.append(f"only #{first.rank} has " + ", ".join(f"{t.name} {_value(t.name, t.value)}" for t in only))
+    shown = [p for p, present in zip(parts, (gaps, only), strict=True) if present]
+    if shown:
+        text = head + "; ".join(shown)
     elif missing:
         text = head + confidences
     else:
         text = head + f"higher on no single term; the terms combined give {confidences}"
     if missing:
         text += f" (no score breakdown for {' and '.join(missing)})"
-    return Comparison(first=first.rank, second=second.rank, gaps=gaps, text=text)
+    return Comparison(first=first.rank, second=second.rank, gaps=gaps, only_first=only, text=text)
 
 
 def _term_values(h: HypothesisExplanation) -> dict[str, float]:
@@ -316,7 +322,7 @@ def facts(h: HypothesisExplanation) -> list[tuple[str, str]]:
     if h.mechanism:
         rows.append(("mechanism", h.mechanism))
     if h.no_breakdown is None:
-        rows.append(("explains", "; ".join(h.explains) or "nothing recorded"))
+        rows.append(("explains", "; ".join(h.explains) or "nothing listed"))
         rows.append(("unexplained", "; ".join(h.unexplained) or "nothing left unexplained"))
     for i, c in enumerate(h.evidence):
         text = f"{c.kind}: {c.text} ({c.ref})" + (f" - {c.note}" if c.note else "")

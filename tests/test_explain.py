@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from incident.cli import app
-from incident.explain import ExplainError, Explanation, explain
+from incident.explain import ExplainError, Explanation, HypothesisExplanation, Term, compare, explain
 from incident.hypotheses import Evidence, HypothesisDraft, save_hypotheses
 from incident.models import Incident, MetricWindow
 from incident.store import Store
@@ -268,3 +268,30 @@ def test_explain_one_by_id_or_rank(world: World) -> None:
         assert [h.rank for h in by_id.hypotheses] == [2] and by_id.comparison is not None
         with pytest.raises(ExplainError):
             explain(s, incident, hypothesis_id="hy_nope")
+
+
+def _hyp(rank: int, confidence: float, terms: dict[str, float], **kw: Any) -> HypothesisExplanation:
+    return HypothesisExplanation(
+        id=f"hy_{rank}",
+        rank=rank,
+        kind="oom",
+        component=f"c{rank}",
+        confidence=confidence,
+        source="analyzer",
+        status="proposed",
+        summary="",
+        terms=[Term(name=n, value=v) for n, v in terms.items()],
+        **kw,
+    )
+
+
+def test_comparison_names_terms_only_the_first_has_and_says_when_no_term_is_higher() -> None:
+    first = _hyp(1, 0.7, {"change": 0.6, "metrics": 0.5, "timing": 0.9})
+    second = _hyp(2, 0.4, {"metrics": 0.5, "timing": 0.2})
+    c = compare(first, second)
+    assert c.text == "why #1 over #2: timing 0.90 vs 0.20; only #1 has change 0.60"
+    assert [t.name for t in c.only_first] == ["change"]
+    even = compare(_hyp(1, 0.7, {"metrics": 0.5}), _hyp(2, 0.6, {"metrics": 0.5}))
+    assert even.text == "why #1 over #2: higher on no single term; the terms combined give confidence 70% vs 60%"
+    blind = compare(first, _hyp(2, 0.4, {}, no_breakdown="none"))
+    assert blind.text == "why #1 over #2: confidence 70% vs 40% (no score breakdown for #2)" and not blind.only_first
