@@ -126,8 +126,11 @@ class KubernetesConnector(KubernetesActions):
         out: list[KubeEvent] = []
         for ns in self._namespaces(namespace):
             for raw in self._list("event", ns, **selector):
-                when = mapping.event_time(raw)
-                if when is not None and since <= when <= until:
+                # an aggregated event spans first..last occurrence: keep it when that span overlaps the
+                # window (one that began before the page and repeated at it is evidence of the page)
+                last = mapping.event_time(raw)
+                first = mapping.event_first_time(raw) or last
+                if last is not None and first is not None and first <= until and last >= since:
                     out.append(mapping.kube_event(raw))
         return sorted(out, key=lambda e: (e.last_at or since, e.uid))
 

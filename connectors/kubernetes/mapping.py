@@ -318,6 +318,14 @@ def event_time(event: Obj) -> datetime | None:
     return parse_time(md.get("creationTimestamp"))
 
 
+def event_first_time(event: Obj) -> datetime | None:
+    """When an (aggregated) event first occurred."""
+    for value in (event.get("firstTimestamp"), event.get("eventTime")):
+        if (t := parse_time(value)) is not None:
+            return t
+    return parse_time(meta(event).get("creationTimestamp"))
+
+
 def kube_event(event: Obj) -> KubeEvent:
     md, involved = meta(event), event.get("involvedObject") or {}
     source = event.get("source") or {}

@@ -379,3 +379,14 @@ def test_kubeconfig_context_and_token(tmp_path) -> None:
         assert [n.name for n in conn.nodes()] == ["node-1"]
         with pytest.raises(ConnectorError, match="cannot configure"):
             KubernetesConnector(KubernetesConfig(kubeconfig=str(path), context="missing"))
+
+
+def test_an_event_that_began_before_the_window_end_and_repeated_after_it_is_kept(server: KubernetesStandIn) -> None:
+    """Regression: an aggregated event was dropped when its lastTimestamp fell a few seconds after the
+    window's end, although it had been repeating since well before (probe failures before a page)."""
+    repeating = k.event("probe", k.PAGE, reason="Unhealthy", count=12)
+    repeating["firstTimestamp"] = repeating["metadata"]["creationTimestamp"] = k.ts(k.ago(3))
+    server.load([repeating])
+    conn = KubernetesConnector(KubernetesConfig(host=server.url))
+    events = conn.events(namespace="shop", since=k.ago(40), until=k.PAGE - timedelta(seconds=8))
+    assert "uid-ev-probe" in {e.uid for e in events}
