@@ -50,18 +50,20 @@ def case_dirs(path: Path) -> list[Path]:
 def gather(scenario: Scenario, db: Path) -> None:
     """The watcher's poll-gather-analyse cycle as of the page, keeping its store at ``db``."""
     db.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory(prefix="localisation-dev-") as tmp:
-        with Sandbox(scenario, Path(tmp) / "sandbox") as box:
-            overlay = box.config(store_url=f"sqlite:///{db}")
-            overlay["agent"] = {"enabled": False}
-            settings = load_settings(overlays=[overlay], user_file=False)
-            store = Store(settings.store.url)
-            watcher = Watcher(settings, store, build_connectors(settings))
-            try:
-                watcher.run_once()
-            finally:
-                watcher.stop()
-                store.close()
+    with (
+        tempfile.TemporaryDirectory(prefix="localisation-dev-") as tmp,
+        Sandbox(scenario, Path(tmp) / "sandbox") as box,
+    ):
+        overlay = box.config(store_url=f"sqlite:///{db}")
+        overlay["agent"] = {"enabled": False}
+        settings = load_settings(overlays=[overlay], user_file=False)
+        store = Store(settings.store.url)
+        watcher = Watcher(settings, store, build_connectors(settings))
+        try:
+            watcher.run_once()
+        finally:
+            watcher.stop()
+            store.close()
 
 
 def rank_case(scenario: Scenario, db: Path, *, only_departures: bool) -> tuple[list[dict[str, Any]], float]:

@@ -159,15 +159,14 @@ def _echo_caps(
                     causes.append((ECHO**hops * scores[s], s))
             capped, by = z, None
             if causes:
-                cap, cause = max(causes)
-                if cap < z:
-                    capped, by = cap, cause
+                cap, by = max(causes)
+                capped = min(z, cap)
+            if by:
+                explained[comp] = by
+            else:
+                explained.pop(comp, None)
             if capped != scores[comp]:
                 scores[comp], changed = capped, True
-                if by:
-                    explained[comp] = by
-                else:
-                    explained.pop(comp, None)
         if not changed:
             break
     return scores, explained
