@@ -86,13 +86,13 @@ def together(top: list[Anomaly]) -> list[Anomaly]:
     """The lead anomaly and the best one of every other signal family that departed at its onset."""
     if not top or top[0].onset is None:
         return top[:1]
-    lead = top[0]
+    lead, start = top[0], top[0].onset
     picked = {family(lead.signal): lead}
     for a in top[1:]:
         if a.score < DEPARTED or a.onset is None or family(a.signal) in picked:
             continue
         # with it, or shortly before it: inside one component the cause leads its symptoms too
-        if -HORIZON.total_seconds() <= a.onset - lead.onset <= 1.5 * max(a.step, lead.step):
+        if -HORIZON.total_seconds() <= a.onset - start <= 1.5 * max(a.step, lead.step):
             picked[family(a.signal)] = a
     return list(picked.values())
 
@@ -154,9 +154,9 @@ def _echo_caps(
                 if can_explain(groups[dep], groups[comp]):
                     causes.append((ECHO**hops * scores[dep], dep))
             for s in surging:
-                hops = reach[s].get(comp)
-                if hops:
-                    causes.append((ECHO**hops * scores[s], s))
+                away = reach[s].get(comp)
+                if away:
+                    causes.append((ECHO**away * scores[s], s))
             capped, by = z, None
             if causes:
                 cap, by = max(causes)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-import ruptures as rpt
+import ruptures as rpt  # type: ignore[import-untyped]
 
 from incident.analysis.context import AnalysisInput, Series
 
