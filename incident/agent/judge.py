@@ -1,9 +1,12 @@
 """The judge: a separate Messages call that checks each agent hypothesis against its cited evidence.
 
 It sees only the hypotheses and the content of what they cite (timeline events, metric window
-summaries, tool results), never the investigation. Unsupported hypotheses are dropped (the reason
-kept in their details), partially supported ones lose half their confidence. Hypotheses with no
-valid evidence left are not sent: :func:`incident.hypotheses.check_citations` already capped them.
+summaries, tool results), each labelled with its connection to the page, never the investigation.
+Unsupported hypotheses are dropped (the reason kept in their details), partially supported ones
+lose half their confidence. Before the call, the deterministic ground check
+(:mod:`incident.agent.grounding`) drops hypotheses standing only on hindsight or, unexplained, off
+the paged path; they are not sent. Hypotheses with no valid evidence left are not sent either:
+:func:`incident.hypotheses.check_citations` already capped them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from incident.agent.budget import UsageTotals, over_budget
 from incident.agent.client import ask
 from incident.agent.events import EventSink
+from incident.agent.ground_prompt import judge_annotations
+from incident.agent.grounding import Grounding
 from incident.agent.loop import parse_model
 from incident.agent.render import render
 from incident.config import AgentConfig
@@ -49,8 +54,9 @@ def parse_verdicts(text: str) -> dict[int, _Verdict]:
     return {v.index: v for v in parse_model(_Verdicts, text).verdicts}
 
 
-def _apply(draft: HypothesisDraft, verdict: str, reason: str) -> HypothesisDraft:
-    details = {**draft.details, "judge": {"verdict": verdict, "reason": reason}}
+def _apply(draft: HypothesisDraft, verdict: str, reason: str, by: str | None = None) -> HypothesisDraft:
+    judged = {"verdict": verdict, "reason": reason} | ({"by": by} if by else {})
+    details = {**draft.details, "judge": judged}
     confidence = draft.confidence * PARTIAL_FACTOR if verdict == "partial" else draft.confidence
     return draft.model_copy(update={"details": details, "confidence": round(confidence, 4)})
 
@@ -64,22 +70,37 @@ def judge(
     drafts: list[HypothesisDraft],
     evidence: Callable[[str], str],
     context: dict[str, Any],
+    grounding: Grounding | None = None,
 ) -> Judged:
-    """Judge ``drafts`` in one call; ``evidence(ref)`` gives the text of a cited id.
+    """Judge ``drafts`` in one call; ``evidence(ref)`` gives the text of a cited id; ``grounding``
+    (when the ground could be read) checks them first and labels what the judge reads.
 
     An unreadable or missing verdict, or no budget left for the call, counts as ``partial``.
     SDK errors propagate (the caller falls back to the analyzer).
     """
     out = Judged()
     items = []
+    refused: set[int] = set()
     for index, draft in enumerate(drafts, start=1):
         if not draft.evidence:
             continue
-        cited = [{"ref": e.ref, "note": e.note, "content": evidence(e.ref)} for e in draft.evidence]
+        marks: dict[str, Any] = {"place": "", "cited": {}}
+        if grounding is not None:
+            check = grounding.check(draft)
+            if check.rejected:
+                refused.add(index)
+                out.dropped.append(_apply(draft, "unsupported", f"ground check: {check.reason}", by="ground_check"))
+                continue
+            marks = judge_annotations(grounding, draft)
+        cited = [
+            {"ref": e.ref, "note": e.note, "content": evidence(e.ref), "place": marks["cited"].get(e.ref, "")}
+            for e in draft.evidence
+        ]
         items.append(
             {
                 "index": index,
                 **draft.model_dump(include={"kind", "component", "confidence", "summary", "refutation"}),
+                "place": marks["place"],
                 "evidence": cited,
             }
         )
@@ -98,6 +119,8 @@ def judge(
             except ValueError as exc:
                 out.note = f"judge answer unreadable: {exc}"
     for index, draft in enumerate(drafts, start=1):
+        if index in refused:
+            continue
         if not draft.evidence:
             out.kept.append(draft)
             continue

@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 from incident.agent.budget import UsageTotals
 from incident.agent.client import build_client
 from incident.agent.events import AgentEvent, AgentFinished, AgentStarted, EventSink
+from incident.agent.ground import Ground, build_ground
+from incident.agent.ground_prompt import opening_context
+from incident.agent.grounding import Grounding
 from incident.agent.judge import judge
 from incident.agent.loop import Loop
 from incident.agent.render import clip, evidence_text, redact_value, render, render_timeline
@@ -25,7 +28,7 @@ from incident.config import Settings
 from incident.hypotheses import HypothesisDraft, check_citations, hypothesis_id, known_refs, save_hypotheses
 from incident.kinds import MEANING
 from incident.memory import safe_apply_feedback, without_memory
-from incident.models import EventKind, Hypothesis, Incident, utcnow
+from incident.models import EventKind, Hypothesis, Incident, TimelineEvent, utcnow
 from incident.registry import Connectors
 from incident.store import Store
 from incident.timeline import log_event, timeline
@@ -108,15 +111,17 @@ def run_agent(
             return fallback(f"no_incident: incident {incident_id} does not exist")
         refs = known_refs(s, incident_id)
         context = {"title": incident.title, "component": incident.component, "page_at": incident.page_at.isoformat()}
+        page_at, component, namespace = incident.page_at, incident.component, incident.namespace
+        at = page_at if settings.watcher.replay else min(utcnow(), page_at + settings.watcher.follow_for)
+        ground, events = _ground(s, incident_id, at, analyzer_drafts)
         opening = render(
             "investigate",
             incident=incident,
             page_at=context["page_at"],
-            analyzer=[without_memory(d) for d in analyzer_drafts],  # memory adjusts the agent's own answer once
-            timeline=render_timeline(timeline(s, incident_id)),
+            # memory adjusts the agent's own answer once: the prompt gets the analyzer's priors
+            **opening_context(ground, page_at, [without_memory(d) for d in analyzer_drafts]),
+            timeline=render_timeline(events if events is not None else timeline(s, incident_id)),
         )
-        page_at, component, namespace = incident.page_at, incident.component, incident.namespace
-        at = page_at if settings.watcher.replay else min(utcnow(), page_at + settings.watcher.follow_for)
     tools = AgentTools(
         settings=settings,
         store=store,
@@ -138,16 +143,25 @@ def run_agent(
         contents = {rid: r.for_model() for rid, r in tools.results.items()}
         with store.session() as s:
             texts = {e.ref: evidence_text(s, e.ref, contents) for d in checked for e in d.evidence}
+        grounding = Grounding(ground, {rid: r.args for rid, r in tools.results.items()}) if ground else None
         judged = judge(
-            client, cfg=cfg, usage=usage, on_event=emit, drafts=checked, evidence=texts.__getitem__, context=context
+            client,
+            cfg=cfg,
+            usage=usage,
+            on_event=emit,
+            drafts=checked,
+            evidence=texts.__getitem__,
+            context=context,
+            grounding=grounding,
         )
     except Exception as exc:  # API failures, and our own bugs, must not take the analyzer's answer down
         api = describe_api_error(exc)
         if api is None:
             log.exception("agent failed on incident %s", incident_id)
         return fallback(api or f"agent_error: {type(exc).__name__}: {exc}")
-    kept = _attach_steps(settings, store, incident_id, [_with_tool_results(d, tools) for d in judged.kept])
-    dropped = [_with_tool_results(d, tools) for d in judged.dropped]
+    finish = [_with_why(_with_tool_results(d, tools), grounding) for d in judged.kept]
+    kept = _attach_steps(settings, store, incident_id, finish)
+    dropped = [_with_why(_with_tool_results(d, tools), grounding) for d in judged.dropped]
     reason = result.reason + (f"; {judged.note}" if judged.note else "")
     with store.session() as s:
         kept = safe_apply_feedback(s, incident_id, kept)  # team memory: verdicts on similar incidents
@@ -158,6 +172,26 @@ def run_agent(
     _note(store, incident_id, f"{summary}; {reason}", usage, reason, at)
     emit(AgentFinished(reason))
     return AgentOutcome(kept, reason, usage.as_dict(), fallback=False, dropped=dropped)
+
+
+def _ground(
+    s: Session, incident_id: int, at: datetime, analyzer: list[HypothesisDraft]
+) -> tuple[Ground | None, list[TimelineEvent] | None]:
+    """The analyzer's ground at ``at`` and the events known by then; (None, None) when it cannot be
+    read (the agent then runs on the whole timeline, its hypotheses unchecked against the ground)."""
+    try:
+        return build_ground(s, incident_id, present=at, analyzer=analyzer)
+    except Exception:
+        log.exception("cannot read the analyzer's ground for incident %s", incident_id)
+        return None, None
+
+
+def _with_why(draft: HypothesisDraft, grounding: Grounding | None) -> HypothesisDraft:
+    """A ``details["why"]`` the explain view can show: relevance, onset of the cited evidence,
+    and the ground check (nothing the model said)."""
+    if grounding is None:
+        return draft
+    return draft.model_copy(update={"details": {**draft.details, "why": grounding.why(draft)}})
 
 
 def _dedupe(drafts: list[HypothesisDraft]) -> list[HypothesisDraft]:

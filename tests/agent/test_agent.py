@@ -480,7 +480,7 @@ def test_prompt_injection_in_a_log_stays_data(world: World, messages: MessagesSt
     assert {method for method, _ in world.kubernetes.requests} == {"GET"}
     assert "action" not in AgentHypothesis.model_fields and "steps" not in AgentHypothesis.model_fields
     [draft] = outcome.drafts
-    assert set(draft.details) == {"judge", "tool_results"}  # the log text is kept only as cited data
+    assert set(draft.details) == {"judge", "tool_results", "why"}  # the log text is kept only as cited data
     assert not {"action", "actions"} & keys_of(draft.details)
     # steps come from runbooks only: every one names its runbook; the model's action is not among them
     runbook_ids = {rb.id for rb in configured_runbooks(RunbooksConfig())}
