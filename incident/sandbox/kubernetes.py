@@ -11,6 +11,7 @@ page time is served. Errors are ``kind: Status`` bodies, as from a real API serv
 from __future__ import annotations
 
 import copy
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -177,7 +178,7 @@ class KubernetesStandIn(StandInServer):
 
     # ------------------------------------------------------------------ reads
 
-    def _list(self, request: Request) -> Obj:
+    def _list(self, request: Request) -> Response:
         resource = self._resource(request)
         limit = request.arg("limit")
         try:
@@ -190,7 +191,7 @@ class KubernetesStandIn(StandInServer):
             if resource.kind == "Endpoints"
             else self.store.iter(resource.kind, namespace)
         )
-        return list_body(
+        body = list_body(
             resource,
             objects,
             self.store.version,
@@ -199,6 +200,7 @@ class KubernetesStandIn(StandInServer):
             limit=size,
             continue_token=request.arg("continue"),
         )
+        return Response(200, json.dumps(body).encode())  # encoded under the lock: items share the store's values
 
     def _get(self, request: Request) -> Obj:
         resource = self._resource(request)

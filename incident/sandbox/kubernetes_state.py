@@ -8,7 +8,6 @@ a namespaced list or a get never scans other namespaces or kinds. Errors are rai
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import re
 import uuid
@@ -295,7 +294,8 @@ def list_body(
     limit: int | None,
     continue_token: str | None,
 ) -> Obj:
-    """A ``<Kind>List`` of the matching objects, one page when ``limit`` is set."""
+    """A ``<Kind>List`` of the matching objects, one page when ``limit`` is set. Its items share
+    nested values with the store: encode it before the store can change."""
     labels_ok, fields_ok = label_matcher(label_selector), field_matcher(field_selector)
     matched = [o for o in objects if labels_ok((o.get("metadata") or {}).get("labels") or {}) and fields_ok(o)]
     start = decode_continue(continue_token) if continue_token else 0
@@ -304,7 +304,9 @@ def list_body(
     if end < len(matched):
         meta["continue"] = encode_continue(version, end)
         meta["remainingItemCount"] = len(matched) - end
-    items = [{k: v for k, v in copy.deepcopy(o).items() if k not in ("kind", "apiVersion")} for o in matched[start:end]]
+    # Shallow copies: the caller encodes the body before releasing the store's lock, so nested
+    # values are never shared with a later write (a deep copy of 2,000 pods costs ~0.2 s).
+    items = [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in matched[start:end]]
     return {
         "kind": f"{resource.kind}List",
         "apiVersion": resource.group_version,
