@@ -32,7 +32,9 @@ def when(page_at: datetime, at: datetime | None) -> str:
 def _placed(how: str, label: str | None) -> str:
     """``on the paged path (2 hops downstream of checkout)``; the detail only when it adds one."""
     place = PLACES.get(how, how)
-    return f"{place} ({label})" if label and label != place else place
+    if not label or label == place:
+        return place
+    return label if label.startswith(place) else f"{place} ({label})"
 
 
 def _analyzer_item(ground: Ground | None, page_at: datetime, d: HypothesisDraft) -> dict[str, Any]:
