@@ -385,8 +385,9 @@ class ClusterSource(Connector, Protocol):
         """ConfigMap/Secret writes in the window (from ``metadata.managedFields[].time``)."""
         ...
 
-    def all_pods(self, *, namespace: str | None = None) -> list[PodInfo]:
-        """Every pod of the namespace (else of the configured namespaces, else of the cluster)."""
+    def all_pods(self, *, namespace: str | None = None, limit: int | None = None) -> list[PodInfo]:
+        """Every pod of the namespace (else of the configured namespaces, else of the cluster);
+        the first ``limit`` only, when given (a cluster-wide list can be huge)."""
         ...
 
     def services(self, *, namespace: str | None = None) -> list[ServiceInfo]: ...

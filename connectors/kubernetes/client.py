@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -194,8 +195,9 @@ class KubernetesConnector(KubernetesActions):
 
     # ------------------------------------------------------------------ topology
 
-    def all_pods(self, *, namespace: str | None = None) -> list[PodInfo]:
-        pods = (mapping.pod_info(p, self.keys) for ns in self._namespaces(namespace) for p in self._list("pod", ns))
+    def all_pods(self, *, namespace: str | None = None, limit: int | None = None) -> list[PodInfo]:
+        raw = (p for ns in self._namespaces(namespace) for p in self._list("pod", ns))
+        pods = (mapping.pod_info(p, self.keys) for p in itertools.islice(raw, limit))
         return sorted({(p.namespace, p.name): p for p in pods}.values(), key=lambda p: (p.namespace, p.name))
 
     def services(self, *, namespace: str | None = None) -> list[ServiceInfo]:

@@ -19,6 +19,8 @@ from incident.redact import MASK, redact
 
 MAX_LOG_PODS = 3
 MAX_EVENTS = 150
+MAX_SCAN_PODS = 10_000
+"""Pods one gathering lists (a cluster-wide list when no namespace is known or configured)."""
 DECISIVE = re.compile(
     r"(?i)\b(error|exception|fatal|panic|fail(ed|ure)?|refused|timed? ?out|killed|oom|denied|"
     r"unavailable|cannot|can't|unable|missing|invalid|traceback|x509|certificate|no such host|exit(ed)?)\b"
@@ -260,8 +262,11 @@ def gather_kubernetes(source: ClusterSource, ctx: GatherContext) -> list[Draft]:
     components = ctx.related or ((ctx.component,) if ctx.component else ())
     drafts: list[Draft] = []
     names: list[str] = []
-    everything = source.all_pods(namespace=ctx.namespace)  # one list serves pods, topology, off-path scan
-    pods_by_component = group_pods(everything, components, keys)
+    everything = source.all_pods(namespace=ctx.namespace, limit=MAX_SCAN_PODS)  # pods, topology, off-path
+    if len(everything) < MAX_SCAN_PODS:
+        pods_by_component = group_pods(everything, components, keys)
+    else:  # a partial list may miss the gathered components' pods: ask for them by label
+        pods_by_component = {c: source.pods(c, namespace=ctx.namespace) for c in components}
     gathered = {(p.namespace, p.name) for pods in pods_by_component.values() for p in pods}
     batch = getattr(source, "deployments_of", None)  # optional: one Deployment list for all components
     by_component = batch(components, namespace=ctx.namespace, until=ctx.window_end) if batch else {}
@@ -276,7 +281,9 @@ def gather_kubernetes(source: ClusterSource, ctx: GatherContext) -> list[Draft]:
         names.extend(p.name for p in pods)
         names.append(comp)
     drafts.extend(off_path_drafts((p for p in everything if (p.namespace, p.name) not in gathered), ctx))
-    drafts.append(topology_draft(cluster_view(source, everything, ctx.namespace), ctx, components))
+    view = cluster_view(source, everything, ctx.namespace)
+    view.partial = len(everything) >= MAX_SCAN_PODS
+    drafts.append(topology_draft(view, ctx, components))
     if ctx.component and not any(d.key == f"pods/{ctx.component}" for d in drafts):
         drafts.append(
             Draft(

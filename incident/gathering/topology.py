@@ -40,6 +40,8 @@ class ClusterView:
     workloads: list[WorkloadInfo] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     """Listings that failed (no permission for Endpoints, ...): the event says what is missing."""
+    partial: bool = False
+    """``pods`` stops at the scan's cap: addresses and nodes cover the pods listed only."""
 
 
 def dns_forms(name: str, namespace: str) -> list[str]:
@@ -193,11 +195,14 @@ def topology_draft(view: ClusterView, ctx: GatherContext, related: Sequence[str]
         details["dropped_addresses"] = dropped
     if view.errors:
         details["errors"] = list(view.errors)
+    if view.partial:
+        details["partial"] = f"the first {len(view.pods)} pods only"
     scope = ctx.namespace or "all"
     summary = (
         f"topology of {scope}: {len(addresses)} addresses of {len(set(addresses.values()))} components, "
         f"env references of {len(refs)} callers, pods on {len(nodes)} nodes"
         + (f" (not listed: {'; '.join(view.errors)})" if view.errors else "")
+        + (f" (the first {len(view.pods)} pods only)" if view.partial else "")
     )
     return Draft(
         kind=EventKind.topology,

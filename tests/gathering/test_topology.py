@@ -12,7 +12,7 @@ from sqlalchemy import MetaData, select
 from connectors.base import PodInfo, ServiceInfo
 from connectors.kubernetes import KubernetesConnector
 from incident.config import Settings
-from incident.gathering import Outcome, topology, write_outcome
+from incident.gathering import Outcome, kubernetes, topology, write_outcome
 from incident.gathering.kubernetes import gather_kubernetes
 from incident.gathering.topology import ClusterView
 from incident.models import EventKind, Incident
@@ -114,3 +114,15 @@ def test_an_address_two_components_claim_resolves_in_the_incident_namespace(sett
     assert "db" not in anywhere.resolved and anywhere.ambiguous == 1  # across namespaces: no guess
     # a relative name resolves in the namespace of the pod that uses it
     assert anywhere.resolve("db", "shop") == "orders-db" and anywhere.resolve("db", "finance") == "ledger-db"
+
+
+def test_a_capped_pod_scan_still_gathers_every_related_pod(
+    conn: KubernetesConnector, settings: Settings, monkeypatch: MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kubernetes, "MAX_SCAN_PODS", 2)  # the list stops after checkout-1 and checkout-2
+    drafts = {d.key: d for d in gather_kubernetes(conn, context(settings))}
+    assert drafts["pods/checkout"].details["pods"] == ["checkout-1", "checkout-2"]
+    assert drafts["pods/orders-db"].details["total"] == 1
+    topo = drafts["topology/shop"]
+    assert topo.details["partial"] == "the first 2 pods only"
+    assert topo.details["nodes"] == {"node-1": ["checkout"], "node-2": ["checkout"]}
