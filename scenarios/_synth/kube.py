@@ -58,8 +58,6 @@ def container(w: World, svc: Svc, version: str, env: dict[str, str]) -> Obj:
             "limits": {"cpu": cpu_qty(svc.cpu_limit), "memory": mem_qty(svc.mem_limit)},
             "requests": {"cpu": cpu_qty(svc.cpu_request), "memory": mem_qty(svc.mem_request)},
         },
-        "terminationMessagePath": "/dev/termination-log",
-        "terminationMessagePolicy": "File",
     }
     if not svc.is_store:
         spec["env"] = [{"name": k, "value": v} for k, v in sorted(env.items())]
@@ -68,16 +66,12 @@ def container(w: World, svc: Svc, version: str, env: dict[str, str]) -> Obj:
             "httpGet": {"path": "/healthz", "port": "http", "scheme": "HTTP"},
             "initialDelaySeconds": 10,
             "periodSeconds": 10,
-            "timeoutSeconds": 1,
             "failureThreshold": 3,
-            "successThreshold": 1,
         }
         spec["readinessProbe"] = {
             "httpGet": {"path": "/ready", "port": "http", "scheme": "HTTP"},
             "periodSeconds": 5,
-            "timeoutSeconds": 1,
             "failureThreshold": 3,
-            "successThreshold": 1,
         }
     return spec
 

@@ -12,7 +12,7 @@ PORTS = {"postgres": 5432, "mysql": 3306, "redis": 6379, "kafka": 9092, "rabbitm
 STORE_TYPE = {"postgres": "database", "mysql": "database", "redis": "cache", "kafka": "queue", "rabbitmq": "queue"}
 LANGS = ("go", "go", "java", "python", "node")
 REPLICAS = (1, 2, 2, 3)
-REPLICAS_LARGE = (1, 1, 1, 1, 2, 2, 3)
+REPLICAS_LARGE = (1, 1, 1, 1, 1, 2, 3)
 """Fewer pods per service in large systems keep a case under 1 MB."""
 
 
@@ -101,7 +101,7 @@ def _version(rng: random.Random) -> str:
 
 
 def generate(rng: random.Random) -> Topology:
-    n = int(round(8 + (60 - 8) * rng.random() ** 2.2))
+    n = int(round(8 + (60 - 8) * rng.random() ** 2.6))
     namespace = rng.choice(names.SYSTEMS) + rng.choice(("", "", "-prod", "-live"))
     teams = tuple(f"team-{w}" for w in rng.sample(names.TEAM_WORDS, max(2, min(10, n // 5))))
     taken: set[str] = set()
@@ -120,7 +120,7 @@ def generate(rng: random.Random) -> Topology:
             if order[i] not in deps[other]:
                 deps[other].append(order[i])
     stores: list[Svc] = []
-    n_stores = max(2, min(12, n // 5 + rng.randrange(0, 3)))
+    n_stores = max(2, min(8, n // 6 + rng.randrange(0, 3)))
     techs = ["postgres", "redis"] + [rng.choice(("postgres", "mysql", "redis", "kafka", "rabbitmq")) for _ in range(10)]
     for k in range(n_stores):
         tech = techs[k]
