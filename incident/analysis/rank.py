@@ -24,7 +24,7 @@ from typing import Any
 
 from incident.analysis.checks import RECENT_CHANGE, Finding
 from incident.analysis.context import AnalysisInput
-from incident.analysis.localisation import Departure, describe_anomaly, metric_strength
+from incident.analysis.localisation import DATASTORE_TYPES, Departure, describe_anomaly, metric_strength
 from incident.analysis.relevance import PathMap, Relevance
 from incident.analysis.timing import SLACK, symptom_onset, timing_factor
 
@@ -238,7 +238,9 @@ def _metric_only(deps: dict[str, Departure], cands: list[Candidate]) -> list[Can
 def _score(c: Candidate, paths: PathMap, onset: float) -> None:
     rel = paths.of(c.component)
     c.relevance = rel
-    if c.change_at is not None:
+    if c.metric_only:  # localisation already weighed its onset against its neighbours'
+        tf, tnote = 1.0, "weighed in the metric departure"
+    elif c.change_at is not None:
         tf, tnote = (
             (1.0, "landed before the symptom")
             if c.change_at <= onset + SLACK.total_seconds()
@@ -279,7 +281,7 @@ def _explain_away(cands: list[Candidate], deps: dict[str, Departure], paths: Pat
             f"{a}'s departure" for a in explained if a != c.component
         ]
         c.unexplained = [f"{a}'s departure" for a in affected if a not in explained]
-        if affected and c.relevance and c.relevance.connected:
+        if affected and c.relevance and c.relevance.connected and not c.metric_only:
             share = len(explained) / len(affected)
             c.score += 0.06 * share
             c.terms.append(Term("explains", share, f"accounts for {len(explained)} of {len(affected)} affected"))
@@ -292,7 +294,7 @@ def _explain_away(cands: list[Candidate], deps: dict[str, Departure], paths: Pat
             if x.component in downstream.get(c.component, {})
             and x.component != c.component
             and x.kind != "traffic_surge"
-            and (not x.metric_only or deps[x.component].raw >= DEPARTED)
+            and not (x.metric_only and c.metric_only)  # localisation explains departures by departures
             and x.score > c.score * 0.8
         ]
         if causes and max(causes) < c.score:
@@ -312,6 +314,43 @@ def _below_mechanisms(cands: list[Candidate]) -> None:
             c.terms.append(Term("symptom", c.score, "a symptom of the mechanism found on the same component"))
 
 
+def _corroborate(data: AnalysisInput, findings: list[Finding], deps: dict[str, Departure], paths: PathMap) -> None:
+    """ "Is it just me?": errors about a dependency count against it when something else agrees (its
+    own signals, another caller, a mechanism on it). When only one caller complains while the
+    dependency and its other callers look healthy, the trouble is on that caller's side of the wire.
+    A named service whose own signals say what is wrong takes that kind rather than a generic one."""
+    own = {f.component for f in findings if not f.named_by and f.kind not in CHANGE_KINDS}
+    departed = {c for c, d in deps.items() if d.raw >= DEPARTED}
+    extra: list[Finding] = []
+    for f in findings:
+        if not f.named_by or f.kind != "dependency_failure":
+            continue
+        target = f.component
+        others = paths.callers.get(target, set()) - set(f.named_by)
+        lonely = target not in departed and target not in own and others and not (others & departed)
+        if lonely:
+            f.strength *= 0.5
+            f.summary += f"; but {target} and its other callers ({', '.join(sorted(others)[:3])}) look healthy"
+            for caller in f.named_by:
+                extra.append(
+                    Finding(
+                        "network",
+                        caller,
+                        0.55,
+                        f"only {caller} fails to reach {target}, which serves its other callers normally",
+                        list(f.evidence),
+                        f"other clients of {target} fail the same way",
+                        since=f.since,
+                        since_is_bound=True,
+                    )
+                )
+        elif data.types.get(target, "").lower() not in DATASTORE_TYPES and target in deps:
+            kind = deps[target].kind
+            if kind not in ("unknown", "dependency_failure"):
+                f.kind = kind
+    findings.extend(extra)
+
+
 def combine(data: AnalysisInput, findings: list[Finding], deps: dict[str, Departure]) -> list[dict]:
     """Candidate hypotheses as dicts (kind, component, score, summary, evidence, refutation, why)."""
     paged = data.paged
@@ -322,6 +361,7 @@ def combine(data: AnalysisInput, findings: list[Finding], deps: dict[str, Depart
         for caller in f.named_by:
             named[caller].add(f.component)
     paths = PathMap(data, named)
+    _corroborate(data, findings, deps, paths)
     cands = _mechanisms(findings, deps) + _changes(findings, deps, onset)
     _apply_chains(cands)
     cands += _metric_only(deps, cands)

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 
 from incident.analysis.context import AnalysisInput
 
-DOWNSTREAM_WEIGHT = {0: 1.0, 1: 0.98, 2: 0.95, 3: 0.92}
-"""A dependency ``hops`` away from the paged component (further: ``FAR``): anything on the paged
-path can cause the page; nearer is only a little likelier."""
-FAR = 0.88
+DOWNSTREAM_WEIGHT = {0: 1.0, 1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 1.0}
+"""A dependency ``hops`` away from the paged component (further: ``FAR``). Anything on the paged
+path can cause the page, and call graphs split one service into several nodes (a load balancer, a
+function and its runtime), so hops count only for the far end of a long chain; among comparable
+departures on the path the deeper one explains the nearer ones (``rank``), not the other way round."""
+FAR = 0.9
 UPSTREAM_WEIGHT = {1: 0.6, 2: 0.5}
 """A caller of the paged component: only load it sends can reach it."""
 SHARED = 0.55
