@@ -90,7 +90,8 @@ class Ground:
         return at is not None and at > self.present
 
 
-def _utc(at: datetime) -> datetime:
+def as_utc(at: datetime) -> datetime:
+    """A stored time (naive in SQLite) as aware UTC."""
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
@@ -126,8 +127,8 @@ def build_ground(
     found = all_findings(data)
     ground = Ground(
         paged=data.paged,
-        page_at=_utc(data.page_at),
-        present=_utc(data.present),
+        page_at=as_utc(data.page_at),
+        present=as_utc(data.present),
         symptom_onset=_onset(data, analyzer),
         paths=PathMap(data, _named_edges(found)),
         nodes={n: set(c) for n, c in data.nodes.items()},
@@ -152,7 +153,7 @@ def build_ground(
             TimelineEvent.incident_id == incident_id
         )
     )
-    ground.stamps = {rid: Stamp(comp, _utc(at)) for rid, comp, at in rows}
+    ground.stamps = {rid: Stamp(comp, as_utc(at)) for rid, comp, at in rows}
     windows = session.execute(
         select(MetricWindow.id, MetricWindow.component).where(MetricWindow.incident_id == incident_id)
     )

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from incident.agent.budget import UsageTotals
 from incident.agent.client import build_client
 from incident.agent.events import AgentEvent, AgentFinished, AgentStarted, EventSink
-from incident.agent.ground import Ground, build_ground
+from incident.agent.ground import Ground, as_utc, build_ground
 from incident.agent.ground_prompt import opening_context
 from incident.agent.grounding import Grounding
 from incident.agent.judge import judge
@@ -120,7 +120,7 @@ def run_agent(
             page_at=context["page_at"],
             # memory adjusts the agent's own answer once: the prompt gets the analyzer's priors
             **opening_context(ground, page_at, [without_memory(d) for d in analyzer_drafts]),
-            timeline=render_timeline(events if events is not None else timeline(s, incident_id)),
+            timeline=render_timeline(events),
         )
     tools = AgentTools(
         settings=settings,
@@ -176,14 +176,14 @@ def run_agent(
 
 def _ground(
     s: Session, incident_id: int, at: datetime, analyzer: list[HypothesisDraft]
-) -> tuple[Ground | None, list[TimelineEvent] | None]:
-    """The analyzer's ground at ``at`` and the events known by then; (None, None) when it cannot be
-    read (the agent then runs on the whole timeline, its hypotheses unchecked against the ground)."""
+) -> tuple[Ground | None, list[TimelineEvent]]:
+    """The analyzer's ground at ``at`` and the events known by then; no ground when it cannot be
+    read (the agent then runs without it, its hypotheses judged by the LLM judge alone)."""
     try:
         return build_ground(s, incident_id, present=at, analyzer=analyzer)
     except Exception:
         log.exception("cannot read the analyzer's ground for incident %s", incident_id)
-        return None, None
+        return None, [e for e in timeline(s, incident_id) if as_utc(e.at) <= as_utc(at)]
 
 
 def _with_why(draft: HypothesisDraft, grounding: Grounding | None) -> HypothesisDraft:

@@ -309,3 +309,19 @@ def test_agent_hypotheses_carry_a_why_the_explain_view_shows(ground: Ground, mes
     [agent] = [h for h in shown.hypotheses if h.source == "agent"]
     assert agent.relevance is not None and agent.relevance.label == "1 hop downstream of storefront"
     assert agent.onset_minutes_before_page == 5.0
+
+
+def test_without_the_ground_the_agent_still_runs_on_what_was_known_by_the_page(
+    ground: Ground, messages: MessagesStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreadable(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("topology unreadable")
+
+    monkeypatch.setattr("incident.agent.service.build_ground", unreadable)
+    messages.reset([answer(hyp("oom", "reports", "reports runs out of memory", ground.ev["reports"])), verdicts(True)])
+    outcome = ground.run(messages)
+
+    opening = messages.bodies[0]["messages"][0]["content"][0]["text"]
+    assert "Ground (" not in opening and ground.ev["late"] not in opening and ground.ev["crash"] in opening
+    assert not outcome.fallback and outcome.dropped == []  # only the LLM judge decides now
+    assert "why" not in outcome.drafts[0].details
