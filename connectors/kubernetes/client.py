@@ -93,10 +93,9 @@ class KubernetesConnector(KubernetesActions):
         matched: dict[str, list[dict[str, Any]]] = {c: [] for c in components}
         for ns in self._namespaces(namespace):
             for dep in self._list("deployment", ns):
-                sets = mapping.deployment_labels(dep)
-                for component, found in matched.items():
-                    if any(ls.get(key) == component for ls in sets for key in self.keys):
-                        found.append(dep)
+                named = {ls[key] for ls in mapping.deployment_labels(dep) for key in self.keys if ls.get(key)}
+                for component in named & matched.keys():
+                    matched[component].append(dep)
         infos: dict[tuple[str, str], DeploymentInfo] = {}
         everything: dict[str, list[dict[str, Any]]] = {}
         for dep in (d for found in matched.values() for d in found):

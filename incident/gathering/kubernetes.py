@@ -120,8 +120,7 @@ def event_drafts(events: list[KubeEvent], related_names: tuple[str, ...], ctx: G
     """Warning events on objects of the related components (by name prefix) and on nodes."""
     groups: dict[tuple[str, str, str, str], list[KubeEvent]] = defaultdict(list)
     for ev in events:
-        related = ev.object_kind == "Node" or any(ev.object_name.startswith(n) for n in related_names)
-        if related:
+        if ev.object_kind == "Node" or ev.object_name.startswith(related_names):
             groups[(ev.namespace, ev.object_kind, ev.object_name, ev.reason)].append(ev)
     drafts = []
     for (ns, kind, name, reason), evs in groups.items():

@@ -98,7 +98,7 @@ def _candidates(view: ClusterView, keys: Sequence[str]) -> Iterable[tuple[int, s
     for pod in view.pods:
         if not pod.component:
             continue
-        if pod.ip:
+        if pod.ip and pod.phase not in ("Succeeded", "Failed"):  # a finished pod's IP is free for reuse
             yield POD_IP, pod.ip, pod.component, pod.namespace
         subdomains = {pod.subdomain} if pod.hostname and pod.subdomain else set()
         kind, _, owner = (pod.owner or "").partition("/")
