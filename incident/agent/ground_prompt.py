@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from incident.agent.ground import PLACES, Ground
+from incident.agent.ground import PLACES, Ground, as_utc
 from incident.agent.grounding import Grounding
 from incident.agent.render import clip
 from incident.hypotheses import HypothesisDraft
@@ -24,9 +24,9 @@ def when(page_at: datetime, at: datetime | None) -> str:
     """``2025-01-02T02:31Z, 11 min before the page`` (or after it)."""
     if at is None:
         return "unknown"
-    minutes = round((page_at - at).total_seconds() / 60, 1)
+    minutes = round((as_utc(page_at) - as_utc(at)).total_seconds() / 60, 1)
     rel = f"{minutes:g} min before the page" if minutes >= 0 else f"{-minutes:g} min after the page"
-    return f"{at:%Y-%m-%dT%H:%M}Z, {rel}"
+    return f"{as_utc(at):%Y-%m-%dT%H:%M}Z, {rel}"
 
 
 def _placed(how: str, label: str | None) -> str:
