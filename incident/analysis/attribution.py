@@ -37,8 +37,8 @@ ERROR_CLASSES: tuple[ErrorClass, ...] = (
     ErrorClass(
         "certificate",
         re.compile(
-            r"(?i)x509|certificate[ _](has[ _])?expired|certificate_expired|certificate verify failed|"
-            r"tls: (bad|handshake)|handshake fail|sslhandshakeexception|pkix path|certificate is not yet valid"
+            r"(?i)x509|certificate|tls: |tls handshake|ssl handshake|handshake (with \S+ )?fail|"
+            r"sslhandshakeexception|ssl_error|sslerror|pkix path"
         ),
         "TLS handshake / certificate errors",
     ),

@@ -35,6 +35,9 @@ CLIP = 40.0
 """Noise units beyond which a point counts as far out; keeps one spike from owning the segmentation."""
 DEPARTED = 3.0
 """Robust z from which a segment counts as departed."""
+RAMP_SHARE = 0.2
+"""An earlier segment joins the departure only when it is at least this share of the last one (a ramp's
+steps), so a slow drift before a sharp rise does not drag the onset back and dilute the level."""
 SINGLE_SAMPLE = 0.6
 """Weight of a departure confirmed by one sample only."""
 OLD = 0.35
@@ -148,7 +151,11 @@ def score_series(series: Series, page_at: datetime, horizon: timedelta = HORIZON
             seg = (vs[prev:onset] - med) / scale
             last = (vs[onset:] - med) / scale
             same_way = np.sign(median(seg)) == np.sign(median(last))
-            if same_way and float(median(_signed(seg, series.signal))) >= DEPARTED:
+            # a step of the same rise, not a slow drift that happened to precede it
+            comparable = float(median(_signed(seg, series.signal))) >= max(
+                DEPARTED, RAMP_SHARE * float(median(_signed(last, series.signal)))
+            )
+            if same_way and comparable:
                 onset = prev
                 continue
         break

@@ -318,7 +318,7 @@ def _corroborate(data: AnalysisInput, findings: list[Finding], deps: dict[str, D
     """ "Is it just me?": errors about a dependency count against it when something else agrees (its
     own signals, another caller, a mechanism on it). When only one caller complains while the
     dependency and its other callers look healthy, the trouble is on that caller's side of the wire.
-    A named service whose own signals say what is wrong takes that kind rather than a generic one."""
+    A named service whose own findings or signals say what is wrong takes that kind."""
     own = {f.component for f in findings if not f.named_by and f.kind not in CHANGE_KINDS}
     departed = {c for c, d in deps.items() if d.raw >= DEPARTED}
     extra: list[Finding] = []
@@ -327,7 +327,9 @@ def _corroborate(data: AnalysisInput, findings: list[Finding], deps: dict[str, D
             continue
         target = f.component
         others = paths.callers.get(target, set()) - set(f.named_by)
-        lonely = target not in departed and target not in own and others and not (others & departed)
+        # nobody else complains: its other callers are fine, and its own signals (when it has any) are flat
+        healthy = target not in departed and target not in own and (bool(others) or target in data.series)
+        lonely = healthy and not (others & departed)
         if lonely:
             f.strength *= 0.5
             f.summary += f"; but {target} and its other callers ({', '.join(sorted(others)[:3])}) look healthy"
@@ -344,11 +346,24 @@ def _corroborate(data: AnalysisInput, findings: list[Finding], deps: dict[str, D
                         since_is_bound=True,
                     )
                 )
-        elif data.types.get(target, "").lower() not in DATASTORE_TYPES and target in deps:
-            kind = deps[target].kind
-            if kind not in ("unknown", "dependency_failure"):
-                f.kind = kind
     findings.extend(extra)
+    # a named service whose own evidence says what is wrong takes that kind rather than a generic one
+    strongest: dict[str, Finding] = {}
+    for f in findings:
+        weaker = f.component not in strongest or strongest[f.component].strength < f.strength
+        if not f.named_by and f.kind not in CHANGE_KINDS and weaker:
+            strongest[f.component] = f
+    for f in findings:
+        target = f.component
+        if f.named_by and f.kind == "dependency_failure" and not _is_datastore(data, target):
+            if target in strongest:
+                f.kind = strongest[target].kind
+            elif target in deps and deps[target].kind not in ("unknown", "dependency_failure"):
+                f.kind = deps[target].kind
+
+
+def _is_datastore(data: AnalysisInput, component: str) -> bool:
+    return data.types.get(component, "").lower() in DATASTORE_TYPES
 
 
 def combine(data: AnalysisInput, findings: list[Finding], deps: dict[str, Departure]) -> list[dict]:
