@@ -37,6 +37,7 @@ CHAINS: dict[str, tuple[str, ...]] = {
 DEPARTED = 0.45
 """Metric strength (about 5 robust scales) from which a component counts as visibly affected."""
 ECHO = 0.9
+SYMPTOMS = {"error_ratio", "latency"}
 MAX_SCORE = 0.97
 
 
@@ -97,6 +98,12 @@ class Candidate:
         }
 
 
+def _symptom(dep: Departure | None) -> float:
+    """How strongly a component's own errors or latency departed, in [0, 1)."""
+    scores = [a.score for a in (dep.anomalies if dep else []) if a.signal in SYMPTOMS or a.signal.startswith("latency")]
+    return metric_strength(max(scores, default=0.0))
+
+
 def _mechanisms(findings: list[Finding], deps: dict[str, Departure]) -> list[Candidate]:
     grouped: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for f in findings:
@@ -109,6 +116,8 @@ def _mechanisms(findings: list[Finding], deps: dict[str, Departure]) -> list[Can
         bound = all(f.since_is_bound for f in group if f.since is not None)
         named = {c for f in group for c in f.named_by}
         strength = min(top.strength + 0.03 * min(len(group) - 1, 3), 0.95)
+        if kind == "node_failure":  # of everything on the node, what hurts is what shows the symptom
+            strength *= 0.7 + 0.3 * _symptom(deps.get(comp))
         summary = top.summary + (f"; {len(group) - 1} more like it" if len(group) > 1 else "")
         cand = Candidate(
             kind,

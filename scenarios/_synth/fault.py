@@ -39,21 +39,27 @@ def spread(w: World, f: Fault, *, lat: float = 1.0, sigma_add: float = 0.0, ramp
         w.episode(f.cause, f.onset, ramp=ramp, err=f.err, lat_add=f.lat_add, lat=lat, sigma_add=sigma_add)
     w.propagate(f.cause, f.onset, lat_add=f.lat_add + w.svc(f.cause).latency * (lat - 1), err=f.err, ramp=ramp)
     since = f.onset + timedelta(seconds=20)
+    # every replica of a caller sees the failing dependency (each at a share of the caller's traffic)
     for caller in w.topo.callers(f.cause):
-        pod = first_pod(w, caller)
-        if pod is not None:
-            logs.caller_errors(w, pod, f.cause, f.mode, since, every=25 if f.err > 0.05 else 50)
+        pods = running_pods(w, caller)
+        for pod in pods:
+            every = (25 if f.err > 0.05 else 50) * len(pods)
+            logs.caller_errors(w, pod, f.cause, f.mode, since, every=every)
     for upper, lower in zip(f.chain, f.chain[1:], strict=False):
         if lower == f.cause:
             continue
-        pod = first_pod(w, upper)
-        if pod is not None:
+        pods = running_pods(w, upper)
+        for pod in pods:
             mode = "http" if f.err >= f.lat_add else "timeout"
-            logs.caller_errors(w, pod, lower, mode, since + timedelta(seconds=30), every=40)
+            logs.caller_errors(w, pod, lower, mode, since + timedelta(seconds=30), every=40 * len(pods))
+
+
+def running_pods(w: World, service: str) -> list[Pod]:
+    return [p for p in w.pods_of(service) if p.status == "running" and p.created <= w.page_at]
 
 
 def first_pod(w: World, service: str) -> Pod | None:
-    pods = [p for p in w.pods_of(service) if p.status == "running" and p.created <= w.page_at]
+    pods = running_pods(w, service)
     return pods[0] if pods else None
 
 
