@@ -38,6 +38,9 @@ DEPARTED = 0.45
 """Metric strength (about 5 robust scales) from which a component counts as visibly affected."""
 ECHO = 0.9
 SYMPTOMS = {"error_ratio", "latency"}
+UNEXPLAINED_LATENCY = 0.9
+"""Latency that rose with nothing else on the component ranks below a departure whose own resources
+or errors explain it: slowness alone is as often something else's echo as its own fault."""
 MAX_SCORE = 0.97
 
 
@@ -227,6 +230,8 @@ def _metric_only(deps: dict[str, Departure], cands: list[Candidate]) -> list[Can
     out = []
     for comp, dep in deps.items():
         strength = 0.7 * dep.strength
+        if dep.kind == "network":  # latency alone: a symptom whose cause is not in this component's signals
+            strength *= UNEXPLAINED_LATENCY
         if comp in strongest:  # the departure is that mechanism's symptom, not a separate cause
             strength = min(strength, strongest[comp] - 0.05)
         cand = Candidate(
@@ -375,6 +380,18 @@ def _is_datastore(data: AnalysisInput, component: str) -> bool:
     return data.types.get(component, "").lower() in DATASTORE_TYPES
 
 
+def _one_per_kind(cands: list[Candidate]) -> list[Candidate]:
+    """One hypothesis per (kind, component): the best-scored, citing the others' evidence too."""
+    best: dict[tuple[str, str], Candidate] = {}
+    for c in sorted(cands, key=lambda c: -c.score):
+        key = (c.kind, c.component)
+        if key not in best:
+            best[key] = c
+        else:
+            best[key].evidence += [e for e in c.evidence if e not in best[key].evidence]
+    return list(best.values())
+
+
 def combine(data: AnalysisInput, findings: list[Finding], deps: dict[str, Departure]) -> list[dict]:
     """Candidate hypotheses as dicts (kind, component, score, summary, evidence, refutation, why)."""
     paged = data.paged
@@ -394,5 +411,7 @@ def combine(data: AnalysisInput, findings: list[Finding], deps: dict[str, Depart
     _explain_away(cands, deps, paths, paged)
     _below_mechanisms(cands)
     # connected causes first: a finding off the paged path stays visible but below them
-    ranked = sorted(cands, key=lambda c: (c.relevance is not None and c.relevance.how == "off_path", -c.score))
+    ranked = sorted(
+        _one_per_kind(cands), key=lambda c: (c.relevance is not None and c.relevance.how == "off_path", -c.score)
+    )
     return [c.as_dict(onset) for c in ranked]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from incident.analysis import analyze
+from incident.analysis import analyze, run_analysis
 from incident.hypotheses import HypothesisDraft
 from incident.store import Store
 from incident.timeline import log_event
@@ -286,3 +286,28 @@ def test_nothing_stamped_after_the_page_is_evidence(store: Store) -> None:
     drafts = ranked(store, iid)
     assert all(d.kind not in ("oom", "crashloop") for d in drafts)
     assert all(later not in [e.ref for e in d.evidence] for d in drafts)
+
+
+def test_one_hypothesis_per_kind_and_component_when_logs_and_metrics_agree(store: Store) -> None:
+    """Regression: exceptions in the logs and an error-ratio departure on the same component gave two
+    code_error drafts with one id, and storing them failed."""
+    iid = incident(store, "orders")
+    catalog(store, {"orders": []})
+    window(store, iid, "orders", "error_ratio", 0.001, 0.3, seed=7)
+    log = event(
+        store,
+        iid,
+        "log_excerpt",
+        "log/shop/orders-1/app/False",
+        "orders",
+        0,
+        pod="orders-1",
+        lines=["Traceback (most recent call last):", "ValueError: could not convert string to float: 'n/a'"],
+    )
+    with store.session() as s:
+        drafts = run_analysis(s, iid, at=PAGE)
+    keys = [(d.kind, d.component) for d in drafts]
+    assert len(keys) == len(set(keys))
+    top = drafts[0]
+    assert (top.kind, top.component) == ("code_error", "orders")
+    assert log in [e.ref for e in top.evidence]
