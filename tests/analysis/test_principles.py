@@ -292,8 +292,11 @@ def test_one_hypothesis_per_kind_and_component_when_logs_and_metrics_agree(store
     """Regression: exceptions in the logs and an error-ratio departure on the same component gave two
     code_error drafts with one id, and storing them failed."""
     iid = incident(store, "orders")
-    catalog(store, {"orders": []})
+    others = [f"svc-{i}" for i in range(6)]
+    catalog(store, {"orders": others, **{o: [] for o in others}})
     window(store, iid, "orders", "error_ratio", 0.001, 0.3, seed=7)
+    for i, other in enumerate(others):  # enough components that alternatives on one are shown too
+        window(store, iid, other, "latency_p99", 0.1, 0.3, seed=20 + i)
     log = event(
         store,
         iid,
@@ -308,6 +311,5 @@ def test_one_hypothesis_per_kind_and_component_when_logs_and_metrics_agree(store
         drafts = run_analysis(s, iid, at=PAGE)
     keys = [(d.kind, d.component) for d in drafts]
     assert len(keys) == len(set(keys))
-    top = drafts[0]
-    assert (top.kind, top.component) == ("code_error", "orders")
-    assert log in [e.ref for e in top.evidence]
+    orders = next(d for d in drafts if (d.kind, d.component) == ("code_error", "orders"))
+    assert log in [e.ref for e in orders.evidence]
