@@ -18,6 +18,8 @@ from incident.models import EventKind
 from incident.redact import MASK, redact
 
 MAX_LOG_PODS = 3
+MAX_SAMPLED_LOGS = 8
+"""Healthy-looking components (nearest to the page first) whose running pod's log is sampled."""
 MAX_EVENTS = 150
 MAX_SCAN_PODS = 10_000
 """Pods one gathering lists (a cluster-wide list when no namespace is known or configured)."""
@@ -217,9 +219,9 @@ def log_drafts(source: ClusterSource, pods_by_component: dict[str, list[PodInfo]
             if lines:
                 drafts.append(_log_draft(comp, pod, c.name, previous, lines, log, ctx, c.last_finished_at, False))
     troubled = {comp for comp, _ in unhealthy}
-    for comp, pods in pods_by_component.items():
-        if comp in troubled:
-            continue
+    healthy = [comp for comp in pods_by_component if comp not in troubled][:MAX_SAMPLED_LOGS]
+    for comp in healthy:
+        pods = pods_by_component[comp]
         running = next((p for p in pods if p.phase == "Running" and any(not c.init for c in p.containers)), None)
         if running is None:
             continue
