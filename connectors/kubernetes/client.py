@@ -28,6 +28,8 @@ from incident.config import KubernetesConfig
 from incident.errors import ConnectorError
 
 # Phrases of the 400 answers that mean "there is no such log", not "the request is wrong".
+_SET_SIZE = 50
+"""Values per set-based label selector (the request line stays short)."""
 _NO_LOG = ("previous terminated container", "waiting to start", "not found")
 
 
@@ -81,6 +83,20 @@ class KubernetesConnector(KubernetesActions):
                     info = mapping.pod_info(pod, self.keys)
                     seen.setdefault((info.namespace, info.name), info)
         return sorted(seen.values(), key=lambda p: (p.namespace, p.name))
+
+    def pods_of(self, components: Sequence[str], *, namespace: str | None = None) -> dict[str, list[PodInfo]]:
+        """:meth:`pods` of several components with one ``key in (a, b, ...)`` list per label key."""
+        out: dict[str, dict[tuple[str, str], PodInfo]] = {c: {} for c in components}
+        names = sorted(set(components))
+        for ns in self._namespaces(namespace):
+            for key in self.keys:
+                for start in range(0, len(names), _SET_SIZE):
+                    selector = f"{key} in ({','.join(names[start : start + _SET_SIZE])})"
+                    for pod in self._list("pod", ns, label_selector=selector):
+                        info = mapping.pod_info(pod, self.keys)
+                        if (component := info.labels.get(key)) in out:
+                            out[component].setdefault((info.namespace, info.name), info)
+        return {c: sorted(found.values(), key=lambda p: (p.namespace, p.name)) for c, found in out.items()}
 
     def deployments(self, component: str, *, namespace: str | None = None, until: datetime) -> list[DeploymentInfo]:
         return self.deployments_of([component], namespace=namespace, until=until)[component]

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from connectors.base import ClusterSource, ContainerLog, DeploymentInfo, KubeEvent, PodInfo, Revision
-from incident.errors import ConnectorError
 from incident.gathering.drafts import Draft, GatherContext
-from incident.gathering.offpath import off_path_drafts
 from incident.gathering.pods import pod_drafts, pod_problem
-from incident.gathering.topology import ClusterView, topology_draft
 from incident.models import EventKind
 from incident.redact import MASK, redact
 
@@ -21,8 +17,6 @@ MAX_LOG_PODS = 3
 MAX_SAMPLED_LOGS = 8
 """Healthy-looking components (nearest to the page first) whose running pod's log is sampled."""
 MAX_EVENTS = 150
-MAX_SCAN_PODS = 10_000
-"""Pods one gathering lists (a cluster-wide list when no namespace is known or configured)."""
 DECISIVE = re.compile(
     r"(?i)\b(error|exception|fatal|panic|fail(ed|ure)?|refused|timed? ?out|killed|oom|denied|"
     r"unavailable|cannot|can't|unable|missing|invalid|traceback|x509|certificate|no such host|exit(ed)?)\b"
@@ -233,42 +227,17 @@ def log_drafts(source: ClusterSource, pods_by_component: dict[str, list[PodInfo]
     return drafts
 
 
-def group_pods(pods: list[PodInfo], components: Sequence[str], keys: Sequence[str]) -> dict[str, list[PodInfo]]:
-    """The pods of each component, as ``ClusterSource.pods`` finds them: any component label key
-    naming it (a pod labelled ``app=x`` and ``app.kubernetes.io/name=y`` belongs to both)."""
-    out: dict[str, list[PodInfo]] = {c: [] for c in components}
-    for pod in pods:
-        for comp in dict.fromkeys(pod.labels.get(k) for k in keys):
-            if comp in out:
-                out[comp].append(pod)
-    return out
-
-
-def cluster_view(source: ClusterSource, pods: list[PodInfo], namespace: str | None) -> ClusterView:
-    """Services, Endpoints and workloads next to the pods; a listing the credentials may not
-    allow (Endpoints, StatefulSets) leaves its part out instead of failing the gathering."""
-    view = ClusterView(pods=pods)
-    try:
-        view.services = source.services(namespace=namespace)
-        view.endpoints = source.endpoints(namespace=namespace)
-        view.workloads = source.workloads(namespace=namespace)
-    except ConnectorError as exc:
-        view.errors.append(exc.message)
-    return view
-
-
 def gather_kubernetes(source: ClusterSource, ctx: GatherContext) -> list[Draft]:
     cfg = ctx.settings.watcher
-    keys = ctx.settings.kubernetes.component_label_keys
     components = ctx.related or ((ctx.component,) if ctx.component else ())
     drafts: list[Draft] = []
     names: list[str] = []
-    everything = source.all_pods(namespace=ctx.namespace, limit=MAX_SCAN_PODS)  # pods, topology, off-path
-    if len(everything) < MAX_SCAN_PODS:
-        pods_by_component = group_pods(everything, components, keys)
-    else:  # a partial list may miss the gathered components' pods: ask for them by label
-        pods_by_component = {c: source.pods(c, namespace=ctx.namespace) for c in components}
-    gathered = {(p.namespace, p.name) for pods in pods_by_component.values() for p in pods}
+    pods_batch = getattr(source, "pods_of", None)  # optional: one set-based list per label key
+    pods_by_component: dict[str, list[PodInfo]] = (
+        pods_batch(components, namespace=ctx.namespace)
+        if pods_batch
+        else {c: source.pods(c, namespace=ctx.namespace) for c in components}
+    )
     batch = getattr(source, "deployments_of", None)  # optional: one Deployment list for all components
     by_component = batch(components, namespace=ctx.namespace, until=ctx.window_end) if batch else {}
     for comp in components:
@@ -281,10 +250,6 @@ def gather_kubernetes(source: ClusterSource, ctx: GatherContext) -> list[Draft]:
             names.append(dep.name)
         names.extend(p.name for p in pods)
         names.append(comp)
-    drafts.extend(off_path_drafts((p for p in everything if (p.namespace, p.name) not in gathered), ctx))
-    view = cluster_view(source, everything, ctx.namespace)
-    view.partial = len(everything) >= MAX_SCAN_PODS
-    drafts.append(topology_draft(view, ctx, components))
     if ctx.component and not any(d.key == f"pods/{ctx.component}" for d in drafts):
         drafts.append(
             Draft(

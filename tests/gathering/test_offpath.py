@@ -8,6 +8,7 @@ from connectors.kubernetes import KubernetesConnector
 from incident.config import Settings
 from incident.gathering.kubernetes import gather_kubernetes
 from incident.gathering.offpath import off_path_drafts, workload_of
+from incident.gathering.scan import gather_scan
 from incident.models import EventKind
 from tests.connectors import k8s_objects as k
 from tests.gathering.conftest import context
@@ -21,15 +22,13 @@ def pod(name: str, component: str | None, *, healthy: bool = False, owner: str |
 
 
 def test_gathering_records_unhealthy_pods_off_the_gathered_set(conn: KubernetesConnector, settings: Settings) -> None:
-    drafts = gather_kubernetes(conn, context(settings))
+    drafts = gather_scan(conn, context(settings))
     wide = [d for d in drafts if d.kind == EventKind.pod_state and d.details.get("wide_scan")]
     assert [(d.component, d.details["pod"]) for d in wide] == [("cart", "cart-1")]
     assert "CrashLoopBackOff" in wide[0].summary and wide[0].at == k.ago(3)
-    assert not any(d.key == "pods/cart" for d in drafts)  # no summary or logs for it: it is not gathered
-    gathered = {d.details["pod"] for d in drafts if d.kind == EventKind.pod_state and "pod" in d.details}
-    assert "frontend-1" not in gathered  # healthy
-    inside = gather_kubernetes(conn, context(settings, related=("checkout", "cart")))
-    assert not any(d.details.get("wide_scan") for d in inside)
+    assert not any(d.key == "pods/cart" for d in gather_kubernetes(conn, context(settings)))  # not gathered
+    inside = gather_scan(conn, context(settings, related=("checkout", "cart")))
+    assert not any(d.kind == EventKind.pod_state for d in inside)  # cart is gathered; frontend-1 is healthy
 
 
 def test_cap_one_component_at_a_time_and_a_note_for_the_rest(settings: Settings) -> None:

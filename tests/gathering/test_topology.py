@@ -12,8 +12,9 @@ from sqlalchemy import MetaData, select
 from connectors.base import PodInfo, ServiceInfo
 from connectors.kubernetes import KubernetesConnector
 from incident.config import Settings
-from incident.gathering import Outcome, kubernetes, topology, write_outcome
+from incident.gathering import Outcome, scan, topology, write_outcome
 from incident.gathering.kubernetes import gather_kubernetes
+from incident.gathering.scan import gather_scan
 from incident.gathering.topology import ClusterView
 from incident.models import EventKind, Incident
 from incident.store import Store
@@ -23,7 +24,7 @@ from tests.gathering.conftest import context
 
 
 def _topology(conn: KubernetesConnector, settings: Settings) -> dict:
-    (draft,) = [d for d in gather_kubernetes(conn, context(settings)) if d.kind == EventKind.topology]
+    (draft,) = [d for d in gather_scan(conn, context(settings)) if d.kind == EventKind.topology]
     assert draft.key == "topology/shop" and draft.at == k.PAGE
     return draft.details
 
@@ -41,6 +42,10 @@ def test_services_endpoints_and_workloads_listed(conn: KubernetesConnector) -> N
     assert workloads[("Deployment", "checkout")].env_values["app/CART_ADDR"] == "cart:8080"
     pods = {p.name: p for p in conn.all_pods(namespace="shop")}
     assert pods["orders-db-0"].ip == "10.0.1.5" and "checkout-9" not in pods
+    assert len(conn.all_pods(namespace="shop", limit=2)) == 2
+    batch = conn.pods_of(["checkout", "cart", "nope"], namespace="shop")
+    assert batch == {c: conn.pods(c, namespace="shop") for c in ("checkout", "cart", "nope")}
+    assert [p.name for p in batch["cart"]] == ["cart-1"]  # labelled app=cart, not app.kubernetes.io/name
 
 
 def test_addresses_name_their_components(conn: KubernetesConnector, settings: Settings) -> None:
@@ -71,6 +76,7 @@ def test_password_appears_nowhere_in_the_store(conn: KubernetesConnector, settin
         ctx = context(settings, incident.id)
         for _ in range(2):  # a refresh updates the same events
             write_outcome(s, ctx, Outcome("kubernetes", drafts=list(gather_kubernetes(conn, ctx))))
+            write_outcome(s, ctx, Outcome("cluster", drafts=list(gather_scan(conn, ctx))))
     with store.session() as s:
         events = timeline(s, ctx.incident_id)
         assert [e.kind for e in events].count("topology") == 1
@@ -118,13 +124,10 @@ def test_an_address_two_components_claim_resolves_in_the_incident_namespace(sett
     assert anywhere.resolve("db", "shop") == "orders-db" and anywhere.resolve("db", "finance") == "ledger-db"
 
 
-def test_a_capped_pod_scan_still_gathers_every_related_pod(
+def test_a_capped_pod_scan_says_it_is_partial(
     conn: KubernetesConnector, settings: Settings, monkeypatch: MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(kubernetes, "MAX_SCAN_PODS", 2)  # the list stops after checkout-1 and checkout-2
-    drafts = {d.key: d for d in gather_kubernetes(conn, context(settings))}
-    assert drafts["pods/checkout"].details["pods"] == ["checkout-1", "checkout-2"]
-    assert drafts["pods/orders-db"].details["total"] == 1
-    topo = drafts["topology/shop"]
-    assert topo.details["partial"] == "the first 2 pods only"
+    monkeypatch.setattr(scan, "MAX_SCAN_PODS", 2)  # the list stops after checkout-1 and checkout-2
+    (topo,) = [d for d in gather_scan(conn, context(settings)) if d.kind == EventKind.topology]
+    assert topo.details["partial"] == "the first 2 pods only" and topo.summary.endswith("(the first 2 pods only)")
     assert topo.details["nodes"] == {"node-1": ["checkout"], "node-2": ["checkout"]}
