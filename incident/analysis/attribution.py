@@ -54,7 +54,8 @@ ERROR_CLASSES: tuple[ErrorClass, ...] = (
         "network",
         re.compile(
             r"(?i)no such host|nxdomain|temporary failure in name resolution|name or service not known|"
-            r"unknownhostexception|could not resolve|network is unreachable|no route to host"
+            r"unknownhostexception|could not resolve|network is unreachable|no route to host|"
+            r"\blookup \S+.*(timeout|timed out|server misbehaving)|\bdns\b.*(fail|timeout|timed out|error)"
         ),
         "name resolution / network errors",
         blames_caller=True,
