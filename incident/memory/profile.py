@@ -97,16 +97,21 @@ def event_signatures(kind: str, details: Mapping[str, Any]) -> set[str]:
     return out
 
 
-def load_signatures(session: Session, incident_ids: Iterable[int]) -> dict[int, frozenset[str]]:
+def load_signatures(
+    session: Session, incident_ids: Iterable[int], *, until: datetime | None = None
+) -> dict[int, frozenset[str]]:
+    """Signatures per incident; with ``until``, only from events stamped by then (the incident being
+    matched is read as of the present: a replay must not match on what its data stamps later)."""
     ids = list(incident_ids)
     found: dict[int, set[str]] = defaultdict(set)
     if not ids:
         return {}
-    rows = session.execute(
-        select(TimelineEvent.incident_id, TimelineEvent.kind, TimelineEvent.details).where(
-            TimelineEvent.incident_id.in_(ids), TimelineEvent.kind.in_([str(k) for k in SIGNATURE_EVENTS])
-        )
+    query = select(TimelineEvent.incident_id, TimelineEvent.kind, TimelineEvent.details).where(
+        TimelineEvent.incident_id.in_(ids), TimelineEvent.kind.in_([str(k) for k in SIGNATURE_EVENTS])
     )
+    if until is not None:
+        query = query.where(TimelineEvent.at <= until)
+    rows = session.execute(query)
     for incident_id, kind, details in rows:
         found[incident_id] |= event_signatures(kind, details or {})
     return {i: frozenset(found.get(i, ())) for i in ids}

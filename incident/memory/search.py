@@ -20,6 +20,7 @@ from datetime import timedelta
 from sqlalchemy import case, exists, or_, select
 from sqlalchemy.orm import Session, load_only
 
+from incident import clock
 from incident.errors import CopilotError
 from incident.memory.model import Match
 from incident.memory.profile import (
@@ -68,7 +69,7 @@ def _profile(session: Session, incident: Incident, kinds: Sequence[str] | None) 
         alerts=load_alerts(session, [incident.id])[incident.id],
         kinds=diag[0],
         primary=diag[1],
-        signatures=load_signatures(session, [incident.id])[incident.id],
+        signatures=load_signatures(session, [incident.id], until=clock.now())[incident.id],
     )
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from incident.memory.normalise import WILD, error_templates, template
-from incident.memory.profile import alert_name, event_signatures
+from incident.memory.profile import alert_name, event_signatures, load_signatures
+from incident.models import Incident
+from incident.store import Store
+from incident.timeline import log_event
 
 
 @pytest.mark.parametrize(
@@ -115,3 +120,31 @@ def test_alert_names_prefer_the_alertname_label() -> None:
     assert alert_name("HighErrorRatio", {"alertname": "HighErrorRatio", "service": "checkout"}) == "HighErrorRatio"
     assert alert_name("[FIRING:1] HighErrorRatio checkout", {}) == "HighErrorRatio checkout"
     assert alert_name("[#4817] [FIRING:1] KubePodCrashLooping", None) == "KubePodCrashLooping"
+
+
+def test_an_incident_is_matched_on_what_was_stamped_by_the_present(store: Store) -> None:
+    """Regression: a replayed incident matched others on an OOM kill its data stamped 31 hours after
+    the page; signatures read as of the present leave it out."""
+    page = datetime(2026, 3, 1, 2, 42, tzinfo=UTC)
+    with store.session() as s:
+        inc = Incident(dedup_key="t:cart", source="alertmanager", title="t", component="cart", page_at=page)
+        s.add(inc)
+        s.flush()
+        for minutes, reason in ((-3, "BackOff"), (31 * 60, "OOMKilling")):
+            log_event(
+                s,
+                incident_id=inc.id,
+                kind="k8s_event",
+                key=f"k8sevent/{reason}",
+                at=page + timedelta(minutes=minutes),
+                source="kubernetes",
+                component="cart",
+                summary=reason,
+                details={"reason": reason, "message": reason},
+            )
+        iid = inc.id
+    with store.session() as s:
+        now = load_signatures(s, [iid], until=page)[iid]
+        everything = load_signatures(s, [iid])[iid]
+    assert "event: BackOff" in now and "event: OOMKilling" not in now
+    assert "event: OOMKilling" in everything
