@@ -355,12 +355,42 @@ def log_findings(data: AnalysisInput) -> Iterator[Finding]:
             )
 
 
+def named_findings(data: AnalysisInput) -> Iterator[Finding]:
+    """Warning events and alert annotations that name another component in an error: the same
+    attribution as for logs (a probe or an alert describing a dependency's failure)."""
+    resolver = Resolver(data)
+    for ev in data.events_of("k8s_event", "alert"):
+        comp = ev.component
+        if not comp:
+            continue
+        if ev.kind == "alert":
+            texts = [str(v) for v in (ev.details.get("annotations") or {}).values()]
+        else:
+            texts = [str(ev.details.get("message") or "")]
+        for text in texts:
+            cls = error_class(text)
+            if cls is None or cls.blames_caller:
+                continue
+            for target in [t for t in resolver.named(text) if t != comp]:
+                yield Finding(
+                    cls.kind,
+                    target,
+                    0.9 * NAMED_STRENGTH[cls.kind],
+                    f"{comp}'s {'alert' if ev.kind == 'alert' else 'events'} report {cls.what} naming {target}: "
+                    f"{text[:160]}",
+                    [ev.id],
+                    f"{target} answers {comp}'s requests normally while the errors continue",
+                    since=parse_time(ev.details.get("first_at") or ev.details.get("starts_at")) or ev.at.timestamp(),
+                    named_by=[comp],
+                )
+
+
 OWN_STRENGTH = {"certificate": 0.75, "storage": 0.75, "network": 0.65}
 NAMED_STRENGTH = {"certificate": 0.75, "storage": 0.75, "network": 0.6, "dependency_failure": 0.6}
 
 
 def all_findings(data: AnalysisInput) -> list[Finding]:
     findings: list[Finding] = []
-    for check in (pod_findings, event_findings, change_findings, node_findings, log_findings):
+    for check in (pod_findings, event_findings, change_findings, node_findings, log_findings, named_findings):
         findings.extend(check(data))
     return findings

@@ -316,3 +316,24 @@ def test_one_hypothesis_per_kind_and_component_when_logs_and_metrics_agree(store
     assert len(keys) == len(set(keys))
     orders = next(d for d in drafts if (d.kind, d.component) == ("code_error", "orders"))
     assert log in [e.ref for e in orders.evidence]
+
+
+def test_an_alert_describing_a_named_dependencys_failure_counts_against_the_dependency(store: Store) -> None:
+    iid = incident(store, "checkout")
+    catalog(store, {"checkout": ["payments", "cart"], "payments": [], "cart": []})
+    window(store, iid, "checkout", "error_ratio", 0.001, 0.08, seed=8)
+    alert = event(
+        store,
+        iid,
+        "alert",
+        "alert/alertmanager/fp1",
+        "checkout",
+        -2,
+        annotations={"description": "calls to payments.shop.svc.cluster.local:8443 fail: connection refused"},
+        starts_at=(PAGE - timedelta(minutes=2)).isoformat(),
+    )
+    drafts = ranked(store, iid)
+    payments = next(d for d in drafts if d.component == "payments")
+    assert alert in [e.ref for e in payments.evidence]
+    assert payments.details["why"]["named_by"] == ["checkout"]
+    assert drafts[0].component == "payments"
