@@ -26,7 +26,6 @@ from incident.gathering.kubernetes import gather_kubernetes
 from incident.gathering.metrics import gather_metrics
 from incident.gathering.ownership import ownership_drafts
 from incident.gathering.pagerduty import gather_pagerduty
-from incident.gathering.scan import gather_scan
 from incident.gathering.stamps import mark_after_page
 from incident.models import Change, EventKind, MetricWindow, TimelineEvent, utcnow
 from incident.registry import Connectors
@@ -38,7 +37,6 @@ WHAT = {
     "prometheus": "metrics",
     "kubernetes": "pod state, events, rollouts or logs",
     "catalog": "ownership",
-    "cluster": "topology (addresses, env references, pods per node) or off-path pod states",
 }
 
 
@@ -99,7 +97,6 @@ def _tasks(connectors: Connectors, cache: CatalogCache, ctx: GatherContext) -> d
     if connectors.kubernetes is not None:
         kube = connectors.kubernetes
         tasks["kubernetes"] = lambda: gather_kubernetes(kube, ctx)
-        tasks["cluster"] = lambda: gather_scan(kube, ctx)
     if connectors.pagerduty is not None:
         pd = connectors.pagerduty
         tasks["pagerduty"] = lambda: gather_pagerduty(pd, ctx)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 from connectors.base import ClusterSource, ContainerLog, DeploymentInfo, KubeEvent, PodInfo, Revision
+from incident.errors import ConnectorError
 from incident.gathering.drafts import Draft, GatherContext
 from incident.gathering.pods import pod_drafts, pod_problem
+from incident.gathering.scan import gather_scan
 from incident.models import EventKind
 from incident.redact import MASK, redact
 
@@ -228,6 +231,27 @@ def log_drafts(source: ClusterSource, pods_by_component: dict[str, list[PodInfo]
 
 
 def gather_kubernetes(source: ClusterSource, ctx: GatherContext) -> list[Draft]:
+    """The related components' state, events, rollouts and logs, with the namespace-wide scan
+    (topology, off-path pods) running beside it so their waits on the API server overlap."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kubernetes-scan") as pool:
+        scan = pool.submit(gather_scan, source, ctx)
+        drafts = gather_related(source, ctx)
+        try:
+            drafts.extend(scan.result())
+        except ConnectorError as exc:  # e.g. no permission to list every pod: the rest stands
+            drafts.append(
+                Draft(
+                    kind=EventKind.note,
+                    key="kubernetes/scan",
+                    at=ctx.page_at,
+                    source="kubernetes",
+                    summary=f"namespace scan failed: {exc.message} — no topology or off-path pod states",
+                )
+            )
+    return drafts
+
+
+def gather_related(source: ClusterSource, ctx: GatherContext) -> list[Draft]:
     cfg = ctx.settings.watcher
     components = ctx.related or ((ctx.component,) if ctx.component else ())
     drafts: list[Draft] = []

@@ -1,6 +1,6 @@
-"""The namespace-wide look, a gathering task of its own next to ``kubernetes``: one list of every
-pod (with Services, Endpoints and workloads) feeds the topology event and the off-path scan.
-Running beside the per-component gathering, its waits on the API server overlap that one's."""
+"""The namespace-wide look: one list of every pod (with Services, Endpoints and workloads) feeds
+the topology event and the off-path scan. The Kubernetes gathering runs it in a thread beside
+the per-component part, so their waits on the API server overlap."""
 
 from __future__ import annotations
 

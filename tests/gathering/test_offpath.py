@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from connectors.base import ContainerState, PodInfo
 from connectors.kubernetes import KubernetesConnector
-from incident.config import Settings
+from incident.config import KubernetesConfig, Settings
+from incident.errors import ConnectorError
 from incident.gathering.kubernetes import gather_kubernetes
 from incident.gathering.offpath import off_path_drafts, workload_of
 from incident.gathering.scan import gather_scan
 from incident.models import EventKind
+from incident.sandbox.kubernetes import KubernetesStandIn
 from tests.connectors import k8s_objects as k
 from tests.gathering.conftest import context
 
@@ -50,3 +52,18 @@ def test_unlabelled_pods_are_named_by_their_workload() -> None:
     assert workload_of(hashed) == "legacy-api"
     assert workload_of(pod("db-0", None, owner="StatefulSet/db")) == "db"
     assert workload_of(pod("bare", None)) is None
+
+
+class NoClusterWideList(KubernetesConnector):
+    def all_pods(self, *, namespace: str | None = None, limit: int | None = None) -> list[PodInfo]:
+        raise ConnectorError("list pods in namespace shop: HTTP 403 Forbidden", connector="kubernetes")
+
+
+def test_a_failed_scan_is_a_note_and_the_rest_stands(server: KubernetesStandIn, settings: Settings) -> None:
+    conn = NoClusterWideList(KubernetesConfig(host=server.url))
+    drafts = {d.key: d for d in gather_kubernetes(conn, context(settings))}
+    assert drafts["pods/checkout"].details["total"] == 2 and "pod/shop/checkout-2" in drafts
+    assert "HTTP 403" in drafts["kubernetes/scan"].summary
+    assert not any(d.kind == EventKind.topology or d.details.get("wide_scan") for d in drafts.values())
+    with_scan = gather_kubernetes(KubernetesConnector(KubernetesConfig(host=server.url)), context(settings))
+    assert {"topology/shop", "pod/shop/cart-1"} <= {d.key for d in with_scan}

@@ -76,7 +76,6 @@ def test_password_appears_nowhere_in_the_store(conn: KubernetesConnector, settin
         ctx = context(settings, incident.id)
         for _ in range(2):  # a refresh updates the same events
             write_outcome(s, ctx, Outcome("kubernetes", drafts=list(gather_kubernetes(conn, ctx))))
-            write_outcome(s, ctx, Outcome("cluster", drafts=list(gather_scan(conn, ctx))))
     with store.session() as s:
         events = timeline(s, ctx.incident_id)
         assert [e.kind for e in events].count("topology") == 1
