@@ -37,7 +37,8 @@ def analyze(
     drafts: list[HypothesisDraft] = []
     seen_components: set[str] = set()
     for c in candidates:
-        # one hypothesis per component first, then alternatives, so the ranking covers more ground
+        # the first five hypotheses are on five different components (the ranking covers more
+        # ground); after that a component's alternative kinds may follow
         if c["component"] in seen_components and len(seen_components) < 5:
             continue
         seen_components.add(c["component"])

@@ -22,6 +22,11 @@ HOSTLIKE_BEFORE = re.compile(
     r"\baddr(ess)?[\s=:\"']+|\bserver\s+)$"
 )
 
+FILE_NAME = re.compile(
+    r"(?i)\.(py|go|java|js|ts|rb|rs|c|cc|cpp|h|kt|scala|php|conf|cfg|ini|ya?ml|json|toml|xml|log|txt|sh)$"
+)
+"""A token that is a source or config file name, not a host."""
+
 
 @dataclass(frozen=True)
 class ErrorClass:
@@ -37,8 +42,10 @@ ERROR_CLASSES: tuple[ErrorClass, ...] = (
     ErrorClass(
         "certificate",
         re.compile(
-            r"(?i)x509|certificate|tls: |tls handshake|ssl handshake|handshake (with \S+ )?fail|"
-            r"sslhandshakeexception|ssl_error|sslerror|pkix path"
+            r"(?i)x509|certificate (has )?(expired|is not yet valid|verify failed|signed by unknown)|"
+            r"expired certificate|certificate_expired|bad certificate|unknown (certificate )?authority|"
+            r"tls: |tls handshake|ssl handshake|handshake (with \S+ )?fail|sslhandshakeexception|ssl_error|"
+            r"sslerror|pkix path"
         ),
         "TLS handshake / certificate errors",
     ),
@@ -63,17 +70,29 @@ ERROR_CLASSES: tuple[ErrorClass, ...] = (
     ErrorClass(
         "dependency_failure",
         re.compile(
-            r"(?i)connection refused|econnrefused|connection reset|broken pipe|timed? ?out|timeout|"
-            r"deadline exceeded|too many (connections|clients)|max_connections|readonly|read only replica|"
-            r"pool (is )?exhausted|could not (connect|obtain|acquire)|unavailable|lock wait|deadlock|"
-            r"server closed the connection|eof|status(code)?[ =:]*5\d\d|\b50[234]\b|circuit (breaker )?open"
+            r"(?i)connection refused|econnrefused|connection reset|broken pipe|timed out|\btimeout\b(?!\s*[=:]\s*\d)|"
+            r"deadline exceeded|too many (connections|clients)|max_connections|\breadonly\b(?!\s*[=:])|"
+            r"read[- ]only replica|pool (is )?exhausted|could not (connect|obtain|acquire)|unavailable|"
+            r"lock wait|deadlock|server closed the connection|unexpected eof|\beof\b(?!\w)|"
+            r"status(code)?[ =:]*5\d\d|\b50[234]\b|circuit (breaker )?open"
         ),
         "connection errors",
     ),
 )
 
 
+QUIET = re.compile(
+    r"""(?i)^\W*(\S+\s+){0,3}?\W?(info|debug|trace)\b|"""
+    r"""["']?(level|severity)["']?\s*[:=]\s*["']?(info|debug|trace)\b"""
+)
+"""A line logged at INFO, DEBUG or TRACE level reports what happened, not a failure."""
+
+
 def error_class(line: str) -> ErrorClass | None:
+    """What kind of failure an error line describes; None for other lines (including lines logged
+    below WARN: "connecting to payments:443 with timeout=5s" is not an error)."""
+    if QUIET.search(line[:200]):
+        return None
     for cls in ERROR_CLASSES:
         if cls.pattern.search(line):
             return cls
@@ -89,6 +108,9 @@ class Resolver:
         self.names = {n.lower(): n for n in names if n}
         for lower, name in self.names.items():
             self.addresses.setdefault(lower, name)
+        self.namespaces = {str(e.details.get("namespace")).lower() for e in data.events if e.details.get("namespace")}
+        if data.incident.namespace:
+            self.namespaces.add(data.incident.namespace.lower())
 
     def resolve(self, token: str) -> str | None:
         token = token.lower().rstrip(".")
@@ -97,7 +119,7 @@ class Resolver:
         if "." in token:
             head, _, rest = token.partition(".")
             # a Kubernetes service DNS name: name.namespace[.svc[.cluster.local]]
-            if head in self.names and (rest.endswith(("svc", "cluster.local")) or rest.count(".") == 0):
+            if head in self.names and (rest.endswith(("svc", "cluster.local")) or rest in self.namespaces):
                 return self.names[head]
             if rest and rest.split(".")[0] in self.names and rest.endswith(("svc", "cluster.local")):
                 return self.names[rest.split(".")[0]]  # a StatefulSet pod: pod-0.svc.ns.svc.cluster.local
@@ -108,12 +130,16 @@ class Resolver:
         out: list[str] = []
         for m in HOST.finditer(line):
             token = m.group(1)
+            if m.start() and line[m.start() - 1] == "/" and line[max(0, m.start() - 2) : m.start()] != "//":
+                continue  # a path segment (/app/payments.py), not a host
+            if FILE_NAME.search(token):
+                continue
             comp = self.resolve(token)
             if comp is None:
                 continue
             plain = "." not in token and not re.fullmatch(r"[\d.]+", token)
             has_port = m.group(0) != token
-            if plain and not has_port and not HOSTLIKE_BEFORE.search(line[: m.start()]):
+            if plain and not has_port and not HOSTLIKE_BEFORE.search(line[max(0, m.start() - 40) : m.start()]):
                 continue  # a bare word ("cart is empty") is not a host reference
             if comp not in out:
                 out.append(comp)

@@ -25,7 +25,9 @@ CODE_ERRORS = re.compile(
     r"(?i)traceback|exception\b|\w+(error|exception):|panic:|nil pointer|null ?pointer|segmentation fault|"
     r"undefined (method|is not)|unhandled|assertion failed|stack trace"
 )
-TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
+TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
+MAX_LINE = 2000
+"""Characters of one log line read (a stack trace on one line says what it says early)."""
 BAD_WAITING = {"CreateContainerConfigError", "CreateContainerError", "RunContainerError"}
 PULL_WAITING = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName"}
 
@@ -61,6 +63,8 @@ def _loop_since(data: AnalysisInput, c: dict, ev: TimelineEvent) -> float | None
     created = parse_time(ev.details.get("created_at"))
     last = parse_time(c.get("last_finished_at"))
     since = present - loop_duration(restarts)
+    if last is not None:  # it cannot have begun later than its last exit allows
+        since = min(since, last - loop_duration(restarts - 1))
     if restarts <= 1:
         since = last if last is not None else ev.at.timestamp()
     if created is not None:
@@ -285,6 +289,10 @@ def _line_time(line: str) -> float | None:
     return parse_time(m.group(0).replace(" ", "T")) if m else None
 
 
+def _earliest(a: float | None, b: float | None) -> float | None:
+    return min(a, b) if a is not None and b is not None else (a if b is None else b)
+
+
 def log_findings(data: AnalysisInput) -> Iterator[Finding]:
     """Error signatures in logs: on the component a line names when it names one (attribution),
     else on the component that logged it."""
@@ -299,7 +307,7 @@ def log_findings(data: AnalysisInput) -> Iterator[Finding]:
         own: dict[str, float] = {}
         own_since: dict[str, float | None] = {}
         named: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for line in (str(x) for x in ev.details.get("lines") or []):
+        for line in (str(x)[:MAX_LINE] for x in ev.details.get("lines") or []):
             stamp = _line_time(line)
             if stamp is not None and stamp > present:
                 continue
@@ -313,10 +321,10 @@ def log_findings(data: AnalysisInput) -> Iterator[Finding]:
                     for t in targets:
                         dns_callers[t].setdefault(comp, ev.id)
                 own[cls.kind] = max(own.get(cls.kind, 0.0), OWN_STRENGTH[cls.kind])
-                own_since.setdefault(cls.kind, stamp)
+                own_since[cls.kind] = _earliest(own_since.get(cls.kind), stamp)
             elif cls is None and CODE_ERRORS.search(line):
                 own["code_error"] = max(own.get("code_error", 0.0), 0.5)
-                own_since.setdefault("code_error", stamp)
+                own_since["code_error"] = _earliest(own_since.get("code_error"), stamp)
         for kind, strength in own.items():
             what = next((c.what for c in ERROR_CLASSES if c.kind == kind), "application exceptions")
             yield Finding(

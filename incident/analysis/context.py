@@ -42,6 +42,7 @@ class AnalysisInput:
     """caller -> components its pods' environment names"""
     nodes: dict[str, set[str]] = field(default_factory=dict)
     """node -> components with a pod on it"""
+    _downstream: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
 
     @property
     def paged(self) -> str | None:
@@ -67,7 +68,14 @@ class AnalysisInput:
         return out
 
     def downstream(self, component: str) -> dict[str, int]:
-        """Everything ``component`` depends on, transitively, with its distance in hops."""
+        """Everything ``component`` depends on, transitively, with its distance in hops (memoised:
+        the catalog graph does not change during one analysis)."""
+        cache = self._downstream
+        if component not in cache:
+            cache[component] = self._walk(component)
+        return cache[component]
+
+    def _walk(self, component: str) -> dict[str, int]:
         hops: dict[str, int] = {}
         frontier = [component]
         depth = 0
@@ -91,14 +99,13 @@ def _as_utc(at: datetime) -> datetime:
 
 
 def load_input(session: Session, incident_id: int, *, now: datetime | None = None) -> AnalysisInput:
-    """The incident as the analyzer sees it at ``now``: events stamped later are left out."""
+    """The incident as the analyzer sees it at ``now`` (default: the page time): events stamped
+    later are left out."""
     incident = session.get(Incident, incident_id)
     if incident is None:
         raise LookupError(f"no incident {incident_id}")
-    present = _as_utc(now) if now is not None else None
-    events = timeline(session, incident_id)
-    if present is not None:
-        events = [e for e in events if _as_utc(e.at) <= present]
+    present = _as_utc(now if now is not None else incident.page_at)
+    events = [e for e in timeline(session, incident_id) if _as_utc(e.at) <= present]
     data = AnalysisInput(incident=incident, page_at=incident.page_at, events=events, now=present)
     for w in session.scalars(select(MetricWindow).where(MetricWindow.incident_id == incident_id)):
         pts = np.asarray(w.points, dtype=float).reshape(-1, 2) if w.points else np.empty((0, 2))

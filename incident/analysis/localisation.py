@@ -26,7 +26,30 @@ from incident.changepoints import format_value, signal_label
 
 SIGNIFICANT = 6.0
 """Sustained robust z from which a dependency's departure explains its callers' symptoms."""
-DATASTORE_TYPES = {"database", "datastore", "cache", "queue", "storage", "db", "redis", "postgres", "mysql"}
+DATASTORE_TYPES = {
+    "database",
+    "datastore",
+    "cache",
+    "queue",
+    "storage",
+    "stream",
+    "search",
+    "db",
+    "redis",
+    "postgres",
+    "postgresql",
+    "mysql",
+    "mariadb",
+    "mongodb",
+    "memcached",
+    "kafka",
+    "rabbitmq",
+    "elasticsearch",
+    "opensearch",
+    "cassandra",
+    "etcd",
+    "zookeeper",
+}
 ECHO = 0.9
 """An echoing component is capped at this share of what it echoes (per hop)."""
 SURGE = 1.8
@@ -226,7 +249,8 @@ def departures(data: AnalysisInput) -> dict[str, Departure]:
     raw = {c: combined_z(g) for c, g in groups.items()}
     surging = {c for c, g in groups.items() if surge_ratio(g) >= SURGE}
     # a surge that arrives from upstream is the upstream's surge: only the first ones are drivers
-    surging = {c for c in surging if not any(c in data.downstream(s) for s in surging if s != c)}
+    below = {s: data.downstream(s) for s in surging}
+    surging = {c for c in surging if not any(c in below[s] for s in surging if s != c)}
     timed = {c: z * timing_weight(data, groups, c) for c, z in raw.items()}
     scores, explained = _echo_caps(data, groups, timed, surging)
     out: dict[str, Departure] = {}

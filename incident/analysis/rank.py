@@ -10,7 +10,7 @@ Scoring, in words, the way an experienced SRE weighs a finding:
   onset is background (:mod:`timing`);
 - **trigger over mechanism**: when a chain is seen (rollout -> new pods fail; node condition ->
   evictions; config change -> restarts; liveness kills -> restarts) the trigger is the kind and the
-  mechanism its cited evidence (:mod:`chains`);
+  mechanism its cited evidence (``_apply_chains``);
 - **explaining away**: a cause that accounts for the page and the departures on its callers ranks
   above the callers, which only echo it.
 """
@@ -24,7 +24,7 @@ from typing import Any
 
 from incident.analysis.checks import RECENT_CHANGE, Finding
 from incident.analysis.context import AnalysisInput
-from incident.analysis.localisation import DATASTORE_TYPES, Departure, describe_anomaly, metric_strength
+from incident.analysis.localisation import DATASTORE_TYPES, ECHO, Departure, describe_anomaly, metric_strength
 from incident.analysis.relevance import PathMap, Relevance
 from incident.analysis.timing import SLACK, symptom_onset, timing_factor
 
@@ -34,9 +34,8 @@ CHAINS: dict[str, tuple[str, ...]] = {
     "config_change": ("crashloop", "probe_failure", "code_error", "oom"),
 }
 """Mechanisms a change on the same component explains when they began after it."""
-DEPARTED = 0.45
+AFFECTED = 0.45
 """Metric strength (about 5 robust scales) from which a component counts as visibly affected."""
-ECHO = 0.9
 SYMPTOMS = {"error_ratio", "latency"}
 UNEXPLAINED_LATENCY = 0.9
 """Latency that rose with nothing else on the component ranks below a departure whose own resources
@@ -68,6 +67,8 @@ class Candidate:
     trigger: str | None = None
     mechanism: str | None = None
     named_by: set[str] = field(default_factory=set)
+    liveness: bool = False
+    """Seen killed by its liveness probe."""
     since_is_bound: bool = False
     metric_only: bool = False
     change_at: float | None = None
@@ -93,7 +94,7 @@ class Candidate:
         return {
             "kind": self.kind,
             "component": self.component,
-            "score": min(self.score, MAX_SCORE),
+            "score": min(max(self.score, 0.0), MAX_SCORE),
             "summary": self.summary,
             "evidence": self.evidence,
             "refutation": self.refutation,
@@ -132,6 +133,7 @@ def _mechanisms(findings: list[Finding], deps: dict[str, Departure]) -> list[Can
             min(sinces) if sinces else None,
             named_by=named,
             since_is_bound=bound,
+            liveness=any(f.detail.get("liveness") for f in group),
         )
         cand.terms.append(Term("mechanism", strength, top.summary[:160]))
         dep = deps.get(comp)
@@ -204,7 +206,7 @@ def _apply_chains(cands: list[Candidate]) -> None:
                 if kind in kinds:
                     _absorb(node, kinds[kind], f"node trouble -> {kind.replace('_', ' ')}")
         probe = kinds.get("probe_failure")
-        if probe is not None and "crashloop" in kinds and any("liveness" in t.note.lower() for t in probe.terms):
+        if probe is not None and "crashloop" in kinds and probe.liveness:
             _absorb(probe, kinds["crashloop"], "liveness kills -> restarts")
 
 
@@ -281,8 +283,8 @@ def _score(c: Candidate, paths: PathMap, onset: float) -> None:
 
 def _explain_away(cands: list[Candidate], deps: dict[str, Departure], paths: PathMap, paged: str | None) -> None:
     """Credit causes for what they account for; cap callers that only echo a stronger cause."""
-    affected = [c for c, d in deps.items() if d.raw >= DEPARTED and paths.of(c).connected]
-    downstream = {name: PathMap._bfs(name, paths.graph) for name in {*affected, *(c.component for c in cands)}}
+    affected = [c for c, d in deps.items() if d.raw >= AFFECTED and paths.of(c).connected]
+    downstream = {name: paths.below(name) for name in {*affected, *(c.component for c in cands)}}
     surging = {c.component for c in cands if c.kind == "traffic_surge"}
     for c in cands:
         if c.kind == "traffic_surge":  # load flows down the call graph: a surge explains what it calls
@@ -324,7 +326,7 @@ def _below_mechanisms(cands: list[Candidate]) -> None:
             best[c.component] = max(best.get(c.component, 0.0), c.score)
     for c in cands:
         if c.metric_only and c.component in best and c.score >= best[c.component]:
-            c.score = best[c.component] - 0.02
+            c.score = max(best[c.component] - 0.02, 0.0)
             c.terms.append(Term("symptom", c.score, "a symptom of the mechanism found on the same component"))
 
 
@@ -334,7 +336,10 @@ def _corroborate(data: AnalysisInput, findings: list[Finding], deps: dict[str, D
     dependency and its other callers look healthy, the trouble is on that caller's side of the wire.
     A named service whose own findings or signals say what is wrong takes that kind."""
     own = {f.component for f in findings if not f.named_by and f.kind not in CHANGE_KINDS}
-    departed = {c for c, d in deps.items() if d.raw >= DEPARTED}
+    departed = {c for c, d in deps.items() if d.raw >= AFFECTED}
+    namers: dict[str, set[str]] = defaultdict(set)
+    for f in findings:
+        namers[f.component].update(f.named_by)
     extra: list[Finding] = []
     for f in findings:
         if not f.named_by or f.kind != "dependency_failure":
@@ -342,7 +347,12 @@ def _corroborate(data: AnalysisInput, findings: list[Finding], deps: dict[str, D
         target = f.component
         others = paths.callers.get(target, set()) - set(f.named_by)
         # nobody else complains: its other callers are fine, and its own signals (when it has any) are flat
-        healthy = target not in departed and target not in own and (bool(others) or target in data.series)
+        healthy = (
+            target not in departed
+            and target not in own
+            and len(namers[target]) < 2  # a second caller failing the same way agrees
+            and (bool(others) or target in data.series)
+        )
         lonely = healthy and not (others & departed)
         if lonely:
             f.strength *= 0.5

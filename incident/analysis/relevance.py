@@ -1,7 +1,7 @@
 """Relevance to the page: how a component connects to the paged one.
 
 An on-call engineer asks of every finding "is this on the path of what paged me?". A cause must be
-able to reach the paged component: be it, be something it depends on (nearer is likelier), share a
+able to reach the paged component: be it, be something it depends on (however deep), share a
 node or a datastore with it, or be named by the errors on the path. A finding on a component the
 catalog knows but that connects in none of these ways is *off the paged path*: shown, labelled and
 ranked below connected ones. A component the catalog has no edges for at all is *of unknown
@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from incident.analysis.context import AnalysisInput
+from incident.analysis.localisation import DATASTORE_TYPES
 
 DOWNSTREAM_WEIGHT = {0: 1.0, 1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 1.0}
 """A dependency ``hops`` away from the paged component (further: ``FAR``). Anything on the paged
@@ -69,6 +70,13 @@ class PathMap:
         self.down = self._bfs(self.paged, graph) if self.paged else {}
         self.up = self._bfs(self.paged, self.callers) if self.paged else {}
         self._cache: dict[str, Relevance] = {}
+        self._below: dict[str, dict[str, int]] = {}
+
+    def below(self, component: str) -> dict[str, int]:
+        """What ``component`` reaches through dependencies (itself at 0), memoised."""
+        if component not in self._below:
+            self._below[component] = self._bfs(component, self.graph)
+        return self._below[component]
 
     @staticmethod
     def _bfs(start: str, edges: dict[str, set[str]]) -> dict[str, int]:
@@ -77,7 +85,7 @@ class PathMap:
         while frontier:
             nxt = []
             for name in frontier:
-                for other in sorted(edges.get(name, ())):
+                for other in edges.get(name, ()):
                     if other not in hops:
                         hops[other] = hops[name] + 1
                         nxt.append(other)
@@ -113,7 +121,11 @@ class PathMap:
                 hops,
             )
         shared_nodes = self.nodes_of(comp) & self.nodes_of(paged)
-        shared_stores = (self.graph.get(comp, set()) & self.graph.get(paged, set())) - {comp, paged}
+        shared_stores = {
+            d
+            for d in (self.graph.get(comp, set()) & self.graph.get(paged, set())) - {comp, paged}
+            if self.data.types.get(d, "").lower() in DATASTORE_TYPES
+        }
         if comp in self.up and self.up[comp] <= 2:
             hops = self.up[comp]
             return Relevance(
