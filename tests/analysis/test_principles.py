@@ -337,3 +337,26 @@ def test_an_alert_describing_a_named_dependencys_failure_counts_against_the_depe
     assert alert in [e.ref for e in payments.evidence]
     assert payments.details["why"]["named_by"] == ["checkout"]
     assert drafts[0].component == "payments"
+
+
+def test_latency_its_own_resources_explain_outranks_latency_alone(store: Store) -> None:
+    iid = incident(store, "frontend")
+    catalog(store, {"frontend": ["search", "prices"], "search": [], "prices": []})
+    window(store, iid, "frontend", "latency_p99", 0.3, 1.2, seed=11)
+    window(store, iid, "prices", "latency_p99", 0.01, 0.5, seed=12)  # slower, nothing else moved
+    window(store, iid, "search", "latency_p99", 0.05, 0.6, seed=13)
+    window(store, iid, "search", "cpu", 0.8, 3.9, seed=14)  # pinned, and slower with it
+    drafts = ranked(store, iid)
+    assert (drafts[0].component, drafts[0].kind) == ("search", "resource_saturation")
+
+
+def test_of_the_components_on_a_failed_node_the_one_showing_the_symptom_ranks_first(store: Store) -> None:
+    iid = incident(store, "frontend")
+    catalog(store, {"frontend": ["search", "ads"], "search": [], "ads": []})
+    window(store, iid, "frontend", "error_ratio", 0.001, 0.05, seed=15)
+    window(store, iid, "ads", "error_ratio", 0.001, 0.2, seed=16)  # lost its pods and fails
+    event(store, iid, "node_state", "node/n1/Ready", None, -7, node="n1", type="Ready", status="Unknown")
+    pod(store, iid, "search", "search-1", -7, node="n1", ready=False, containers=[container()])  # others carry it
+    pod(store, iid, "ads", "ads-1", -7, node="n1", ready=False, containers=[container()])
+    drafts = ranked(store, iid)
+    assert (drafts[0].component, drafts[0].kind) == ("ads", "node_failure")
