@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -298,6 +299,8 @@ class Action(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     reject_reason: Mapped[str | None] = mapped_column(Text)
+    approval_digest: Mapped[str | None] = mapped_column(String(64))
+    """sha256 of (type, target, canonical params) as approved; execution recomputes it and refuses a mismatch."""
 
 
 class AuditEntry(Base):
@@ -317,6 +320,53 @@ class AuditEntry(Base):
     what: Mapped[str] = mapped_column(String(16))
     """approved, executing, succeeded, failed, rejected or reconciled."""
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    """``row_hash`` of the row before (by id); None on the first row."""
+    row_hash: Mapped[str | None] = mapped_column(String(64))
+    """sha256 over this row's content and ``prev_hash`` (:mod:`incident.actions.chain`)."""
+
+
+class QuarantinedAlert(Base):
+    """An alert that failed validation, kept raw with the reason so the rest of its poll or batch proceeds."""
+
+    __tablename__ = "quarantined_alerts"
+    __table_args__ = (Index("ix_quarantined_alerts_received_at", "received_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(32))
+    """``alertmanager`` or ``pagerduty``."""
+    channel: Mapped[str] = mapped_column(String(16))
+    """``poll`` or ``webhook``."""
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text)
+    """The alert as JSON text, truncated to :data:`QUARANTINE_RAW_MAX` characters."""
+    fingerprint: Mapped[str | None] = mapped_column(String(255))
+
+
+QUARANTINE_RAW_MAX = 64 * 1024
+
+
+class InboxStatus(StrEnum):
+    pending = "pending"
+    done = "done"
+    failed = "failed"
+
+
+class InboxItem(Base):
+    """A webhook payload committed before it is acknowledged, then processed idempotently."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_status", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(32))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default=InboxStatus.pending)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    processed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class Pin(Base):

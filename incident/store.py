@@ -79,7 +79,7 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
         yield
 
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 """The schema version this code writes (the newest Alembic revision)."""
 
 

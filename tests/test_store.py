@@ -137,3 +137,77 @@ def test_processes_opening_a_new_store_together_migrate_once(tmp_path: Path) -> 
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
     with Store(url).engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(
+                    postgres_url() is None, reason="no PostgreSQL server: set INCIDENT_TEST_POSTGRES_URL"
+                ),
+            ],
+        ),
+    ],
+)
+def test_0006_chains_the_audit_rows_already_there_and_adds_the_trust_tables(backend: str, tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    from incident.actions.chain import fields, verify
+    from incident.models import AuditEntry, InboxItem, QuarantinedAlert
+    from incident.store import MIGRATIONS, make_engine
+
+    url = postgres_url() if backend == "postgresql" else f"sqlite:///{tmp_path / 'at-0005.db'}"
+    assert url
+    engine = make_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        if backend == "postgresql":  # every run starts from an empty schema: the migrations run for real
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0005")
+        for who in ("alice", "bob", "carol"):
+            conn.execute(
+                text(
+                    "INSERT INTO audit_log (at, incident_id, action_id, who, what, detail)"
+                    " VALUES ('2026-01-13 14:08:00.250000', 1, 'ac_x', :who, 'approved', '{\"params\": {\"n\": 2}}')"
+                ),
+                {"who": who},
+            )
+    engine.dispose()
+
+    store = Store(url)
+    with store.session() as s:
+        rows = list(s.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+        assert [r.who for r in rows] == ["alice", "bob", "carol"]
+        assert rows[0].prev_hash is None and all(r.row_hash for r in rows)
+        assert [r.prev_hash for r in rows[1:]] == [r.row_hash for r in rows[:-1]]
+        checked, broken = verify([fields(r) for r in rows])
+        assert (checked, broken) == (3, None)
+        s.add(QuarantinedAlert(source="alertmanager", channel="poll", reason="labels.alertname: missing", raw="{}"))
+        s.add(InboxItem(source="alertmanager", body=b"\x00{}"))
+    with store.session() as s:
+        inbox = s.scalars(select(InboxItem)).one()
+        assert (inbox.body, inbox.status, inbox.attempts) == (b"\x00{}", "pending", 0)
+        assert s.scalars(select(QuarantinedAlert)).one().fingerprint is None
+    with store.engine.connect() as conn:
+        assert "approval_digest" in {c["name"] for c in inspect(conn).get_columns("actions")}
+    if backend == "sqlite":  # REPLACE deletes without firing the delete trigger: refused before it can
+        with store.session() as s, pytest.raises(Exception, match="append-only"):
+            s.execute(
+                text(
+                    "INSERT OR REPLACE INTO audit_log (id, at, incident_id, who, what, detail)"
+                    " VALUES (1, '2026-01-13 14:08:00', 1, 'mallory', 'approved', '{}')"
+                )
+            )
+    with store.session() as s, pytest.raises(Exception, match="append-only"):
+        s.execute(text("UPDATE audit_log SET who = 'mallory'"))
+    store.close()
