@@ -1,6 +1,15 @@
 """Alertmanager connector: alert source, silences, and the webhook payload parser."""
 
-from connectors.alertmanager.client import AlertmanagerConnector, Silence
-from connectors.alertmanager.webhook import AlertmanagerNotification, parse_webhook
+from connectors.alertmanager.client import AlertmanagerConnector, AlertPoll, Silence, Suppression
+from connectors.alertmanager.webhook import AlertmanagerNotification, RejectedAlert, fingerprint, parse_webhook
 
-__all__ = ["AlertmanagerConnector", "AlertmanagerNotification", "Silence", "parse_webhook"]
+__all__ = [
+    "AlertPoll",
+    "AlertmanagerConnector",
+    "AlertmanagerNotification",
+    "RejectedAlert",
+    "Silence",
+    "Suppression",
+    "fingerprint",
+    "parse_webhook",
+]

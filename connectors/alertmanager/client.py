@@ -9,16 +9,17 @@ from typing import Any
 
 import httpx
 
-from connectors.alertmanager.webhook import alert_record, parse_end
-from connectors.base import AlertRecord, CheckResult
+from connectors.alertmanager.webhook import RejectedAlert, alert_record, parse_end, rejected
+from connectors.base import AlertRecord, AlertSource, CheckResult
 from incident.config import AlertmanagerConfig
 from incident.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
 
 log = logging.getLogger(__name__)
 
 NAME = "alertmanager"
-_ACTIVE_STATES = ("active", "unprocessed")
-"""``unprocessed``: posted but not yet through the dispatcher; it is still firing."""
+_ACTIVE_STATES = ("active", "unprocessed", "suppressed")
+"""``unprocessed``: posted but not yet through the dispatcher; ``suppressed``: silenced or
+inhibited. All three are still firing."""
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,39 @@ class Silence:
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
+@dataclass(frozen=True)
+class Suppression:
+    """Why Alertmanager holds back an alert's notifications (empty when it does not)."""
+
+    silenced_by: tuple[Silence, ...] = ()
+    """The silences muting it (an id Alertmanager names but no longer lists has only its id)."""
+    inhibited_by: tuple[str, ...] = ()
+    """Fingerprints of the alerts inhibiting it."""
+
+    @property
+    def suppressed(self) -> bool:
+        return bool(self.silenced_by or self.inhibited_by)
+
+
+@dataclass(frozen=True)
+class AlertPoll:
+    """One unfiltered read of ``GET /api/v2/alerts``: every still-firing alert (silenced and
+    inhibited included), what suppresses each, and the alerts that failed validation."""
+
+    alerts: list[AlertRecord] = field(default_factory=list)
+    suppression: dict[str, Suppression] = field(default_factory=dict)
+    """fingerprint -> suppression, for the suppressed alerts only."""
+    rejected: list[RejectedAlert] = field(default_factory=list)
+
+
 def _iso(when: datetime) -> str:
     if when.tzinfo is None:
         raise ValueError("naive datetime: pass a timezone-aware UTC time")
     return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _ids(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def _matcher_value(matcher: dict[str, Any]) -> str:
@@ -105,27 +135,64 @@ class AlertmanagerConnector:
             return CheckResult(NAME, False, exc.message.removeprefix(f"{NAME}: "))
         version = (status.get("versionInfo") or {}).get("version", "?")
         cluster = (status.get("cluster") or {}).get("status", "?")
-        return CheckResult(NAME, True, f"Alertmanager {version} (cluster {cluster})")
+        try:  # the poll the watcher makes, not only the status page: a failing poll is not ok
+            poll = self.poll()
+        except ConnectorError as exc:
+            return CheckResult(NAME, False, f"Alertmanager {version} answers, but polling alerts fails: {exc.message}")
+        counts = f"{len(poll.alerts)} active alert(s), {len(poll.suppression)} silenced or inhibited"
+        if poll.rejected:
+            counts += f", {len(poll.rejected)} invalid (quarantined when polled)"
+        return CheckResult(NAME, True, f"Alertmanager {version} (cluster {cluster}); {counts}")
 
     def active_alerts(self) -> list[AlertRecord]:
-        params = {"active": "true", "silenced": "false", "inhibited": "false"}
-        data = self._json("GET", "/api/v2/alerts", params=params)
+        """Every still-firing alert, silenced and inhibited included (see :meth:`poll`)."""
+        return self.poll().alerts
+
+    def poll(self) -> AlertPoll:
+        """Read all active alerts, unfiltered: a silence or an inhibition mutes notifications, it
+        does not end the alert. Each alert is validated alone; an invalid one is returned in
+        ``rejected`` and the others are read. Silences are looked up only when one mutes an alert."""
+        data = self._json("GET", "/api/v2/alerts", params={"active": "true"})
         if not isinstance(data, list):
             raise ConnectorDataError("GET /api/v2/alerts: expected a list of alerts", connector=NAME)
-        records: list[AlertRecord] = []
+        poll = AlertPoll()
+        muted: dict[str, tuple[list[str], list[str]]] = {}
         for index, raw in enumerate(data):
+            where = f"alerts[{index}]"
             if not isinstance(raw, dict):
-                raise ConnectorDataError(f"alerts[{index}]: not an object", connector=NAME)
+                poll.rejected.append(rejected(raw, f"{where}: not an object"))
+                continue
             if self.cfg.receiver and self.cfg.receiver not in self._receivers(raw):
                 continue
-            state = (raw.get("status") or {}).get("state", "active")
-            if state not in _ACTIVE_STATES:
+            given = raw.get("status")
+            status: dict[str, Any] = given if isinstance(given, dict) else {}
+            if status.get("state", "active") not in _ACTIVE_STATES:
                 continue
             try:
-                records.append(alert_record(raw, status="firing", where=f"alerts[{index}]"))
+                record = alert_record(raw, status="firing", where=where)
             except ValueError as exc:
-                raise ConnectorDataError(str(exc), connector=NAME) from exc
-        return records
+                poll.rejected.append(rejected(raw, str(exc)))
+                continue
+            poll.alerts.append(record)
+            silenced, inhibited = _ids(status.get("silencedBy")), _ids(status.get("inhibitedBy"))
+            if silenced or inhibited:
+                muted[record.fingerprint] = (silenced, inhibited)
+        if muted:
+            known = self._silences_by_id() if any(s for s, _ in muted.values()) else {}
+            for fp, (silenced, inhibited) in muted.items():
+                poll.suppression[fp] = Suppression(
+                    silenced_by=tuple(known.get(i) or Silence(i, "", {}, None, None) for i in silenced),
+                    inhibited_by=tuple(inhibited),
+                )
+        return poll
+
+    def _silences_by_id(self) -> dict[str, Silence]:
+        """The silences by id; empty when they cannot be read (the ids alone still show)."""
+        try:
+            return {s.id: s for s in self.silences()}
+        except ConnectorError as exc:
+            log.warning("cannot read silences: %s", exc.message)
+            return {}
 
     @staticmethod
     def _receivers(raw: dict[str, Any]) -> set[str]:
@@ -193,3 +260,10 @@ class AlertmanagerConnector:
 
     def close(self) -> None:
         self._http.close()
+
+
+def poll_of(source: AlertSource) -> AlertPoll:
+    """An :class:`AlertPoll` from any alert source (one without suppression data lists alerts only)."""
+    if isinstance(source, AlertmanagerConnector):
+        return source.poll()
+    return AlertPoll(alerts=source.active_alerts())

@@ -3,12 +3,17 @@
 Also home of the alert-shape helpers the API client shares: the webhook and ``GET
 /api/v2/alerts`` carry the same alert fields, except that the webhook's ``status`` is a string
 (``firing``/``resolved``) and the API's is an object with a ``state``.
+
+Every alert is validated alone: one that cannot be stored faithfully (no ``alertname``, a lone
+surrogate or NUL in its text, a time out of range...) becomes a :class:`RejectedAlert` with the
+reason, and the rest of the notification or poll proceeds.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +24,28 @@ from incident.errors import WebhookError
 _RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 _ZERO_YEAR = 1
 """Go's zero time (0001-01-01T00:00:00Z): Alertmanager's endsAt of a firing webhook alert."""
+
+_FNV64_OFFSET = 14695981039346656037
+_FNV64_PRIME = 1099511628211
+_MASK64 = (1 << 64) - 1
+_SEPARATOR = 0xFF
+"""prometheus/common ``model.SeparatorByte``: cannot occur in UTF-8, so it separates names from values."""
+
+
+def fingerprint(labels: Mapping[str, str]) -> str:
+    """The fingerprint Alertmanager gives a label set (prometheus/common ``LabelSet.Fingerprint``):
+    FNV-64a over the label names in sorted order, each name and value followed by 0xff, as 16 hex digits.
+
+    Sorting str by code point is the same order as Go's sort of their UTF-8 bytes. A label with an
+    empty value is no label (Alertmanager drops it when an alert is posted).
+    """
+    h = _FNV64_OFFSET
+    for name in sorted(name for name, value in labels.items() if value):
+        for part in (name, labels[name]):
+            for byte in part.encode("utf-8"):
+                h = ((h ^ byte) * _FNV64_PRIME) & _MASK64
+            h = ((h ^ _SEPARATOR) * _FNV64_PRIME) & _MASK64
+    return f"{h:016x}"
 
 
 def parse_time(value: Any) -> datetime:
@@ -45,16 +72,35 @@ def parse_end(value: Any) -> datetime | None:
     return None if when.year == _ZERO_YEAR else when
 
 
+def check_text(value: str, where: str) -> str:
+    """``value`` if every store takes it as is: no NUL (PostgreSQL refuses it) and no lone surrogate
+    (valid JSON, but not encodable as UTF-8); ValueError naming the field otherwise."""
+    if "\x00" in value:
+        raise ValueError(f"{where}: contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{where}: contains a lone surrogate (not valid Unicode text)") from None
+    return value
+
+
 def str_map(value: Any, where: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise ValueError(f"{where}: not an object")
-    return {str(k): str(v) for k, v in value.items()}
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        name = check_text(str(key), f"{where} key")
+        out[name] = check_text(str(item), f"{where}.{name}")
+    return out
 
 
 def alert_record(raw: dict[str, Any], *, status: str, where: str) -> AlertRecord:
-    """An :class:`AlertRecord` from one alert object; ValueError naming the bad field."""
+    """An :class:`AlertRecord` from one alert object; ValueError naming the bad field.
+
+    A missing ``fingerprint`` is computed from the labels, as Alertmanager does.
+    """
     labels = str_map(raw.get("labels"), f"{where}.labels")
     name = labels.get("alertname")
     if not name:
@@ -62,14 +108,20 @@ def alert_record(raw: dict[str, Any], *, status: str, where: str) -> AlertRecord
     try:
         starts_at = parse_time(raw.get("startsAt"))
     except ValueError:
-        raise ValueError(f"{where}.startsAt: not an RFC 3339 time") from None
+        raise ValueError(f"{where}.startsAt: not an RFC 3339 time in range") from None
     try:
         ends_at = parse_end(raw.get("endsAt"))
     except ValueError:
-        raise ValueError(f"{where}.endsAt: not an RFC 3339 time") from None
+        raise ValueError(f"{where}.endsAt: not an RFC 3339 time in range") from None
+    given = raw.get("fingerprint")
+    if given is not None and not isinstance(given, str):
+        raise ValueError(f"{where}.fingerprint: not a string")
+    generator = raw.get("generatorURL")
+    if generator is not None and not isinstance(generator, str):
+        raise ValueError(f"{where}.generatorURL: not a string")
     return AlertRecord(
         source="alertmanager",
-        fingerprint=str(raw.get("fingerprint") or ""),
+        fingerprint=check_text(given, f"{where}.fingerprint") if given else fingerprint(labels),
         name=name,
         status=status,
         starts_at=starts_at,
@@ -77,9 +129,36 @@ def alert_record(raw: dict[str, Any], *, status: str, where: str) -> AlertRecord
         annotations=str_map(raw.get("annotations"), f"{where}.annotations"),
         ends_at=ends_at,
         severity=labels.get("severity"),
-        generator_url=raw.get("generatorURL") or None,
+        generator_url=check_text(generator, f"{where}.generatorURL") if generator else None,
         raw=raw,
     )
+
+
+@dataclass(frozen=True)
+class RejectedAlert:
+    """An alert that failed validation: kept raw (as ASCII JSON text) with the reason."""
+
+    reason: str
+    raw: str
+    fingerprint: str | None = None
+    """Alertmanager's own, else computed from the labels when they are readable; None otherwise."""
+
+
+def rejected(raw: Any, reason: str) -> RejectedAlert:
+    """A :class:`RejectedAlert` whose raw text every store accepts: ``ensure_ascii`` escapes lone
+    surrogates and NUL, so the text keeps them visibly."""
+    text = json.dumps(raw, ensure_ascii=True, sort_keys=True, default=repr)
+    known: str | None = None
+    if isinstance(raw, dict):
+        given = raw.get("fingerprint")
+        if isinstance(given, str) and given:
+            known = given.encode("ascii", "backslashreplace").decode()[:255]
+        else:
+            try:
+                known = fingerprint(str_map(raw.get("labels"), "labels"))
+            except ValueError:
+                known = None
+    return RejectedAlert(reason=reason, raw=text, fingerprint=known)
 
 
 @dataclass(frozen=True)
@@ -92,13 +171,42 @@ class AlertmanagerNotification:
     common_labels: dict[str, str] = field(default_factory=dict)
     external_url: str | None = None
     alerts: list[AlertRecord] = field(default_factory=list)
+    rejected: list[RejectedAlert] = field(default_factory=list)
+    """Alerts of the batch that failed validation (to quarantine); the others are in ``alerts``."""
+
+
+def _webhook_alert(raw: Any, where: str) -> AlertRecord:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: not an object")
+    status = raw.get("status", "firing")
+    if status not in ("firing", "resolved"):
+        raise ValueError(f"{where}.status: {status!r} is not 'firing' or 'resolved'")
+    return alert_record(raw, status=status, where=where)
+
+
+def _loose_map(value: Any) -> dict[str, str]:
+    """groupLabels/commonLabels: informational, so unreadable entries are dropped, not fatal."""
+    if not isinstance(value, dict):
+        return {}
+    out = {}
+    for key, item in value.items():
+        try:
+            out[check_text(str(key), "key")] = check_text(str(item), "value")
+        except ValueError:
+            continue
+    return out
 
 
 def parse_webhook(body: bytes) -> AlertmanagerNotification:
-    """Parse a webhook body; raise :class:`WebhookError` (400) with the precise reason when malformed."""
+    """Parse a webhook body.
+
+    The envelope must be sound (JSON object, version 4, an ``alerts`` list), else
+    :class:`WebhookError` (400) says why. Each alert is then validated alone: a bad one lands in
+    ``rejected`` with its reason and the others are parsed.
+    """
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise WebhookError(f"body is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise WebhookError(f"body is a JSON {type(data).__name__}, expected an object")
@@ -109,25 +217,22 @@ def parse_webhook(body: bytes) -> AlertmanagerNotification:
     if not isinstance(alerts, list):
         raise WebhookError("alerts: missing or not a list")
     records: list[AlertRecord] = []
-    try:
-        for index, raw in enumerate(alerts):
-            where = f"alerts[{index}]"
-            if not isinstance(raw, dict):
-                raise ValueError(f"{where}: not an object")
-            status = raw.get("status", "firing")
-            if status not in ("firing", "resolved"):
-                raise ValueError(f"{where}.status: {status!r} is not 'firing' or 'resolved'")
-            records.append(alert_record(raw, status=status, where=where))
-        group_labels = str_map(data.get("groupLabels"), "groupLabels")
-        common_labels = str_map(data.get("commonLabels"), "commonLabels")
-    except ValueError as exc:
-        raise WebhookError(str(exc)) from None
+    refused: list[RejectedAlert] = []
+    for index, raw in enumerate(alerts):
+        try:
+            records.append(_webhook_alert(raw, f"alerts[{index}]"))
+        except ValueError as exc:
+            refused.append(rejected(raw, str(exc)))
+    status = data.get("status")
     return AlertmanagerNotification(
         receiver=str(data.get("receiver") or ""),
-        status=str(data.get("status") or ("firing" if any(r.status == "firing" for r in records) else "resolved")),
+        status=status
+        if status in ("firing", "resolved")
+        else ("firing" if any(r.status == "firing" for r in records) else "resolved"),
         group_key=str(data.get("groupKey") or ""),
-        group_labels=group_labels,
-        common_labels=common_labels,
-        external_url=data.get("externalURL") or None,
+        group_labels=_loose_map(data.get("groupLabels")),
+        common_labels=_loose_map(data.get("commonLabels")),
+        external_url=data.get("externalURL") if isinstance(data.get("externalURL"), str) else None,
         alerts=records,
+        rejected=refused,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import time
@@ -10,9 +11,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
-from connectors.alertmanager import AlertmanagerConnector, parse_webhook
+from connectors.alertmanager import AlertmanagerConnector, fingerprint, parse_webhook
 from incident.config import AlertmanagerConfig
 from incident.errors import ConnectorDataError, ConnectorError, ConnectorTimeout, SandboxError, WebhookError
 from incident.sandbox.alertmanager import AlertmanagerProcess
@@ -26,6 +28,10 @@ needs_alertmanager = pytest.mark.skipif(
     shutil.which("prometheus-alertmanager") is None,
     reason="prometheus-alertmanager not installed (apt-get install prometheus-alertmanager)",
 )
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")
 
 
 def _alert(name: str, starts: datetime, ends: datetime, state: str, **labels: str) -> dict:
@@ -106,7 +112,9 @@ def test_active_alerts_are_the_scenarios_firing_ones(sandbox: tuple[Alertmanager
 
 @pytest.mark.binaries
 @needs_alertmanager
-def test_silence_create_hides_and_expire_is_idempotent(sandbox: tuple[AlertmanagerProcess, Webhook]) -> None:
+def test_a_silenced_alert_is_still_polled_with_its_silence_and_expire_is_idempotent(
+    sandbox: tuple[AlertmanagerProcess, Webhook],
+) -> None:
     am, _ = sandbox
     client = connector(am.url)
     now = datetime.now(UTC)
@@ -121,12 +129,67 @@ def test_silence_create_hides_and_expire_is_idempotent(sandbox: tuple[Alertmanag
     assert listed[silence_id].state == "active"
     assert listed[silence_id].matchers == {"alertname": "HighErrorRatio", "service": "checkout"}
     assert listed[silence_id].created_by == "oncall@example.com"
-    assert client.active_alerts() == []
+    poll = client.poll()  # a silence mutes notifications; the alert is still firing
+    assert [a.name for a in poll.alerts] == ["HighErrorRatio"]
+    [(fp, muted)] = poll.suppression.items()
+    assert fp == poll.alerts[0].fingerprint and muted.inhibited_by == ()
+    assert [(s.id, s.created_by, s.comment) for s in muted.silenced_by] == [
+        (silence_id, "oncall@example.com", "investigating")
+    ]
+    assert muted.silenced_by[0].ends_at is not None and muted.silenced_by[0].ends_at > now
     client.expire_silence(silence_id)
     client.expire_silence(silence_id)
     client.expire_silence("5b3a1f0e-0000-4000-8000-000000000000")
     assert {s.id: s.state for s in client.silences()}[silence_id] == "expired"
-    assert [a.name for a in client.active_alerts()] == ["HighErrorRatio"]
+    after = client.poll()
+    assert [a.name for a in after.alerts] == ["HighErrorRatio"] and after.suppression == {}
+
+
+@pytest.mark.binaries
+@needs_alertmanager
+def test_fingerprints_computed_from_labels_are_alertmanagers(sandbox: tuple[AlertmanagerProcess, Webhook]) -> None:
+    am, _ = sandbox
+    now = datetime.now(UTC)
+    label_sets = [{"alertname": "A", "service": f"svc-{i}", "zone": "eu-west-1a"} for i in range(5)] + [
+        {"alertname": "Ünïcode", "b": "\u2603 snow", "a": ""},
+        {"alertname": "x" * 300},
+    ]
+    posted = [
+        {"labels": labels, "startsAt": _iso(now), "endsAt": _iso(now + timedelta(hours=1))} for labels in label_sets
+    ]
+    httpx.post(f"{am.url}/api/v2/alerts", json=posted, timeout=10).raise_for_status()
+    by_labels = {json.dumps(a.labels, sort_keys=True): a.fingerprint for a in connector(am.url).active_alerts()}
+    for labels in label_sets:
+        present = {k: v for k, v in labels.items() if v}  # Alertmanager drops empty labels
+        assert fingerprint(labels) == by_labels[json.dumps(present, sort_keys=True)]
+
+
+@pytest.mark.binaries
+@needs_alertmanager
+def test_an_alert_without_alertname_is_rejected_alone_and_the_poll_proceeds(
+    sandbox: tuple[AlertmanagerProcess, Webhook],
+) -> None:
+    am, _ = sandbox
+    now = datetime.now(UTC)
+    nameless = {"labels": {"service": "cart"}, "startsAt": _iso(now), "endsAt": _iso(now + timedelta(hours=1))}
+    httpx.post(f"{am.url}/api/v2/alerts", json=[nameless], timeout=10).raise_for_status()
+    client = connector(am.url)
+    poll = client.poll()
+    assert [a.name for a in poll.alerts] == ["HighErrorRatio"]
+    [bad] = poll.rejected
+    assert "labels.alertname: missing" in bad.reason and '"cart"' in bad.raw
+    assert bad.fingerprint == fingerprint({"service": "cart"})
+    result = client.check()
+    assert result.ok and "1 invalid" in result.detail
+
+
+def test_check_is_not_ok_when_the_alert_poll_fails() -> None:
+    server = StandInServer()
+    server.route("GET", "/api/v2/status", lambda _: {"versionInfo": {"version": "0.25.0"}, "cluster": {}})
+    server.route("GET", "/api/v2/alerts", lambda _: Response(500, "boom"))
+    with server:
+        result = connector(server.url).check()
+    assert not result.ok and "polling alerts fails" in result.detail and "HTTP 500" in result.detail
 
 
 @pytest.mark.binaries
@@ -283,22 +346,55 @@ NO_NAME = {"labels": {"x": "y"}, "startsAt": "2024-05-01T00:00:00Z"}
         (json.dumps(_payload(version="3")).encode(), "version: '3' is not supported"),
         (json.dumps({"version": "4"}).encode(), "alerts: missing or not a list"),
         (json.dumps(_payload(alerts={"a": 1})).encode(), "alerts: missing or not a list"),
-        (_with(NO_NAME), r"alerts\[0\].labels.alertname: missing"),
-        (
-            _with(*GOOD, {"labels": {"alertname": "A"}, "startsAt": "0"}),
-            r"alerts\[2\].startsAt: not an RFC 3339",
-        ),
-        (
-            _with({"labels": {"alertname": "A"}, "startsAt": "2024-05-01"}),
-            r"alerts\[0\].startsAt: not an RFC",
-        ),
-        (_with(GOOD[0], {**GOOD[1], "endsAt": "soon"}), r"alerts\[1\].endsAt: not an RFC 3339 time"),
-        (_with("x"), r"alerts\[0\]: not an object"),
-        (_with({"status": "weird", "labels": {"alertname": "A"}}), r"alerts\[0\].status"),
-        (_with(*GOOD, groupLabels=["a"]), "groupLabels: not an object"),
     ],
 )
-def test_webhook_malformed_is_rejected_with_reason(body: bytes, reason: str) -> None:
+def test_webhook_with_a_malformed_envelope_is_rejected_with_reason(body: bytes, reason: str) -> None:
     with pytest.raises(WebhookError, match=reason) as info:
         parse_webhook(body)
     assert info.value.status == 400
+
+
+LONE_SURROGATE = {**GOOD[0], "labels": {"alertname": "Bad", "service": "\ud800"}, "fingerprint": "bad1"}
+NUL = {**GOOD[0], "annotations": {"summary": "a\u0000b"}, "fingerprint": "bad2"}
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (NO_NAME, r"alerts\[1\].labels.alertname: missing"),
+        ({"labels": {"alertname": "A"}, "startsAt": "0"}, r"alerts\[1\].startsAt: not an RFC 3339"),
+        ({"labels": {"alertname": "A"}, "startsAt": "2024-05-01"}, r"alerts\[1\].startsAt: not an RFC"),
+        ({**GOOD[1], "endsAt": "soon"}, r"alerts\[1\].endsAt: not an RFC 3339 time"),
+        ({**GOOD[1], "startsAt": "0000-01-01T00:00:00Z"}, r"alerts\[1\].startsAt: not an RFC 3339 time in range"),
+        ({**GOOD[1], "startsAt": "9999-12-31T23:59:59-23:59"}, r"alerts\[1\].startsAt: not an RFC 3339 time in range"),
+        ("x", r"alerts\[1\]: not an object"),
+        ({"status": "weird", "labels": {"alertname": "A"}}, r"alerts\[1\].status"),
+        (LONE_SURROGATE, r"alerts\[1\].labels.service: contains a lone surrogate"),
+        (NUL, r"alerts\[1\].annotations.summary: contains a NUL"),
+        ({**GOOD[0], "fingerprint": 7}, r"alerts\[1\].fingerprint: not a string"),
+    ],
+)
+def test_an_invalid_alert_is_rejected_alone_and_the_batch_proceeds(bad: object, reason: str) -> None:
+    body = _with(GOOD[0], bad, GOOD[1])
+    note = parse_webhook(body)
+    assert [a.name for a in note.alerts] == ["HighErrorRatio", "DiskFilling"]
+    [rejected] = note.rejected
+    assert re.search(reason, rejected.reason)
+    json.loads(rejected.raw)  # kept raw as JSON text
+    rejected.raw.encode("ascii")  # a lone surrogate or NUL stays escaped: every store takes the text
+
+
+def test_webhook_alerts_without_fingerprint_get_alertmanagers_from_their_labels() -> None:
+    alerts = [{k: v for k, v in GOOD[0].items() if k != "fingerprint"} for _ in range(5)]
+    for i, alert in enumerate(alerts):
+        alert["labels"] = {**alert["labels"], "service": f"svc-{i}"}
+    note = parse_webhook(_with(*alerts))
+    assert len({a.fingerprint for a in note.alerts}) == 5
+    assert note.alerts[0].fingerprint == fingerprint(alerts[0]["labels"])
+    # the documented vector: the empty label set fingerprints as FNV-64a's offset basis
+    assert fingerprint({}) == f"{14695981039346656037:016x}"
+
+
+def test_unreadable_group_labels_are_dropped_not_fatal() -> None:
+    note = parse_webhook(_with(*GOOD, groupLabels=["a"], commonLabels={"x": "\ud800", "y": "z"}))
+    assert note.group_labels == {} and note.common_labels == {"y": "z"} and len(note.alerts) == 2
