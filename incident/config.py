@@ -103,6 +103,10 @@ class PrometheusConfig(Section):
     bearer_token: SecretStr | None = None
     verify_tls: bool = True
     timeout: Duration = timedelta(seconds=10)
+    deadline: Duration = timedelta(seconds=20)
+    """Wall-clock limit of one request, connect to last byte (``timeout`` only limits each read)."""
+    max_answer_bytes: int = Field(default=32 * 2**20, ge=1024)
+    """Largest answer accepted; a larger one is cut off while it streams in and fails the call."""
     unavailable_reason: str | None = None
     """Why there is no Prometheus (set by the sandbox when the binary is missing); shown on timelines."""
 
@@ -113,6 +117,10 @@ class AlertmanagerConfig(Section):
     bearer_token: SecretStr | None = None
     verify_tls: bool = True
     timeout: Duration = timedelta(seconds=10)
+    deadline: Duration = timedelta(seconds=20)
+    """Wall-clock limit of one request, connect to last byte (``timeout`` only limits each read)."""
+    max_answer_bytes: int = Field(default=32 * 2**20, ge=1024)
+    """Largest answer accepted; a larger one is cut off while it streams in and fails the call."""
     receiver: str | None = None
     """Only alerts routed to this receiver open incidents (default: all)."""
 
@@ -128,6 +136,10 @@ class PagerDutyConfig(Section):
     service_ids: list[str] = Field(default_factory=list)
     """Only incidents on these services (default: all)."""
     timeout: Duration = timedelta(seconds=10)
+    deadline: Duration = timedelta(seconds=20)
+    """Wall-clock limit of one request, connect to last byte (``timeout`` only limits each read)."""
+    max_answer_bytes: int = Field(default=32 * 2**20, ge=1024)
+    """Largest answer accepted; a larger one is cut off while it streams in and fails the call."""
 
 
 class KubernetesConfig(Section):
@@ -149,6 +161,10 @@ class KubernetesConfig(Section):
     log_tail_lines: int = 200
     log_limit_bytes: int = 64 * 1024
     timeout: Duration = timedelta(seconds=10)
+    deadline: Duration = timedelta(seconds=20)
+    """Wall-clock limit of one request, connect to last byte (``timeout`` only limits each read)."""
+    max_answer_bytes: int = Field(default=32 * 2**20, ge=1024)
+    """Largest answer accepted; a larger one is cut off while it streams in and fails the call."""
 
 
 class CatalogConfig(Section):
@@ -161,6 +177,10 @@ class CatalogConfig(Section):
     )
     """Alert labels that name the component, tried in order."""
     timeout: Duration = timedelta(seconds=10)
+    deadline: Duration = timedelta(seconds=20)
+    """Wall-clock limit of one request, connect to last byte (``timeout`` only limits each read)."""
+    max_answer_bytes: int = Field(default=32 * 2**20, ge=1024)
+    """Largest answer accepted; a larger one is cut off while it streams in and fails the call."""
 
 
 class WatcherConfig(Section):

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,8 +29,9 @@ from incident.config import Settings
 from incident.errors import CopilotError
 from incident.gathering import CatalogCache, Outcome, disabled_notes, gather, refresh_catalog, write_outcome
 from incident.gathering.drafts import GatherContext
+from incident.gathering.pools import ConnectorPools
 from incident.intake import Intake
-from incident.models import Component, Group, Incident, TimelineEvent, utcnow
+from incident.models import Component, Group, Hypothesis, Incident, TimelineEvent, utcnow
 from incident.registry import Connectors
 from incident.runbooks import configured_runbooks
 from incident.store import Store
@@ -46,7 +47,8 @@ class Watcher:
         self.connectors = connectors
         self.catalog = CatalogCache()
         self.intake = Intake(settings, lambda: self.catalog.index)
-        self.pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="connector")
+        self.pools = ConnectorPools()
+        """One pool per connector: one that hangs cannot starve the others."""
         self.dispatch = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gather")
         self.scheduler: BackgroundScheduler | None = None
         self._gathering: set[int] = set()
@@ -163,7 +165,7 @@ class Watcher:
     def ensure_catalog(self) -> None:
         if self.catalog.loaded or self.connectors.catalog is None:
             return
-        future = self.pool.submit(refresh_catalog, self.connectors, self.catalog)
+        future = self.pools.submit("catalog", refresh_catalog, self.connectors, self.catalog)
         try:
             future.result(timeout=self.settings.watcher.gather_timeout.total_seconds())
         except Exception as exc:  # reported on each timeline by the ownership task
@@ -193,7 +195,7 @@ class Watcher:
                         summary=note.summary,
                     )
             outcomes = []
-            for outcome in gather(self.connectors, self.catalog, ctx, self.pool):
+            for outcome in gather(self.connectors, self.catalog, ctx, self.pools):
                 with self.store.session() as session:
                     write_outcome(session, ctx, outcome)
                     if outcome.name == "catalog" and outcome.error is None:
@@ -326,9 +328,47 @@ class Watcher:
         except Exception:
             log.exception("reconciling actions failed")
 
+    def unanalysed(self) -> list[int]:
+        """Incidents, open or resolved, whose timeline was gathered but not analysed since (a
+        process killed between gathering and analysis leaves them so)."""
+        last = (
+            select(Hypothesis.incident_id, func.max(Hypothesis.updated_at).label("at"))
+            .where(Hypothesis.source == "analyzer")
+            .group_by(Hypothesis.incident_id)
+            .subquery()
+        )
+        query = (
+            select(Incident.id)
+            .outerjoin(last, last.c.incident_id == Incident.id)
+            .where(Incident.gathered_at.is_not(None), last.c.at.is_(None) | (last.c.at < Incident.gathered_at))
+            .order_by(Incident.id)
+        )
+        with self.store.session() as session:
+            return list(session.scalars(query))
+
+    def complete_analyses(self) -> list[int]:
+        """Analyse every :meth:`unanalysed` incident not being gathered now; returns their ids."""
+        done: list[int] = []
+        for incident_id in self.unanalysed():
+            with self._lock:
+                if incident_id in self._gathering:
+                    continue  # its gathering ends with an analysis
+                self._gathering.add(incident_id)
+            try:
+                self.diagnose(incident_id)
+                done.append(incident_id)
+            finally:
+                with self._lock:
+                    self._gathering.discard(incident_id)
+        if done:
+            log.info("analysed %d incident(s) gathered before a restart: %s", len(done), done)
+        return done
+
     def start(self) -> None:
-        """Reconcile interrupted actions, then start the scheduled jobs (first runs now)."""
+        """Reconcile interrupted actions, analyse what was gathered but not analysed (in the
+        background), then start the scheduled jobs (first runs now)."""
         self.reconcile_actions()
+        self.dispatch.submit(self._safe_complete_analyses)
         cfg = self.settings.watcher
         scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
         now = datetime.now(tz=scheduler.timezone)
@@ -361,6 +401,12 @@ class Watcher:
         scheduler.start()
         self.scheduler = scheduler
 
+    def _safe_complete_analyses(self) -> None:
+        try:
+            self.complete_analyses()
+        except Exception:
+            log.exception("analysing incidents left unanalysed failed")
+
     def _poll_and_gather(self, source: str) -> None:
         try:
             opened = self.poll_alertmanager() if source == "alertmanager" else self.poll_pagerduty()
@@ -374,4 +420,4 @@ class Watcher:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
         self.dispatch.shutdown(wait=True, cancel_futures=True)
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pools.shutdown()

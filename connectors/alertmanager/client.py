@@ -11,6 +11,7 @@ import httpx
 
 from connectors.alertmanager.webhook import RejectedAlert, alert_record, parse_end, rejected
 from connectors.base import AlertRecord, AlertSource, CheckResult
+from connectors.limits import Limits, limited_transport
 from incident.config import AlertmanagerConfig
 from incident.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
 
@@ -94,6 +95,7 @@ class AlertmanagerConnector:
             headers=headers,
             timeout=cfg.timeout.total_seconds(),
             verify=cfg.verify_tls,
+            transport=limited_transport(httpx, Limits.of(cfg), verify=cfg.verify_tls),
         )
 
     # ------------------------------------------------------------------ transport

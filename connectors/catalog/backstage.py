@@ -14,6 +14,7 @@ import httpx
 from connectors.base import CheckResult, ComponentInfo, GroupInfo
 from connectors.catalog.entities import ComponentIndex, parse_entities
 from connectors.catalog.files import CatalogFilesConnector
+from connectors.limits import LimitError, Limits, limited_transport
 from incident.config import CatalogConfig
 from incident.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
 
@@ -41,7 +42,10 @@ class BackstageConnector:
         self.url = cfg.backstage_url
         self.page_size = page_size
         self._client = httpx.Client(
-            base_url=_api_base(cfg.backstage_url), headers=headers, timeout=cfg.timeout.total_seconds()
+            base_url=_api_base(cfg.backstage_url),
+            headers=headers,
+            timeout=cfg.timeout.total_seconds(),
+            transport=limited_transport(httpx, Limits.of(cfg)),
         )
         self._by_query: bool | None = None
         """None until the first request tells whether the server has /entities/by-query."""
@@ -54,7 +58,10 @@ class BackstageConnector:
         try:
             response = self._client.get(path, params=params)
         except httpx.TimeoutException as exc:
-            raise ConnectorTimeout(f"no answer from {self.url} in time", connector=NAME) from exc
+            detail = str(exc) if isinstance(exc, LimitError) else "no answer in time"
+            raise ConnectorTimeout(f"{self.url}: {detail}", connector=NAME) from exc
+        except LimitError as exc:
+            raise ConnectorError(f"{self.url}: {exc}", connector=NAME) from exc
         except httpx.HTTPError as exc:
             raise ConnectorError(f"cannot reach {self.url}: {exc}", connector=NAME) from exc
         if response.status_code == 404 and allow_404:

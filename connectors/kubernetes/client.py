@@ -24,6 +24,7 @@ from connectors.base import (
 from connectors.kubernetes import mapping
 from connectors.kubernetes.actions import KubernetesActions
 from connectors.kubernetes.transport import NAME, Transport, build_api_client
+from connectors.limits import Limits
 from incident.config import KubernetesConfig
 from incident.errors import ConnectorError
 
@@ -41,7 +42,7 @@ class KubernetesConnector(KubernetesActions):
     def __init__(self, cfg: KubernetesConfig) -> None:
         self.cfg = cfg
         self.api_client = build_api_client(cfg)
-        self.http = Transport(self.api_client, cfg.timeout.total_seconds())
+        self.http = Transport(self.api_client, cfg.timeout.total_seconds(), Limits.of(cfg))
         self.core = k8s.CoreV1Api(self.api_client)
         self.apps = k8s.AppsV1Api(self.api_client)
         self.keys = list(cfg.component_label_keys)

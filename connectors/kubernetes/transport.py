@@ -18,6 +18,7 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException, OpenApiException
 from kubernetes.config.config_exception import ConfigException
 
+from connectors.limits import AnswerTooLarge, Clock, DeadlineExceeded, LimitError, Limits, read_limited
 from incident.config import KubernetesConfig
 from incident.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
 
@@ -91,18 +92,31 @@ def _transport_error(exc: Exception, what: str, host: str) -> ConnectorError:
 class Transport:
     """Calls generated API methods with ``_preload_content=False`` and decodes the answer."""
 
-    def __init__(self, api: k8s.ApiClient, timeout: float) -> None:
+    def __init__(self, api: k8s.ApiClient, timeout: float, limits: Limits | None = None) -> None:
         self.api = api
         self.timeout = timeout
+        self.limits = limits or Limits(deadline=2 * timeout, max_bytes=32 * 2**20)
         self.host = api.configuration.host
 
     def raw(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bytes:
+        """The answer's body, read as it streams in under the deadline and the size cap."""
+        clock = Clock(self.limits)
+        timeouts = (clock.cap(self.timeout), clock.cap(self.timeout))
         try:
-            response = fn(*args, _preload_content=False, _request_timeout=self.timeout, **kwargs)
+            response = fn(*args, _preload_content=False, _request_timeout=timeouts, **kwargs)
             try:
-                return response.data
+                return read_limited(
+                    lambda n: response.read1(n, decode_content=True), clock, response.headers.get("Content-Length")
+                )
+            except LimitError:
+                response.close()  # the rest of the answer is never read: the connection cannot be reused
+                raise
             finally:
                 response.release_conn()
+        except DeadlineExceeded as exc:
+            raise ConnectorTimeout(f"{what}: {exc}", connector=NAME) from exc
+        except AnswerTooLarge as exc:
+            raise ConnectorError(f"{what}: {exc}", connector=NAME) from exc
         except ApiException as exc:
             raise api_error(exc, what) from exc
         except urllib3.exceptions.HTTPError as exc:

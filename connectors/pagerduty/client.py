@@ -20,6 +20,7 @@ import httpx2
 import pagerduty
 
 from connectors.base import AlertRecord, ChangeRecord, CheckResult, LogEntry, PagerDutyIncident
+from connectors.limits import Limits, limited_transport
 from connectors.pagerduty.mapping import SOURCE, format_time, to_alert, to_change, to_incident, to_log_entry
 from incident.config import PagerDutyConfig
 from incident.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
@@ -81,7 +82,12 @@ class PagerDutyConnector:
         if not token:
             return
         try:
-            client = _Client(token, default_from=cfg.from_email, base_url=cfg.base_url)
+            client = _Client(
+                token,
+                default_from=cfg.from_email,
+                base_url=cfg.base_url,
+                transport=limited_transport(httpx2, Limits.of(cfg)),
+            )
         except pagerduty.UrlError as exc:
             self._unusable = f"base_url {cfg.base_url!r}: {exc}"
             return

@@ -22,6 +22,7 @@ from prometheus_api_client import PrometheusApiClientException, PrometheusConnec
 from urllib3.util.retry import Retry
 
 from connectors.base import CheckResult, MetricSeries
+from connectors.limits import AnswerTooLarge, DeadlineExceeded, LimitedAdapter, Limits
 from incident.config import PrometheusConfig
 from incident.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
 
@@ -56,6 +57,10 @@ def _call(what: str, fn: Callable[[], T]) -> T:
         raise ConnectorDataError(f"{what}: answer is not JSON (is this a Prometheus URL?)", connector=NAME) from exc
     except (KeyError, TypeError) as exc:
         raise ConnectorDataError(f"{what}: answer is not a Prometheus API response ({exc!r})", connector=NAME) from exc
+    except DeadlineExceeded as exc:
+        raise ConnectorTimeout(f"{what}: {exc}", connector=NAME) from exc
+    except AnswerTooLarge as exc:
+        raise ConnectorError(f"{what}: {exc}", connector=NAME) from exc
     except requests.Timeout as exc:
         raise ConnectorTimeout(f"{what}: timed out ({exc})", connector=NAME) from exc
     except requests.RequestException as exc:
@@ -99,13 +104,18 @@ class PrometheusConnector:
             headers = {"Authorization": f"Bearer {cfg.bearer_token.get_secret_value()}"} if cfg.bearer_token else None
             # one quick retry on connection errors only; read timeouts surface as timeouts
             retry = Retry(total=1, connect=1, read=False, status=0, backoff_factor=0.1)
+            session = requests.Session()
+            session.verify = cfg.verify_tls
             self._client = PrometheusConnect(
                 url=cfg.url.rstrip("/"),
                 headers=headers,
                 disable_ssl=not cfg.verify_tls,
                 retry=retry,
                 timeout=self.timeout,
+                session=session,
             )
+            # replaces the client's own adapter for its URL: same retry, plus deadline and size cap
+            session.mount(self._client.url, LimitedAdapter(Limits.of(cfg), max_retries=retry))
 
     def _require(self) -> PrometheusConnect:
         if self._client is None:

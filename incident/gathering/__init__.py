@@ -11,7 +11,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ from incident.gathering.kubernetes import gather_kubernetes
 from incident.gathering.metrics import gather_metrics
 from incident.gathering.ownership import ownership_drafts
 from incident.gathering.pagerduty import gather_pagerduty
+from incident.gathering.pools import ConnectorPools
 from incident.gathering.stamps import mark_after_page
 from incident.models import Change, EventKind, MetricWindow, TimelineEvent, utcnow
 from incident.registry import Connectors
@@ -122,12 +123,15 @@ def _run(name: str, fn: Callable[[], list[Any]]) -> Outcome:
 
 
 def gather(
-    connectors: Connectors, cache: CatalogCache, ctx: GatherContext, pool: ThreadPoolExecutor
+    connectors: Connectors, cache: CatalogCache, ctx: GatherContext, pools: ConnectorPools
 ) -> Iterator[Outcome]:
-    """Yield each connector's outcome as it completes; late ones yield a timeout outcome."""
+    """Yield each connector's outcome as it completes; late ones yield a timeout outcome.
+
+    Each connector's task runs on that connector's own pool, so one that hangs (for this or an
+    earlier incident) never delays the others."""
     budget = ctx.settings.watcher.gather_timeout.total_seconds()
     futures: dict[Future[Outcome], str] = {
-        pool.submit(_run, name, fn): name for name, fn in _tasks(connectors, cache, ctx).items()
+        pools.submit(name, _run, name, fn): name for name, fn in _tasks(connectors, cache, ctx).items()
     }
     deadline = time.monotonic() + budget
     pending = set(futures)
