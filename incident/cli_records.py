@@ -73,11 +73,24 @@ def explain(
 @records.command()
 def audit(
     incident_id: Annotated[int | None, typer.Argument(help="Only this incident's entries.")] = None,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Check the hash chain of the whole log; exit 1 at the first broken link.")
+    ] = False,
 ) -> None:
-    """Print the append-only audit log of actions (approvals, executions, results, rejections)."""
+    """Print the append-only audit log of actions (approvals, executions, results, refusals, rejections)."""
     from rich.table import Table
 
-    from incident.actions import audit_log
+    from incident.actions import audit_log, verify_audit
+
+    if verify:
+        with open_store() as store, store.session() as session:
+            checked, broken = verify_audit(session)
+        if broken is None:
+            console.print(f"audit log intact: {checked} row(s), every link holds")
+            return
+        where = f"row #{broken.id}" if broken.id is not None else "the end of the log"
+        console.print(Text(f"audit log broken at {where} (after {checked} row(s) checked): {broken.reason}", "red"))
+        raise typer.Exit(1)
 
     with open_store() as store, store.session() as session:
         entries = audit_log(session, incident_id=incident_id)
@@ -85,7 +98,7 @@ def audit(
     table = Table(title=f"Audit log ({scope})", expand=False)
     for column in ("#", "when (UTC)", "incident", "action", "who", "what", "detail"):
         table.add_column(column, overflow="fold")
-    styles = {"succeeded": "green", "failed": "red", "rejected": "yellow", "reconciled": "magenta"}
+    styles = {"succeeded": "green", "failed": "red", "refused": "red", "rejected": "yellow", "reconciled": "magenta"}
     for entry in entries:
         detail = entry.detail or {}
         text = detail.get("error") or (detail.get("result") or {}).get("message") or detail.get("reason")

@@ -7,7 +7,7 @@ how an execution survives crashes and races.
 
 from __future__ import annotations
 
-from incident.actions.audit import approve, audit_log, operator_name, reject
+from incident.actions.audit import approve, audit_log, operator_name, reject, verify_audit
 from incident.actions.execute import execute, expire_silence, reconcile
 from incident.actions.preview import Preview, preview
 from incident.actions.proposals import ActionError, get_action, list_actions, propose, sync_proposals
@@ -31,4 +31,5 @@ __all__ = [
     "reconcile",
     "reject",
     "sync_proposals",
+    "verify_audit",
 ]

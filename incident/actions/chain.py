@@ -21,11 +21,12 @@ def fields(entry: Any) -> dict[str, Any]:
 
 
 def canonical(row: Mapping[str, Any]) -> str:
-    """One audit row as text: its id, time (UTC, microseconds), incident, action, who, what and detail."""
+    """One audit row as text: its time (UTC, microseconds), incident, action, who, what and detail.
+
+    The id is left out (it is assigned on insert, after the hash): the order is in the links."""
     at = row["at"]
     when = at.astimezone(UTC).isoformat(timespec="microseconds") if isinstance(at, datetime) else str(at)
     content = {
-        "id": row["id"],
         "at": when,
         "incident_id": row["incident_id"],
         "action_id": row["action_id"],
@@ -43,9 +44,9 @@ def row_hash(row: Mapping[str, Any], prev_hash: str | None) -> str:
 
 @dataclass(frozen=True)
 class Break:
-    """The first audit row whose link does not hold, and why."""
+    """The first audit row whose link does not hold (None: rows are missing, not altered), and why."""
 
-    id: int
+    id: int | None
     reason: str
 
 

@@ -1,5 +1,8 @@
 """Executing approved actions exactly once, and reconciling the ones a crash left behind.
 
+Only an action that is still what was approved executes (:mod:`incident.actions.binding`); any
+other is refused, on the audit log and the timeline.
+
 An execution is four committed steps, so a crash at any point leaves a readable trail:
 
 1. claim: ``UPDATE ... SET status='executing' WHERE status='approved'`` (one process wins) with
@@ -19,6 +22,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from incident.actions.audit import record, refusal
+from incident.actions.binding import binding_problem
 from incident.actions.executors import (
     Executor,
     Outcome,
@@ -28,7 +32,7 @@ from incident.actions.executors import (
     with_timeout,
 )
 from incident.actions.paging import expire
-from incident.actions.proposals import ActionError, allowed_by, get_action
+from incident.actions.proposals import ActionError, allowed_by, get_action, rows_changed
 from incident.config import Settings
 from incident.errors import ConnectorTimeout, CopilotError
 from incident.models import Action, ActionStatus, utcnow
@@ -36,20 +40,42 @@ from incident.store import Store
 from incident.timeline import jsonable
 
 
-def _claim(store: Store, action_id: str, who: str) -> Action:
+class _Unbound(Exception):
+    """The claimed row is not what was approved (changed between the check and the claim)."""
+
+
+def _refuse(store: Store, action_id: str, who: str, problem: str) -> ActionError:
+    """Put the refusal on the audit log and the timeline (committed), and return the error to raise."""
     with store.session() as session:
-        claimed = session.execute(
-            update(Action)
-            .where(Action.id == action_id, Action.status == ActionStatus.approved)
-            .values(status=ActionStatus.executing, executed_by=who, executed_at=utcnow())
-            .execution_options(synchronize_session=False)
-        ).rowcount
         action = get_action(session, action_id)
-        session.refresh(action)
-        if not claimed:
-            raise ActionError(refusal(action, "execute"))
-        record(session, action, who=who, what="executing", detail={"params": action.params})
-        return action
+        detail = {"reason": problem, "params": action.params, "target": action.target, "type": action.type}
+        record(session, action, who=who, what="refused", detail=detail)
+        return ActionError(f"cannot execute '{action.title}': {problem}")
+
+
+def _claim(store: Store, action_id: str, who: str) -> Action:
+    """Claim the action; the binding is checked again on the claimed row, in the claiming transaction."""
+    try:
+        with store.session() as session:
+            claimed = rows_changed(
+                session.execute(
+                    update(Action)
+                    .where(Action.id == action_id, Action.status == ActionStatus.approved)
+                    .values(status=ActionStatus.executing, executed_by=who, executed_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            action = get_action(session, action_id)
+            session.refresh(action)
+            if not claimed:
+                raise ActionError(refusal(action, "execute"))
+            problem = binding_problem(session, action)
+            if problem is not None:
+                raise _Unbound(problem)  # rolls the claim back
+            record(session, action, who=who, what="executing", detail={"params": action.params})
+            return action
+    except _Unbound as exc:
+        raise _refuse(store, action_id, who, str(exc)) from None
 
 
 def _finish(
@@ -65,12 +91,14 @@ def _finish(
 ) -> Action:
     """Record the outcome, unless someone else (a reconcile) already did."""
     with store.session() as session:
-        done = session.execute(
-            update(Action)
-            .where(Action.id == action_id, Action.status == ActionStatus.executing)
-            .values(status=status, finished_at=utcnow(), result=jsonable(result), error=error)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        done = rows_changed(
+            session.execute(
+                update(Action)
+                .where(Action.id == action_id, Action.status == ActionStatus.executing)
+                .values(status=status, finished_at=utcnow(), result=jsonable(result), error=error)
+                .execution_options(synchronize_session=False)
+            )
+        )
         action = get_action(session, action_id)
         session.refresh(action)
         if done:
@@ -100,8 +128,11 @@ def execute(store: Store, *, action_id: str, connectors: Any, settings: Settings
     """Execute an approved action once; two callers racing on one action: one runs, one gets ActionError."""
     with store.session() as session:
         action = get_action(session, action_id)
+        problem = binding_problem(session, action) if action.status == ActionStatus.approved else None
     if action.status != ActionStatus.approved:
         raise ActionError(refusal(action, "execute"))
+    if problem is not None:
+        raise _refuse(store, action_id, who, problem)
     reason = allowed_by(settings, action.type, action.params)
     if reason is not None:
         raise ActionError(f"cannot execute '{action.title}': not allowed ({reason})")

@@ -23,8 +23,8 @@ def _read(conn: Any, what: str, fn_name: str, name: str, namespace: str, api: st
 
 
 def _revision(obj: dict[str, Any]) -> int | None:
-    value = ((obj.get("metadata") or {}).get("annotations") or {}).get(REVISION)
-    return int(value) if str(value or "").isdigit() else None
+    value = str(((obj.get("metadata") or {}).get("annotations") or {}).get(REVISION) or "")
+    return int(value) if value.isdigit() else None
 
 
 ACCEPTED = "the API server accepted it in a server-side dry run (nothing changed yet)"

@@ -6,16 +6,17 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import CursorResult, Result, select
 from sqlalchemy.orm import Session
 
+from incident.actions.evidence import unsupported
 from incident.config import Settings, parse_duration
 from incident.errors import CopilotError
 from incident.hypotheses import ranked
-from incident.models import Action, ActionStatus, utcnow
+from incident.models import Action, ActionStatus, Incident, utcnow
 from incident.runbooks.params import ACTION_TYPES
 
 
@@ -25,10 +26,23 @@ class ActionError(CopilotError):
     title = "Action refused"
 
 
+def rows_changed(result: Result[Any]) -> int:
+    """Rows an UPDATE matched (its ``CursorResult.rowcount``): how a guarded state change knows it won."""
+    return int(cast("CursorResult[Any]", result).rowcount)
+
+
 def action_id(incident_id: int, type_: str, params: dict[str, Any]) -> str:
     canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
     digest = hashlib.sha256(f"{incident_id}\x1f{type_}\x1f{canonical}".encode()).hexdigest()
     return f"ac_{digest[:24]}"
+
+
+def approval_digest(type_: str, target: str, params: dict[str, Any]) -> str:
+    """What an approval approves: sha256 over the action type, its target and canonical params."""
+    canonical = json.dumps(
+        {"type": type_, "target": target, "params": params}, sort_keys=True, separators=(",", ":"), default=str
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _matchers(params: dict[str, Any]) -> str:
@@ -123,18 +137,27 @@ def propose(
 
 def sync_proposals(session: Session, *, incident_id: int, settings: Settings) -> list[Action]:
     """Proposed actions for every ready action step of the incident's shown hypotheses, in rank
-    and step order (idempotent). The caller owns the transaction."""
+    and step order (idempotent), each only when collected evidence supports it
+    (:mod:`incident.actions.evidence`: a hypothesis alone, maybe a model's, is not enough).
+    The caller owns the transaction."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        return []
+    lookback = settings.watcher.deploy_lookback
     out: dict[str, Action] = {}
     for hypothesis in ranked(session, incident_id):
         for step in hypothesis.steps or []:
             spec = step.get("action") or {}
             if step.get("type") != "action" or not step.get("ready") or not spec.get("type"):
                 continue
+            type_, params = str(spec["type"]), dict(spec.get("params") or {})
+            if unsupported(session, incident=incident, type_=type_, params=params, lookback=lookback) is not None:
+                continue
             action = propose(
                 session,
                 incident_id=incident_id,
-                type=str(spec["type"]),
-                params=dict(spec.get("params") or {}),
+                type=type_,
+                params=params,
                 settings=settings,
                 hypothesis_id=hypothesis.id,
             )

@@ -1,0 +1,115 @@
+"""Whether collected evidence (not text) supports an action a runbook step offers.
+
+A hypothesis may come from a model, and a model can be steered by text it read (a log line saying
+"roll back payments"). So an action is proposed from a step only when what the cluster, Prometheus,
+Alertmanager or PagerDuty reported about the incident names its target: a rollback needs a rollout
+of that Deployment in the window (from the revision it rolls back to), a restart or scale needs
+symptoms of that Deployment, deleting a pod needs that pod in trouble, a silence needs an alert of
+the incident it matches, a PagerDuty action the incident's own PagerDuty id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from incident.models import Alert, EventKind, Incident, TimelineEvent
+
+COLLECTED = frozenset(
+    {
+        EventKind.alert,
+        EventKind.metric_change,
+        EventKind.pod_state,
+        EventKind.k8s_event,
+        EventKind.deploy,
+        EventKind.config_change,
+        EventKind.node_state,
+    }
+)
+"""Kinds written from what an API reported; log excerpts, notes, hypotheses and memory are text."""
+
+ROLLOUTS = (EventKind.deploy, EventKind.config_change)
+
+
+def _names(event: TimelineEvent, namespace: str | None, deployment: str | None) -> bool:
+    d = event.details or {}
+    return d.get("deployment") == deployment and (namespace is None or d.get("namespace") == namespace)
+
+
+def _rollback(
+    incident: Incident, events: Sequence[TimelineEvent], params: dict[str, Any], lookback: timedelta
+) -> str | None:
+    """A rollout of that Deployment, reported by the cluster, between ``lookback`` before the page and the page."""
+    ns, dep, to = params.get("namespace"), params.get("deployment"), params.get("to_revision")
+    since = incident.page_at - lookback
+    rollouts = [
+        e
+        for e in events
+        if e.kind in ROLLOUTS and e.source == "kubernetes" and _names(e, ns, dep) and since <= e.at <= incident.page_at
+    ]
+    if not rollouts:
+        return f"no rollout of deployment {ns}/{dep} was collected in the incident's window"
+    if to is not None and all(str((e.details or {}).get("previous_revision")) != str(to) for e in rollouts):
+        return f"no rollout of deployment {ns}/{dep} in the window came from revision {to}"
+    return None
+
+
+def _deployment_symptoms(events: Sequence[TimelineEvent], params: dict[str, Any]) -> str | None:
+    ns, dep = params.get("namespace"), params.get("deployment")
+    components = {e.component for e in events if _names(e, ns, dep) and e.component} | {dep}
+    for e in events:
+        if e.kind not in COLLECTED:
+            continue
+        d = e.details or {}
+        if _names(e, ns, dep) or e.component in components:
+            return None
+        if ns is not None and d.get("namespace") == ns and str(d.get("pod", "")).startswith(f"{dep}-"):
+            return None
+    return f"no collected evidence (pods, events, metrics, alerts) concerns deployment {ns}/{dep}"
+
+
+def _pod(events: Sequence[TimelineEvent], params: dict[str, Any]) -> str | None:
+    ns, pod = params.get("namespace"), params.get("pod")
+    for e in events:
+        d = e.details or {}
+        named = pod in (d.get("pod"), d.get("object_name"))
+        if e.kind in (EventKind.pod_state, EventKind.k8s_event) and d.get("namespace") == ns and named:
+            return None
+    return f"no collected evidence shows pod {ns}/{pod} in trouble"
+
+
+def _silence(alerts: Sequence[Alert], params: dict[str, Any]) -> str | None:
+    matchers = params.get("matchers") or {}
+    if any(all((a.labels or {}).get(k) == v for k, v in matchers.items()) for a in alerts):
+        return None
+    shown = ",".join(f"{k}={v}" for k, v in sorted(matchers.items()))
+    return f"no alert of the incident matches {shown}"
+
+
+def _pagerduty(incident: Incident, params: dict[str, Any]) -> str | None:
+    wanted = params.get("incident_id")
+    if wanted and wanted in (incident.source_ref, incident.dedup_key.removeprefix("pagerduty:")):
+        return None
+    return f"PagerDuty incident {wanted} is not this incident's"
+
+
+def unsupported(
+    session: Session, *, incident: Incident, type_: str, params: dict[str, Any], lookback: timedelta
+) -> str | None:
+    """Why the incident's collected evidence does not support this action; None when it does."""
+    events = list(session.scalars(select(TimelineEvent).where(TimelineEvent.incident_id == incident.id)))
+    checks: dict[str, Callable[[], str | None]] = {
+        "kubernetes.rollout_undo": lambda: _rollback(incident, events, params, lookback),
+        "kubernetes.restart": lambda: _deployment_symptoms(events, params),
+        "kubernetes.scale": lambda: _deployment_symptoms(events, params),
+        "kubernetes.delete_pod": lambda: _pod(events, params),
+        "alertmanager.silence": lambda: _silence(incident.alerts, params),
+    }
+    if type_.startswith("pagerduty."):
+        return _pagerduty(incident, params)
+    check = checks.get(type_)
+    return check() if check is not None else f"no evidence rule for {type_}"
