@@ -131,7 +131,28 @@ def doctor() -> None:
             line("FAIL", "red", result.name, result.detail)
         else:
             line("off", "dim", result.name, result.detail)
+    _doctor_quarantine(settings.store.url)
     raise typer.Exit(1 if failed else 0)
+
+
+def _doctor_quarantine(url: str) -> None:
+    """Alerts refused as invalid: listed so a bad alert is never silently dropped."""
+    from incident.quarantine import doctor_lines
+    from incident.store import Store
+
+    try:
+        store = Store(url)
+    except CopilotError:
+        return  # the store line already says why
+    try:
+        with store.session() as session:
+            lines = doctor_lines(session)
+    finally:
+        store.close()
+    for index, detail in enumerate(lines):
+        text = Text("warn " if index == 0 else "     ", style="yellow")
+        text.append(("alerts: " if index == 0 else "") + detail)
+        console.print(text, soft_wrap=True, markup=False, highlight=False)
 
 
 @sandbox_app.command("up")

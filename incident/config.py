@@ -123,6 +123,8 @@ class AlertmanagerConfig(Section):
     """Largest answer accepted; a larger one is cut off while it streams in and fails the call."""
     receiver: str | None = None
     """Only alerts routed to this receiver open incidents (default: all)."""
+    absent_polls: int = Field(default=3, ge=1)
+    """An alert missing from this many consecutive polls (silenced ones included) is resolved."""
 
 
 class PagerDutyConfig(Section):

@@ -4,6 +4,11 @@ Alertmanager alerts deduplicate on their instance, (fingerprint, startsAt): the 
 again after it resolved is a new page and opens a new incident (grouped by component within
 ``watcher.group_window`` of the page time). PagerDuty incidents deduplicate on their id and adopt
 an open Alertmanager incident on the same component, so one page is one incident.
+
+An Alertmanager alert resolves only when Alertmanager says so (a resolved notification, an
+``endsAt`` passed) or after ``[alertmanager] absent_polls`` consecutive unfiltered polls without it:
+a silence or an inhibition mutes an alert, it does not end it. Its suppression is shown on the
+timeline, and so is a silence expiring while the alert still fires.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectors.alertmanager.client import Silence, Suppression
 from connectors.base import AlertRecord, PagerDutyIncident
 from connectors.catalog.entities import ComponentIndex, label_values
 from incident import service
 from incident.config import Settings
-from incident.models import Alert, EventKind, Incident, IncidentStatus
+from incident.models import Alert, EventKind, Incident, IncidentStatus, TimelineEvent
 from incident.redact import redact
-from incident.timeline import log_event
+from incident.timeline import event_id, log_event
 
 
 def resolve_component(labels: dict[str, str], keys: list[str], index: ComponentIndex) -> tuple[str | None, bool]:
@@ -41,6 +47,9 @@ class Intake:
         self.settings = settings
         self._index = index
         """The catalog as last read (the watcher rebuilds it once per catalog refresh)."""
+        self._absent: dict[str, int] = {}
+        """fingerprint -> consecutive successful polls that did not list the alert (in memory: a
+        restart only delays a resolution by up to ``absent_polls`` polls)."""
 
     # ------------------------------------------------------------------ alertmanager
     def alert(self, session: Session, alert: AlertRecord, *, now: datetime) -> tuple[Incident | None, bool]:
@@ -48,16 +57,16 @@ class Intake:
         firing on record) and whether the incident was opened now."""
         existing = self._known_firing(session, alert)
         if existing is not None:
-            incident = existing.incident
             self._update_alert(session, existing, alert)
             if alert.status == "resolved":
+                self._absent.pop(alert.fingerprint, None)
                 # never in the future: a source's clock may run ahead of ours (and a replay's does)
-                self._maybe_resolve(session, incident, at=min(alert.ends_at or now, now))
-            return incident, False
+                self._maybe_resolve(session, existing.incident, at=min(alert.ends_at or now, now))
+            return existing.incident, False
         if alert.status == "resolved":
             return None, False  # resolved before we saw this firing: nothing to open
         component, known = resolve_component(alert.labels, self.settings.catalog.alert_label_keys, self._index())
-        incident = None
+        incident: Incident | None = None
         if component:
             incident = service.find_open_for_component(
                 session,
@@ -100,16 +109,63 @@ class Intake:
         return latest if latest is not None and latest.status != "resolved" else None
 
     def resolve_missing(self, session: Session, active: set[str], *, now: datetime) -> list[int]:
-        """Alerts no longer active in Alertmanager are resolved; so are incidents left without any."""
+        """After a successful unfiltered poll listing ``active``: a firing alert missing from it is
+        resolved when its last known ``endsAt`` has passed (Alertmanager ended it) or when it has
+        been missing from ``absent_polls`` consecutive polls; so are incidents left without any."""
+        needed = self.settings.alertmanager.absent_polls
+        for fp in [fp for fp in self._absent if fp in active]:
+            del self._absent[fp]
         resolved = []
         for incident in service.list_incidents(session, open_only=True):
             changed = False
             for a in incident.alerts:
-                if a.source == "alertmanager" and a.status != "resolved" and a.fingerprint not in active:
-                    a.status, a.ends_at, changed = "resolved", now, True
+                if a.source != "alertmanager" or a.status == "resolved" or a.fingerprint in active:
+                    continue
+                missed = self._absent.get(a.fingerprint, 0) + 1
+                ended = a.ends_at is not None and a.ends_at <= now
+                if ended or missed >= needed:
+                    a.status, a.ends_at, changed = "resolved", a.ends_at if ended else now, True
+                    self._absent.pop(a.fingerprint, None)
+                    session.flush()
+                    self._alert_event(session, incident, a)
+                else:
+                    self._absent[a.fingerprint] = missed
             if changed and self._maybe_resolve(session, incident, at=now):
                 resolved.append(incident.id)
         return resolved
+
+    def suppression(self, session: Session, alert: AlertRecord, state: Suppression, *, now: datetime) -> None:
+        """Record what a poll says mutes ``alert`` (an empty :class:`Suppression`: nothing).
+
+        The current state is one timeline note per firing; each change adds its own note, so a
+        silence put on, and one expiring while the alert still fires, both stay visible.
+        """
+        row = service.alert_instance(
+            session, source=alert.source, fingerprint=alert.fingerprint, starts_at=alert.starts_at
+        ) or self._known_firing(session, alert)
+        if row is None or row.status == "resolved":
+            return
+        key = f"alert-state/{row.source}/{row.fingerprint}/{int(row.starts_at.timestamp())}"
+        current = session.get(TimelineEvent, event_id(row.incident_id, str(EventKind.note), key))
+        before = _state(current.details if current is not None else {})
+        after = _state_details(state)
+        if before == _state(after):
+            return
+        summary = _transition(row.name, before, state)
+        changes = (current.details.get("changes", 0) if current is not None else 0) + 1
+        details = {**after, "fingerprint": row.fingerprint, "starts_at": row.starts_at, "changes": changes}
+        for event_key in (key, f"{key}/{changes}"):
+            log_event(
+                session,
+                incident_id=row.incident_id,
+                kind=EventKind.note,
+                key=event_key,
+                at=now,
+                source="alertmanager",
+                component=row.component,
+                summary=summary,
+                details=details,
+            )
 
     # ------------------------------------------------------------------ pagerduty
     def pagerduty(
@@ -305,3 +361,44 @@ class Intake:
             reason="every alert resolved in Alertmanager",
             source="alertmanager",
         )
+
+
+def _state_details(state: Suppression) -> dict[str, object]:
+    return {
+        "suppressed": state.suppressed,
+        "silenced_by": [
+            {"id": s.id, "created_by": s.created_by, "ends_at": s.ends_at, "comment": s.comment}
+            for s in state.silenced_by
+        ],
+        "inhibited_by": list(state.inhibited_by),
+    }
+
+
+def _state(details: dict[str, object]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(silence ids, inhibiting fingerprints): what a change of state is judged on."""
+    silenced = details.get("silenced_by")
+    inhibited = details.get("inhibited_by")
+    ids = tuple(sorted(str(s.get("id")) for s in silenced if isinstance(s, dict))) if isinstance(silenced, list) else ()
+    return ids, tuple(sorted(str(i) for i in inhibited)) if isinstance(inhibited, list) else ()
+
+
+def _silence_text(s: Silence) -> str:
+    parts = [f"by {s.created_by}" if s.created_by else "", f"until {s.ends_at:%Y-%m-%d %H:%M} UTC" if s.ends_at else ""]
+    text = f"silence {s.id}" + (f" ({', '.join(p for p in parts if p)})" if any(parts) else "")
+    return text + (f": {redact(s.comment)}" if s.comment else "")
+
+
+def _transition(name: str, before: tuple[tuple[str, ...], tuple[str, ...]], state: Suppression) -> str:
+    """What changed, in words: a new silence or inhibition, or the end of one while still firing."""
+    said = []
+    if state.silenced_by:
+        said.append("silenced by " + "; ".join(_silence_text(s) for s in state.silenced_by))
+    if state.inhibited_by:
+        said.append("inhibited by alert(s) " + ", ".join(state.inhibited_by))
+    ended = [f"silence {i} ended" for i in before[0] if i not in {s.id for s in state.silenced_by}]
+    if before[1] and not state.inhibited_by:
+        ended.append("inhibition ended")
+    if ended:
+        tail = "; now " + " and ".join(said) if said else "; the alert is still firing and notifies again"
+        return f"{name}: {', '.join(ended)}{tail}"
+    return f"{name} {' and '.join(said)} (still firing; notifications muted)"

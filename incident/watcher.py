@@ -22,6 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from connectors.alertmanager.client import Suppression, poll_of
+from connectors.alertmanager.webhook import RejectedAlert, rejected
 from connectors.base import AlertRecord, PagerDutyIncident
 from incident import service
 from incident.analysis import run_analysis
@@ -31,6 +33,7 @@ from incident.gathering import CatalogCache, Outcome, disabled_notes, gather, re
 from incident.gathering.drafts import GatherContext
 from incident.gathering.pools import ConnectorPools
 from incident.intake import Intake
+from incident.quarantine import quarantine
 from incident.models import Component, Group, Hypothesis, Incident, TimelineEvent, utcnow
 from incident.registry import Connectors
 from incident.runbooks import configured_runbooks
@@ -74,13 +77,32 @@ class Watcher:
         opened: list[int] = []
         with self._write_lock:
             for alert in alerts:
-                incident_id, is_new = self._retrying(lambda s, a=alert: self.intake.alert(s, a, now=now))
+                try:
+                    incident_id, is_new = self._retrying(lambda s, a=alert: self.intake.alert(s, a, now=now))
+                except Exception as exc:  # one alert the store refuses must not stop the others
+                    log.exception("alert %s refused by the store; quarantined", alert.fingerprint)
+                    self._quarantine_refused(alert, exc)
+                    continue
                 if incident_id is not None and is_new:
                     opened.append(incident_id)
             if active_set is not None:
                 with self.store.session() as session:
                     self.intake.resolve_missing(session, active_set, now=now)
         return opened
+
+    def quarantine(self, rejected: list[RejectedAlert], *, channel: str, source: str = "alertmanager") -> int:
+        """Keep alerts that failed validation, with the reason (``incident doctor`` lists them)."""
+        if not rejected:
+            return 0
+        for item in rejected:
+            log.warning("alert quarantined (%s): %s", channel, item.reason)
+        with self.store.session() as session:
+            return quarantine(session, rejected, source=source, channel=channel, now=utcnow())
+
+    def _quarantine_refused(self, alert: AlertRecord, exc: Exception) -> None:
+        item = rejected(alert.raw or {"labels": alert.labels}, f"the store refused it: {type(exc).__name__}: {exc}")
+        with self.store.session() as session:
+            quarantine(session, [item], source=alert.source, channel="intake", now=utcnow())
 
     def _retrying(self, write: Callable[[Session], tuple[Incident | None, bool]]) -> tuple[int | None, bool]:
         """One intake write in its own transaction, retried once when another process inserted the
@@ -111,13 +133,19 @@ class Watcher:
         if source is None:
             return []
         try:
-            alerts = source.active_alerts()
+            poll = poll_of(source)
         except CopilotError as exc:
             self._source_failed("alertmanager", exc.message)
             return []
         self.source_errors.pop("alertmanager", None)
-        firing = [a for a in alerts if a.status == "firing"]
-        return self.ingest_alerts(firing, active_set={a.fingerprint for a in firing})
+        self.quarantine(poll.rejected, channel="poll")
+        firing = [a for a in poll.alerts if a.status == "firing"]
+        opened = self.ingest_alerts(firing, active_set={a.fingerprint for a in firing})
+        now = utcnow()
+        with self._write_lock, self.store.session() as session:
+            for alert in firing:
+                self.intake.suppression(session, alert, poll.suppression.get(alert.fingerprint, Suppression()), now=now)
+        return opened
 
     def poll_pagerduty(self) -> list[int]:
         source = self.connectors.pagerduty

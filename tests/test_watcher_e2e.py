@@ -115,6 +115,7 @@ def test_page_becomes_an_incident_with_a_complete_idempotent_timeline(run: Repla
     with run.store.session() as s:
         assert len(list(s.scalars(select(Incident)))) == len(service.list_incidents(s))
     run.box.resolve_alerts()
-    run.watcher.poll_alertmanager()
+    for _ in range(run.watcher.settings.alertmanager.absent_polls):  # a poll cannot tell resolved from absent
+        run.watcher.poll_alertmanager()
     run.watcher.poll_pagerduty()
     assert run.paged_incident().status == "resolved"
