@@ -43,10 +43,14 @@ class LimitError(Exception):
     """Mixin of every limit failure; ``bytes_read`` is how much of the answer had been read."""
 
     bytes_read: int = 0
+    deadline: bool = False
+    """True for the deadline, False for the size cap."""
 
 
 def _size(n: int) -> str:
-    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n} bytes"
+    if n >= 2**20:
+        return f"{n / 2**20:.1f} MiB"
+    return "1 byte" if n == 1 else f"{n} bytes"
 
 
 def deadline_text(limits: Limits, read: int) -> str:
@@ -97,6 +101,8 @@ class Clock:
 
 class DeadlineExceeded(requests.Timeout, LimitError):
     """A requests/urllib3 call past its deadline (a ``requests.Timeout``, so handlers see a timeout)."""
+
+    deadline = True
 
 
 class AnswerTooLarge(requests.RequestException, LimitError):
@@ -158,16 +164,22 @@ class LimitedAdapter(HTTPAdapter):
 
 @cache
 def _httpx_classes(mod: ModuleType) -> tuple[type, type, type, type]:
-    """Transport, stream and the two errors for one httpx-like module (``httpx`` or ``httpx2``)."""
+    """Transport, stream and the two errors for one httpx-like module (``httpx`` or ``httpx2``).
 
-    class HttpxDeadline(mod.ReadTimeout, LimitError):  # type: ignore[name-defined,misc]
-        """Past the deadline: a read timeout, so the client's handlers treat it as one."""
+    The errors are ``HTTPError`` but not transport errors: they are not transient, and a client
+    that retries transport errors (PagerDuty's) must not spend a second deadline on them."""
 
-    class HttpxTooLarge(mod.ReadError, LimitError):  # type: ignore[name-defined,misc]
-        """Answer larger than the cap (a transport error: the answer was not taken)."""
+    class DeadlineExceeded(mod.HTTPError, LimitError):  # type: ignore[name-defined,misc]
+        """No complete answer within the deadline."""
+
+        deadline = True
+
+    class AnswerTooLarge(mod.HTTPError, LimitError):  # type: ignore[name-defined,misc]
+        """Answer larger than the cap."""
 
     def fail(cls: type, message: str, read: int, request: Any) -> Exception:
-        exc = cls(message, request=request)
+        exc = cls(message)
+        exc.request = request
         exc.bytes_read = read
         return exc  # type: ignore[no-any-return]
 
@@ -180,10 +192,10 @@ def _httpx_classes(mod: ModuleType) -> tuple[type, type, type, type]:
                 stop = self.clock.took(len(chunk))
                 if stop == "size":
                     read = self.clock.read
-                    raise fail(HttpxTooLarge, too_large_text(self.clock.limits, read), read, self.request)
+                    raise fail(AnswerTooLarge, too_large_text(self.clock.limits, read), read, self.request)
                 if stop == "deadline":
                     read = self.clock.read
-                    raise fail(HttpxDeadline, deadline_text(self.clock.limits, read), read, self.request)
+                    raise fail(DeadlineExceeded, deadline_text(self.clock.limits, read), read, self.request)
                 yield chunk
 
         def close(self) -> None:
@@ -203,7 +215,7 @@ def _httpx_classes(mod: ModuleType) -> tuple[type, type, type, type]:
             declared = clock.declared(response.headers.get("Content-Length"))
             if declared is not None:
                 response.close()
-                raise fail(HttpxTooLarge, too_large_text(self.limits, 0, declared), 0, request)
+                raise fail(AnswerTooLarge, too_large_text(self.limits, 0, declared), 0, request)
             return mod.Response(
                 status_code=response.status_code,
                 headers=response.headers,
@@ -214,7 +226,7 @@ def _httpx_classes(mod: ModuleType) -> tuple[type, type, type, type]:
         def close(self) -> None:
             self.inner.close()
 
-    return LimitedTransport, LimitedStream, HttpxDeadline, HttpxTooLarge
+    return LimitedTransport, LimitedStream, DeadlineExceeded, AnswerTooLarge
 
 
 def limited_transport(mod: ModuleType, limits: Limits, **transport_kwargs: Any) -> Any:
@@ -222,3 +234,8 @@ def limited_transport(mod: ModuleType, limits: Limits, **transport_kwargs: Any) 
     ``mod`` is ``httpx`` or ``httpx2`` (PagerDuty's client uses the fork)."""
     transport_cls = _httpx_classes(mod)[0]
     return transport_cls(mod.HTTPTransport(**transport_kwargs), limits)
+
+
+def is_deadline(exc: BaseException) -> bool:
+    """Whether a limit error is the deadline (else it is the size cap)."""
+    return isinstance(exc, LimitError) and exc.deadline

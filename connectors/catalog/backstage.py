@@ -14,7 +14,7 @@ import httpx
 from connectors.base import CheckResult, ComponentInfo, GroupInfo
 from connectors.catalog.entities import ComponentIndex, parse_entities
 from connectors.catalog.files import CatalogFilesConnector
-from connectors.limits import LimitError, Limits, limited_transport
+from connectors.limits import LimitError, Limits, is_deadline, limited_transport
 from incident.config import CatalogConfig
 from incident.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
 
@@ -57,11 +57,11 @@ class BackstageConnector:
     def _get(self, path: str, params: list[tuple[str, str | int]], *, allow_404: bool = False) -> Any:
         try:
             response = self._client.get(path, params=params)
-        except httpx.TimeoutException as exc:
-            detail = str(exc) if isinstance(exc, LimitError) else "no answer in time"
-            raise ConnectorTimeout(f"{self.url}: {detail}", connector=NAME) from exc
         except LimitError as exc:
-            raise ConnectorError(f"{self.url}: {exc}", connector=NAME) from exc
+            cls = ConnectorTimeout if is_deadline(exc) else ConnectorError
+            raise cls(f"{self.url}: {exc}", connector=NAME) from exc
+        except httpx.TimeoutException as exc:
+            raise ConnectorTimeout(f"no answer from {self.url} in time", connector=NAME) from exc
         except httpx.HTTPError as exc:
             raise ConnectorError(f"cannot reach {self.url}: {exc}", connector=NAME) from exc
         if response.status_code == 404 and allow_404:
