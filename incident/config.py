@@ -246,6 +246,8 @@ class AgentConfig(Section):
     timeout: Duration = timedelta(seconds=60)
     max_retries: int = Field(default=2, ge=0, le=10)
     """Retries of the SDK on connection errors, 408/409/429 and 5xx."""
+    redact_emails: bool = True
+    """Mask e-mail addresses in everything sent to the model (credentials are always masked)."""
     prices: dict[str, ModelPrice] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
     """Model -> USD per million tokens, merged over the defaults; unknown models cost the dearest known price."""
 

@@ -1,30 +1,304 @@
-"""Redact secrets and tokens from text before it is stored as evidence or sent to an LLM."""
+"""Redact secrets and tokens from text before it is stored as evidence or sent to a model.
+
+Two rule sets run in order: this module's own patterns (shapes detect-secrets misses or matches
+too narrowly: whole PEM blocks, connection-string passwords, ``password=``/``--password X``/
+"password is X", bearer tokens of any length, bare AWS secret keys, vendor keys of any length),
+then the regexes of every detect-secrets regex detector (cloud, VCS, chat and payment tokens).
+The regexes are applied to the whole text at once: detect-secrets' own per-line scanner is
+far too slow for a request that runs on every model call.
+
+E-mail addresses are personal data rather than credentials: :func:`redact` masks them only when
+asked (the model boundary does, per ``[agent] redact_emails``).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, cast
 
 MASK = "[REDACTED]"
 
-_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S), MASK),
-    (re.compile(r"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9\-._~+/]{12,}=*"), rf"\1 {MASK}"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), MASK),
-    (re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"), MASK),
-    (re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{30,}|xox[abposr]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,})"), MASK),
-    (re.compile(r"(?i)(://[^/\s:@]+:)[^@\s/]+@"), rf"\1{MASK}@"),
-    (
+_KEYWORDS = (
+    r"(?:pass(?:word|wd|phrase)?|pwd|secret(?!(?-i:Name|Ref|KeyRef))|token|credentials?|api[_-]?key|apikey|"
+    r"access[_-]?key|(?:account|shared[_-]?access|private|secret|client|signing|encryption|master)[_-]?key|"
+    r"auth[_-]?token|session[_-]?(?:id|key|token)|cookie)"
+    r"(?!(?-i:[a-z]))"  # not "passed", "tokens"
+)
+_KEYWORD_TRIGGERS = ("pass", "pwd", "secret", "token", "credential", "key", "session", "cookie")
+_KEYWORD_STARTS = (
+    *("pass", "pwd", "secret", "token", "credential", "api", "access", "account", "shared", "private"),
+    *("client", "signing", "encryption", "master", "auth", "session", "cookie"),
+)
+_VALUE = r"[^\s\"',;&\\<>]+"
+
+# A PEM block as a whole: to its END line, or (clipped) through the base64 and header lines after it.
+_PEM = re.compile(
+    r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+    r"(?:.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+    r"|(?:(?:\s|\\[nr])+(?:[A-Za-z0-9+/=]{8,}|[A-Za-z-]+: ?[^\n\\]*))*)",
+    re.S,
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A pattern and its replacement, run only when one of ``triggers`` is in the text (all lower
+    case: the lowered text; else the text as is; none: always run). A rule with ``starts`` (lower
+    case words its matches begin with) is tried only where those words are, not at every offset."""
+
+    pattern: re.Pattern[str]
+    sub: Callable[[re.Match[str]], str]
+    triggers: tuple[str, ...] = ()
+    starts: tuple[str, ...] = ()
+
+    def applies(self, text: str, lowered: str) -> bool:
+        return not self.triggers or any(t in (lowered if t.islower() else text) for t in self.triggers)
+
+    def apply(self, text: str, lowered: str) -> str:
+        if not self.starts:
+            return self.pattern.sub(self.sub, text)
+        offsets = sorted({i for word in self.starts for i in _find_all(lowered, word)})
+        out, done = [], 0
+        for i in offsets:
+            if i < done:
+                continue
+            m = self.pattern.match(text, i)
+            if m is not None:
+                out += [text[done:i], self.sub(m)]
+                done = m.end()
+        return "".join(out) + text[done:] if out else text
+
+
+def _find_all(text: str, word: str) -> list[int]:
+    found, i = [], text.find(word)
+    while i >= 0:
+        found.append(i)
+        i = text.find(word, i + 1)
+    return found
+
+
+def _whole(_: re.Match[str]) -> str:
+    return MASK
+
+
+def _keep(groups: int, tail: str = "") -> Callable[[re.Match[str]], str]:
+    """Keep the first ``groups`` groups (the key, the separator), mask the rest, then ``tail``."""
+
+    def sub(m: re.Match[str]) -> str:
+        return "".join(m.group(i) or "" for i in range(1, groups + 1)) + MASK + tail
+
+    return sub
+
+
+def _keyword(groups: int) -> Callable[[re.Match[str]], str]:
+    """:func:`_keep`, unless the keyword (group 1) starts inside a word: "bypass=1" is no password,
+    while "DB_PASSWORD" and "clientSecret" (a camelCase boundary) are keys."""
+    keep = _keep(groups)
+
+    def sub(m: re.Match[str]) -> str:
+        before = m.string[m.start(1) - 1] if m.start(1) > 0 else ""
+        if before.isalpha() and m.group(1)[0].islower():
+            return m.group(0)
+        return keep(m)
+
+    return sub
+
+
+_OWN: list[Rule] = [
+    Rule(_PEM, _whole, ("PRIVATE KEY",)),
+    Rule(re.compile(r"PuTTY-User-Key-File-\d: .*?Private-MAC: [0-9a-f]+", re.S), _whole, ("PuTTY",)),
+    # scheme://user:password@host (to the last '@': a password may hold an unescaped '/' or '@')
+    Rule(re.compile(r"(://[^/\s:@\"']*:)[^\s\"'<>]*@"), _keep(1, "@"), ("://",)),
+    # Authorization headers, whatever the scheme; bearer tokens of any length
+    Rule(
+        re.compile(r"(?i)(authorization\"?\s*[:=]\s*\"?(?:[A-Za-z-]+\s+)?)" + _VALUE),
+        _keep(1),
+        ("authorization",),
+    ),
+    Rule(re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/]+=*"), _keep(1), ("bearer",)),
+    Rule(re.compile(r"(?i)(basic\s+)(?=[A-Za-z+/]*[0-9+/=])[A-Za-z0-9+/]{8,}={0,2}"), _keep(1), ("basic",)),
+    Rule(re.compile(r"(?i)(token\s+)[A-Za-z0-9\-._~+/]{12,}=*"), _keep(1), ("token",)),
+    # --password X, --password=X, --api-key "X"
+    Rule(
+        re.compile(rf"(?i)((?<![\w-])--?[\w-]*(?:{_KEYWORDS})[\w-]*)([ \t]+|=)([\"']?)[^\s\"']+\3"),
+        _keep(3),
+        ("-",),
+    ),
+    # key=value, key: value, "key": "value" (the key may carry a prefix: DB_PASSWORD, aws_secret_access_key)
+    Rule(
+        re.compile(rf"(?i)({_KEYWORDS})([\w.-]*\\?[\"']?\s*(?::=|=>|[:=])\s*\\?[\"']?)(?!\[REDACTED\])" + _VALUE),
+        _keyword(2),
+        _KEYWORD_TRIGGERS,
+        _KEYWORD_STARTS,
+    ),
+    # environment-style keys: PAYMENT_GATEWAY_KEY=..., "SENTRY_DSN": "..."
+    Rule(
+        re.compile(r"\b([A-Z][A-Z0-9_]*_(?:KEY|DSN))(\\?[\"']?\s*[:=]\s*\\?[\"']?)(?!\[REDACTED\])" + _VALUE),
+        _keep(2),
+        ("_KEY", "_DSN"),
+    ),
+    # Kubernetes env entries: {"name": "DB_PASSWORD", "value": "..."}
+    Rule(
         re.compile(
-            r"(?i)\b([\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|credentials?)[\w.-]*)"
-            r"(\"?\s*[:=]\s*\"?)([^\s\"',;&]+)"
+            rf"(?i)(\"name\"\s*:\s*\"[\w.-]*(?:{_KEYWORDS}|key|dsn|database[_-]?url)[\w.-]*\"\s*,\s*\"value\"\s*:\s*\")"
+            r"(?:[^\"\\]|\\.)*"
         ),
-        rf"\1\2{MASK}",
+        _keep(1),
+        ('"value"',),
+    ),
+    # "the password is X", "password for admin was X", "secret set to X"
+    Rule(
+        re.compile(
+            rf"(?i)({_KEYWORDS})((?:\s+(?:for|of)\s+\S+)?\s+(?:is|was|are|set\s+to|reset\s+to|changed\s+to)\s*:?\s+)"
+            r"([\"'`]?)(?!\[REDACTED\])[^\s\"'`]+\3"
+        ),
+        _keyword(2),
+        _KEYWORD_TRIGGERS,
+        _KEYWORD_STARTS,
+    ),
+    # Vendor keys of any length (detect-secrets pins exact lengths)
+    Rule(re.compile(r"\b[rsp]k_(?:live|test)_[0-9A-Za-z]{8,}"), _whole, ("k_live_", "k_test_")),
+    Rule(re.compile(r"\bAIza[0-9A-Za-z_-]{20,}"), _whole, ("AIza",)),
+    Rule(
+        re.compile(r"\b(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{12,}\b"),
+        _whole,
+        ("A3T", "ABIA", "ACCA", "AKIA", "ASIA"),
+    ),
+    Rule(re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}"), _whole, ("sk-",)),
+    Rule(re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9_]{20,}|github_pat_[A-Za-z0-9_]{20,})"), _whole, ("gh", "github_pat_")),
+    Rule(re.compile(r"\bgl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-[A-Za-z0-9_-]{16,}"), _whole, ("gl",)),
+    Rule(re.compile(r"\bxox[abposre]-[A-Za-z0-9-]{10,}|\bxapp-\d-[A-Za-z0-9-]{10,}"), _whole, ("xox", "xapp-")),
+    Rule(re.compile(r"\bnpm_[A-Za-z0-9]{30,}|\bpypi-[A-Za-z0-9_-]{50,}"), _whole, ("npm_", "pypi-")),
+    Rule(re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), _whole, ("eyJ",)),
+    # A bare AWS secret access key: exactly 40 base64 characters of mixed case with a digit
+    # (a hex SHA-1 has no capitals, so commit ids stay)
+    Rule(
+        re.compile(
+            r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[0-9])"
+            r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+        ),
+        _whole,
     ),
 ]
 
+_EMAIL = Rule(
+    re.compile(r"(?<![\w.%+/-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), _whole, ("@",)
+)
 
-def redact(text: str) -> str:
-    """Mask anything that looks like a credential; the rest of the line stays readable."""
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
+_SKIP_DETECTORS = {"IPPublicDetector"}
+"""Public IP addresses are not credentials, and the model needs them to read a network fault."""
+
+_DELIMITERS = " \t\r\n=:\"'"
+
+
+_DETECTOR_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "ArtifactoryDetector": ("AKC", "AP"),
+    "AWSKeyDetector": ("A3T", "ABIA", "ACCA", "AKIA", "ASIA", "aws"),
+    "AzureStorageKeyDetector": ("AccountKey=",),
+    "BasicAuthDetector": ("://",),
+    "CloudantDetector": ("cloudant", "cl_", "cl-", "clou_", "clou-"),
+    "GitHubTokenDetector": ("gh",),
+    "GitLabTokenDetector": ("gl", "GR1348941"),
+    "IbmCloudIamDetector": ("ibm", "iam"),
+    "IbmCosHmacDetector": ("secret",),
+    "JwtTokenDetector": ("eyJ",),
+    "MailchimpDetector": ("-us",),
+    "NpmDetector": ("_authtoken",),
+    "OpenAIDetector": ("T3BlbkFJ",),
+    "PrivateKeyDetector": ("PRIVATE KEY", "PuTTY"),
+    "PypiTokenDetector": ("pypi-",),
+    "SendGridDetector": ("SG.",),
+    "SlackDetector": ("xox", "hooks.slack.com"),
+    "SoftlayerDetector": ("softlayer", "sl_", "sl-"),
+    "SquareOAuthDetector": ("sq0csp-",),
+    "StripeDetector": ("k_live_",),
+    "TwilioKeyDetector": ("AC", "SK"),
+}
+"""Substrings without which a detector's regexes cannot match: most requests skip most regexes.
+A detector not listed (a newer detect-secrets) always runs."""
+
+
+def _detector_sub(m: re.Match[str]) -> str:
+    """Mask a detect-secrets match: its longest group when that is the secret, else the match
+    without the delimiters some of the regexes include."""
+    groups = [(len(g), i) for i, g in enumerate(m.groups(), start=1) if g and len(g) >= 8]
+    if groups:
+        _, best = max(groups)
+        start, end = m.start(best) - m.start(), m.end(best) - m.start()
+    else:
+        text = m.group(0)
+        core = text.strip(_DELIMITERS)
+        if not core:
+            return text
+        start = text.index(core)
+        end = start + len(core)
+    text = m.group(0)
+    return text[:start] + MASK + text[end:]
+
+
+@cache
+def _detector_rules() -> tuple[Rule, ...]:
+    """The regexes of detect-secrets' regex detectors (loaded once)."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.plugins.base import RegexBasedDetector
+
+    rules: list[Rule] = []
+    for cls in get_mapping_from_secret_type_to_class().values():
+        if not issubclass(cls, RegexBasedDetector) or cls.__name__ in _SKIP_DETECTORS:
+            continue
+        triggers = _DETECTOR_TRIGGERS.get(cls.__name__, ())
+        patterns: list[re.Pattern[str]] = cast(Any, cls).denylist  # a class attribute on every detector
+        rules.extend(Rule(pattern, _detector_sub, triggers) for pattern in patterns)
+    return tuple(rules)
+
+
+def redact(text: str, *, emails: bool = False) -> str:
+    """Mask anything that looks like a credential (and e-mail addresses when ``emails``)."""
+    if not text:
+        return text
+    rules = (*_OWN, *_detector_rules(), *((_EMAIL,) if emails else ()))
+    lowered = text.lower()
+    for rule in rules:
+        if rule.applies(text, lowered):
+            masked = rule.apply(text, lowered)
+            if masked != text:
+                text, lowered = masked, masked.lower()
     return text
+
+
+_STRUCTURAL = frozenset({"type", "role", "model", "id", "tool_use_id", "cache_control", "stop_reason"})
+"""Request keys whose values are protocol identifiers, not content."""
+
+
+def redact_value(value: Any, *, emails: bool = False) -> Any:
+    """A copy of ``value`` (JSON-like) with every string value redacted (protocol ids kept)."""
+    if isinstance(value, str):
+        return redact(value, emails=emails)
+    if isinstance(value, dict):
+        return {
+            k: (v if k in _STRUCTURAL and isinstance(v, str) else redact_value(v, emails=emails))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact_value(v, emails=emails) for v in value]
+    return value
+
+
+def mask_url(url: str) -> str:
+    """A database or service URL fit to print: the password replaced by ``***``."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not parseable as a URL: mask what looks like a userinfo password
+        return re.sub(r"(://[^/\s:@]*:)[^\s]*@", r"\1***@", url)
+
+
+def mask_urls_in(text: str, url: str) -> str:
+    """``text`` (an error message) with ``url`` and any credential in it masked."""
+    if url:
+        text = text.replace(url, mask_url(url))
+    return redact(text)

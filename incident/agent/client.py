@@ -9,6 +9,7 @@ from typing import Any
 
 from incident.agent.budget import UsageTotals
 from incident.config import AgentConfig
+from incident.redact import redact_value
 
 
 def build_client(cfg: AgentConfig) -> Any | None:
@@ -45,9 +46,17 @@ def message_text(message: Any) -> str:
     return "".join(b.text for b in message.content if b.type == "text")
 
 
+def send(client: Any, cfg: AgentConfig, **request: Any) -> Any:
+    """The one place a Messages request leaves the machine: every string field of it (system,
+    messages, tool inputs and results, tool definitions) is redacted first, whoever built it."""
+    return client.messages.create(**redact_value(request, emails=cfg.redact_emails))
+
+
 def ask(client: Any, cfg: AgentConfig, usage: UsageTotals, *, model: str, system: str, prompt: str) -> str:
     """One Messages call without tools (the judges, the postmortem writer): its text; usage counted."""
-    message = client.messages.create(
+    message = send(
+        client,
+        cfg,
         model=model,
         max_tokens=cfg.max_output_tokens,
         system=system,

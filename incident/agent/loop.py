@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from incident.agent.budget import UsageTotals, over_budget
-from incident.agent.client import message_text
+from incident.agent.client import message_text, send
 from incident.agent.events import EventSink, ToolCalled, ToolFinished
 from incident.agent.render import render
 from incident.agent.tools import AgentTools
@@ -123,7 +123,7 @@ class Loop:
         kwargs: dict[str, Any] = {"system": self.system, "messages": self.messages}
         if offer_tools:
             kwargs["tools"] = self.tools.definitions()
-        message = self.client.messages.create(model=self.cfg.model, max_tokens=self.cfg.max_output_tokens, **kwargs)
+        message = send(self.client, self.cfg, model=self.cfg.model, max_tokens=self.cfg.max_output_tokens, **kwargs)
         self.usage.add(self.cfg, self.cfg.model, message.usage)
         self.on_event(self.usage.event())
         return message
