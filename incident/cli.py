@@ -104,7 +104,8 @@ def watch(
 
 @app.command()
 def doctor() -> None:
-    """Check every configured connector and the store: one line each."""
+    """Check every configured connector and the store: one line each (credentials masked)."""
+    from incident.redact import mask_url, redact
     from incident.registry import build_connectors
     from incident.store import Store
 
@@ -113,12 +114,12 @@ def doctor() -> None:
 
     def line(status: str, style: str, name: str, detail: str) -> None:
         text = Text(f"{status:<4} ", style=style)
-        text.append(f"{name}: {' '.join(detail.split())}")
+        text.append(f"{name}: {' '.join(redact(detail).split())}")
         console.print(text, soft_wrap=True)
 
     try:
         Store(settings.store.url).close()
-        line("ok", "green", "store", settings.store.url)
+        line("ok", "green", "store", mask_url(settings.store.url))
     except CopilotError as exc:
         failed = True
         line("FAIL", "red", "store", exc.message)

@@ -111,7 +111,7 @@ _OWN: list[Rule] = [
     Rule(_PEM, _whole, ("PRIVATE KEY",)),
     Rule(re.compile(r"PuTTY-User-Key-File-\d: .*?Private-MAC: [0-9a-f]+", re.S), _whole, ("PuTTY",)),
     # scheme://user:password@host (to the last '@': a password may hold an unescaped '/' or '@')
-    Rule(re.compile(r"(://[^/\s:@\"']*:)[^\s\"'<>]*@"), _keep(1, "@"), ("://",)),
+    Rule(re.compile(r"(://[^/\s:@\"']*:)(?!\*\*\*@)[^\s\"'<>]*@"), _keep(1, "@"), ("://",)),
     # Authorization headers, whatever the scheme; bearer tokens of any length
     Rule(
         re.compile(r"(?i)(authorization\"?\s*[:=]\s*\"?(?:[A-Za-z-]+\s+)?)" + _VALUE),

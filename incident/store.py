@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from incident.errors import StoreError
+from incident.redact import mask_url, mask_urls_in
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -37,8 +38,8 @@ def make_engine(url: str) -> Engine:
     """Create an engine for ``url``; a SQLite file's directory is created when missing."""
     try:
         parsed = make_url(url)
-    except Exception as exc:  # sqlalchemy raises ArgumentError with a terse message
-        raise StoreError(f"not a database URL: {url!r} ({exc})") from exc
+    except Exception as exc:  # sqlalchemy raises ArgumentError with a terse message (that echoes the URL)
+        raise StoreError(f"not a database URL: {mask_url(url)!r} ({mask_urls_in(str(exc), url)})") from None
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -49,7 +50,7 @@ def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(url, **kwargs)
     except Exception as exc:  # unknown dialect, missing driver
-        raise StoreError(f"not a database URL: {url!r} ({exc})") from exc
+        raise StoreError(f"not a database URL: {mask_url(url)!r} ({mask_urls_in(str(exc), url)})") from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -92,7 +93,8 @@ def migrate(engine: Engine) -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot migrate {engine.url.render_as_string(hide_password=True)}: {exc}") from exc
+        raw = engine.url.render_as_string(hide_password=False)
+        raise StoreError(f"cannot migrate {mask_url(raw)}: {mask_urls_in(str(exc), raw)}") from exc
 
 
 class Store:
