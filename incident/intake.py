@@ -16,12 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors.alertmanager.client import Silence, Suppression
 from connectors.base import AlertRecord, PagerDutyIncident
 from connectors.catalog.entities import ComponentIndex, label_values
+from connectors.pagerduty.mapping import parse_time as pd_time
+from connectors.pagerduty.webhook import WebhookEvent
 from incident import service
 from incident.config import Settings
 from incident.models import Alert, EventKind, Incident, IncidentStatus, TimelineEvent
@@ -169,9 +171,24 @@ class Intake:
 
     # ------------------------------------------------------------------ pagerduty
     def pagerduty(
-        self, session: Session, pd: PagerDutyIncident, alerts: list[AlertRecord], *, now: datetime
+        self,
+        session: Session,
+        pd: PagerDutyIncident,
+        alerts: list[AlertRecord],
+        *,
+        now: datetime,
+        event: WebhookEvent | None = None,
     ) -> tuple[Incident, bool]:
+        """Record a PagerDuty incident as polled, or as a v3 webhook ``event`` brought it.
+
+        Webhooks come at least once and in any order: an event id already recorded on the incident
+        changes nothing, and a status older than the last one applied is ignored.
+        """
         incident = service.get_by_pagerduty_id(session, pagerduty_id=pd.id)
+        if incident is not None and event is not None and event.id:
+            seen = event_id(incident.id, str(EventKind.pagerduty_log), _pd_event_key(event.id))
+            if session.get(TimelineEvent, seen) is not None:
+                return incident, False
         opened = False
         if incident is None:
             component, known = self._pd_component(pd, alerts)
@@ -216,25 +233,43 @@ class Intake:
         for alert in alerts:
             if service.alert_by_fingerprint(session, source="pagerduty", fingerprint=alert.fingerprint) is None:
                 self._add_alert(session, incident, alert)
-        if pd.status == "acknowledged":
-            service.set_status(
+        if event is not None and event.id:
+            log_event(
                 session,
-                incident=incident,
-                status=IncidentStatus.acknowledged,
-                at=pd.acknowledged_at or now,
-                reason="acknowledged in PagerDuty",
+                incident_id=incident.id,
+                kind=EventKind.pagerduty_log,
+                key=_pd_event_key(event.id),
+                at=event.occurred_at,
                 source="pagerduty",
+                summary=f"PagerDuty webhook {event.event_type}",
+                details={"event_id": event.id, "event_type": event.event_type, "status": pd.status},
             )
-        elif pd.status == "resolved":
-            service.set_status(
-                session,
-                incident=incident,
-                status=IncidentStatus.resolved,
-                at=pd.resolved_at or now,
-                reason="resolved in PagerDuty",
-                source="pagerduty",
-            )
+        self._pd_status(session, incident, pd, at=status_at(pd, event, now))
         return incident, opened
+
+    @staticmethod
+    def _pd_status(session: Session, incident: Incident, pd: PagerDutyIncident, *, at: datetime) -> None:
+        """Follow PagerDuty's status, never backwards: news older than the last status PagerDuty
+        gave this incident (an acknowledge re-sent after the resolve, a poll's stale snapshot)
+        changes nothing."""
+        if pd.status not in ("acknowledged", "resolved"):
+            return
+        last = session.scalar(
+            select(func.max(TimelineEvent.at)).where(
+                TimelineEvent.incident_id == incident.id,
+                TimelineEvent.kind == str(EventKind.incident_state),
+                TimelineEvent.source == "pagerduty",
+                TimelineEvent.id != event_id(incident.id, str(EventKind.incident_state), "state/triggered"),
+            )
+        )
+        if last is not None and at < last:
+            return
+        if pd.status == "acknowledged" and incident.status == IncidentStatus.resolved:
+            return  # only a newer triggered/reopened incident leaves resolved, and we do not reopen
+        status = IncidentStatus.acknowledged if pd.status == "acknowledged" else IncidentStatus.resolved
+        service.set_status(
+            session, incident=incident, status=status, at=at, reason=f"{status} in PagerDuty", source="pagerduty"
+        )
 
     # ------------------------------------------------------------------ helpers
     def _pd_component(self, pd: PagerDutyIncident, alerts: list[AlertRecord]) -> tuple[str | None, bool]:
@@ -402,3 +437,22 @@ def _transition(name: str, before: tuple[tuple[str, ...], tuple[str, ...]], stat
         tail = "; now " + " and ".join(said) if said else "; the alert is still firing and notifies again"
         return f"{name}: {', '.join(ended)}{tail}"
     return f"{name} {' and '.join(said)} (still firing; notifications muted)"
+
+
+def _pd_event_key(event_id_: str) -> str:
+    return f"pd-event/{event_id_}"
+
+
+def status_at(pd: PagerDutyIncident, event: WebhookEvent | None, now: datetime) -> datetime:
+    """When PagerDuty's ``pd.status`` took effect: its ``last_status_change_at``, else the webhook
+    event's ``occurred_at``, else the status's own time, else ``now``."""
+    changed = pd.raw.get("last_status_change_at") if isinstance(pd.raw, dict) else None
+    if changed:
+        try:
+            return pd_time(changed)
+        except ValueError:
+            pass
+    if event is not None:
+        return event.occurred_at
+    own = pd.resolved_at if pd.status == "resolved" else pd.acknowledged_at
+    return own or now

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from connectors.alertmanager.client import Suppression, poll_of
 from connectors.alertmanager.webhook import RejectedAlert, rejected
 from connectors.base import AlertRecord, PagerDutyIncident
+from connectors.pagerduty.webhook import WebhookEvent
 from incident import service
 from incident.analysis import run_analysis
 from incident.config import Settings
@@ -117,12 +118,18 @@ class Watcher:
                     raise
         return None, False
 
-    def ingest_pagerduty(self, incidents: list[tuple[PagerDutyIncident, list[AlertRecord]]]) -> list[int]:
+    def ingest_pagerduty(
+        self, incidents: list[tuple[PagerDutyIncident, list[AlertRecord]]], *, event: WebhookEvent | None = None
+    ) -> list[int]:
+        """Record PagerDuty incidents (polled, or the one a webhook ``event`` is about: its id
+        de-duplicates deliveries and its time orders them)."""
         now = utcnow()
         opened: list[int] = []
         with self._write_lock:
             for pd, alerts in incidents:
-                incident_id, is_new = self._retrying(lambda s, p=pd, a=alerts: self.intake.pagerduty(s, p, a, now=now))
+                incident_id, is_new = self._retrying(
+                    lambda s, p=pd, a=alerts: self.intake.pagerduty(s, p, a, now=now, event=event)
+                )
                 if incident_id is not None and is_new:
                     opened.append(incident_id)
         return opened

@@ -61,7 +61,7 @@ class WebhookServer(StandInServer):
         if not event.event_type.startswith("incident.") or not event.incident_id:
             return Response(200, {"status": "ignored", "event_type": event.event_type})
         pd, alerts = self._pagerduty_incident(event)
-        opened = self.watcher.ingest_pagerduty([(pd, alerts)])
+        opened = self.watcher.ingest_pagerduty([(pd, alerts)], event=event)
         self.watcher.gather_async(opened)
         return Response(200, {"status": "accepted", "opened": opened})
 
