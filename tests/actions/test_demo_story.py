@@ -40,7 +40,13 @@ def test_approved_rollback_heals_the_cluster_and_resolves_the_page(tmp_path: Pat
             assert done.status == "succeeded", done.error
             pods = connectors.kubernetes.pods(undo.params["deployment"])  # type: ignore[union-attr]
             assert pods and all(p.ready for p in pods) and not bad & {p.name for p in pods}
-            watcher.run_once()  # the next cycle sees the alert resolved at its source
+            for _ in range(settings.alertmanager.absent_polls):  # resolved at its source, or absent long enough
+                watcher.run_once()
+                with store.session() as s:
+                    incident = service.get(s, incident_id=incident.id)
+                    assert incident is not None
+                    if incident.status == "resolved":
+                        break
             with store.session() as s:
                 incident = service.get(s, incident_id=incident.id)
                 assert incident is not None and incident.status == "resolved" and incident.resolved_at is not None

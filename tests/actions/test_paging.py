@@ -38,7 +38,9 @@ def alertmanager(world: World, tmp_path: Path) -> Iterator[AlertmanagerConnector
 
 
 def firing(connector: AlertmanagerConnector) -> set[str]:
-    return {a.name for a in connector.active_alerts()}
+    """Alerts firing and not muted (a poll lists silenced alerts too, with what mutes them)."""
+    poll = connector.poll()
+    return {a.name for a in poll.alerts if a.fingerprint not in poll.suppression}
 
 
 def wait_for(check, timeout: float = 10) -> bool:  # type: ignore[no-untyped-def]
