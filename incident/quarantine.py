@@ -13,9 +13,7 @@ from connectors.alertmanager.webhook import RejectedAlert
 from incident.models import QUARANTINE_RAW_MAX, QuarantinedAlert
 
 
-def quarantine(
-    session: Session, rejected: Iterable[RejectedAlert], *, source: str, channel: str, now: datetime
-) -> int:
+def quarantine(session: Session, rejected: Iterable[RejectedAlert], *, source: str, channel: str, now: datetime) -> int:
     """Store each rejected alert once: the same alert refused for the same reason again (every
     poll lists it while it fires) is not stored twice. Returns how many rows were added."""
     added = 0

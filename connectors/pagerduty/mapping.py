@@ -80,7 +80,8 @@ def to_alert(data: dict[str, Any], incident_id: str) -> AlertRecord:
     cef = body.get("cef_details") or {}
     details = body.get("details")
     if not isinstance(details, dict):
-        details = cef.get("details") if isinstance(cef.get("details"), dict) else {}
+        nested = cef.get("details")
+        details = nested if isinstance(nested, dict) else {}
     summary = str(data.get("summary") or data["id"])
     labels: dict[str, str] = {}
     annotations: dict[str, str] = {"summary": summary}
