@@ -21,9 +21,12 @@ from types import ModuleType
 from typing import Any
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 CHUNK = 64 * 1024
+_SLACK = 0.1
+"""A read timeout this close to the deadline is the deadline (the timeout was lowered to it)."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,15 @@ def read_limited(read1: Callable[[int], bytes], clock: Clock, content_length: st
     if declared is not None:
         raise _fail(AnswerTooLarge, too_large_text(clock.limits, 0, declared), 0)
     parts: list[bytes] = []
-    while chunk := read1(CHUNK):
+    while True:
+        try:
+            chunk = read1(CHUNK)
+        except urllib3.exceptions.TimeoutError:
+            if clock.remaining() > _SLACK:
+                raise  # the configured read timeout, well inside the deadline
+            raise _fail(DeadlineExceeded, deadline_text(clock.limits, clock.read), clock.read) from None
+        if not chunk:
+            break
         stop = clock.took(len(chunk))
         if stop == "size":
             raise _fail(AnswerTooLarge, too_large_text(clock.limits, clock.read), clock.read)
@@ -152,6 +163,12 @@ class LimitedAdapter(HTTPAdapter):
             response.close()
             exc.request = request  # type: ignore[attr-defined]
             raise
+        except urllib3.exceptions.ReadTimeoutError as exc:  # as requests' own body reading maps them
+            response.close()
+            raise requests.ReadTimeout(exc, request=request) from exc
+        except urllib3.exceptions.HTTPError as exc:
+            response.close()
+            raise requests.ConnectionError(exc, request=request) from exc
         finally:
             response.raw.release_conn()
         response._content = body  # what requests itself sets when it reads the body

@@ -87,10 +87,11 @@ def watch(
         return
     server = None
     if listen:
-        from incident.webhooks import WebhookServer
+        from incident.listener import Listener, check_exposure
 
         host, port = _parse_listen(listen)
-        server = WebhookServer(watcher, host, port).start()
+        check_exposure(host, settings.webhooks)
+        server = Listener(watcher, host, port).start()
         console.print(f"webhooks on {server.url}/webhooks/alertmanager and {server.url}/webhooks/pagerduty")
     watcher.start()
     console.print(f"watching; store {store.engine.url.render_as_string(hide_password=True)} (Ctrl-C to stop)")

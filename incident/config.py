@@ -203,6 +203,44 @@ class WatcherConfig(Section):
     approvals and resolution land just after the recorded page. Zero in production."""
 
 
+class WebhooksConfig(Section):
+    """The ``incident watch --listen`` endpoint: authentication, limits and timeouts.
+
+    Alertmanager sends ``Authorization: Bearer <token>`` with ``http_config.authorization.credentials``
+    and Basic credentials with ``http_config.basic_auth``; either is required when listening beyond
+    loopback. PagerDuty deliveries are authenticated by their signature (``[pagerduty] webhook_secret``).
+    """
+
+    alertmanager_bearer_token: SecretStr | None = None
+    alertmanager_basic_user: str | None = None
+    alertmanager_basic_password: SecretStr | None = None
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    """Larger bodies are refused (413) from Content-Length, or while streaming, before parsing."""
+    max_json_depth: int = Field(default=32, ge=4, le=1000)
+    """Deeper JSON nesting is refused (400) before it is parsed."""
+    header_timeout: Duration = timedelta(seconds=10)
+    """A connection must deliver a request's headers within this (slow clients are cut off)."""
+    body_timeout: Duration = timedelta(seconds=30)
+    """Budget for reading one request body (a total, not per read)."""
+    keep_alive: Duration = timedelta(seconds=5)
+    max_connections: int = Field(default=100, ge=1)
+    """Concurrent connections and requests; beyond, new requests are answered 503."""
+    backlog: int = Field(default=128, ge=1)
+    """Listen backlog of the socket."""
+    workers: int = Field(default=8, ge=1, le=64)
+    """Threads that validate and commit webhook bodies."""
+
+    @model_validator(mode="after")
+    def _basic_pair(self) -> WebhooksConfig:
+        if (self.alertmanager_basic_user is None) != (self.alertmanager_basic_password is None):
+            raise ValueError("alertmanager_basic_user and alertmanager_basic_password go together")
+        return self
+
+    @property
+    def alertmanager_auth(self) -> bool:
+        return self.alertmanager_bearer_token is not None or self.alertmanager_basic_user is not None
+
+
 DEFAULT_PRICES: dict[str, dict[str, float]] = {
     "claude-sonnet-4-6": {"input": 3.0, "output": 15.0, "cache_read": 0.30, "cache_write": 3.75},
     "claude-sonnet-4-5": {"input": 3.0, "output": 15.0, "cache_read": 0.30, "cache_write": 3.75},
@@ -352,6 +390,7 @@ class Settings(BaseSettings):
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
     catalog: CatalogConfig = Field(default_factory=CatalogConfig)
     watcher: WatcherConfig = Field(default_factory=WatcherConfig)
+    webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     runbooks: RunbooksConfig = Field(default_factory=RunbooksConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
     actions: ActionsConfig = Field(default_factory=ActionsConfig)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -33,9 +34,11 @@ from incident.errors import CopilotError
 from incident.gathering import CatalogCache, Outcome, disabled_notes, gather, refresh_catalog, write_outcome
 from incident.gathering.drafts import GatherContext
 from incident.gathering.pools import ConnectorPools
+from incident.inbox import Inbox
 from incident.intake import Intake
-from incident.quarantine import quarantine
+from incident.metrics import WatcherMetrics
 from incident.models import Component, Group, Hypothesis, Incident, TimelineEvent, utcnow
+from incident.quarantine import quarantine
 from incident.registry import Connectors
 from incident.runbooks import configured_runbooks
 from incident.store import Store
@@ -66,6 +69,22 @@ class Watcher:
         """Progress of the agent (the TUI subscribes)."""
         for problem in self.runbooks.problems:
             log.warning("runbook skipped: %s", problem)
+        self.metrics = WatcherMetrics()
+        self.metrics.watch_store(self._store_counts)
+        self.inbox = Inbox(self)
+        """Webhook payloads committed by the listener, processed in order by one worker."""
+
+    def _store_counts(self) -> dict[str, int]:
+        from incident.models import InboxItem, QuarantinedAlert
+
+        with self.store.session() as session:
+            return {
+                "quarantined": session.scalar(select(func.count()).select_from(QuarantinedAlert)) or 0,
+                "inbox_pending": session.scalar(
+                    select(func.count()).select_from(InboxItem).where(InboxItem.status == "pending")
+                )
+                or 0,
+            }
 
     # ------------------------------------------------------------------ intake
     def ingest_alerts(self, alerts: list[AlertRecord], *, active_set: set[str] | None = None) -> list[int]:
@@ -86,6 +105,8 @@ class Watcher:
                     continue
                 if incident_id is not None and is_new:
                     opened.append(incident_id)
+            self.metrics.pages.labels("alertmanager").inc(len(alerts))
+            self.metrics.opened.labels("alertmanager").inc(len(opened))
             if active_set is not None:
                 with self.store.session() as session:
                     self.intake.resolve_missing(session, active_set, now=now)
@@ -132,6 +153,8 @@ class Watcher:
                 )
                 if incident_id is not None and is_new:
                     opened.append(incident_id)
+            self.metrics.pages.labels("pagerduty").inc(len(incidents))
+            self.metrics.opened.labels("pagerduty").inc(len(opened))
         return opened
 
     # ------------------------------------------------------------------ polling
@@ -175,6 +198,7 @@ class Watcher:
         return self.ingest_pagerduty(batch)
 
     def _source_failed(self, name: str, message: str) -> None:
+        self.metrics.connector_errors.labels(name).inc()
         if self.source_errors.get(name) != message:
             log.warning("polling %s failed: %s", name, message)
         self.source_errors[name] = message
@@ -230,12 +254,16 @@ class Watcher:
                         summary=note.summary,
                     )
             outcomes = []
+            started = time.monotonic()
             for outcome in gather(self.connectors, self.catalog, ctx, self.pools):
                 with self.store.session() as session:
                     write_outcome(session, ctx, outcome)
                     if outcome.name == "catalog" and outcome.error is None:
                         self._sync_catalog(session, incident_id)
+                if outcome.error is not None:
+                    self.metrics.connector_errors.labels(outcome.name).inc()
                 outcomes.append(outcome)
+            self.metrics.gather_seconds.observe(time.monotonic() - started)
             with self.store.session() as session:
                 incident = service.get(session, incident_id=incident_id)
                 if incident is not None:
@@ -250,6 +278,7 @@ class Watcher:
         """Rank hypotheses from what was gathered: the offline analyzer every time, then the
         agent once per incident when a key is configured. Never raises."""
         drafts = None
+        started = time.monotonic()
         try:
             with self.store.session() as session:
                 incident = service.get(session, incident_id=incident_id)
@@ -264,6 +293,7 @@ class Watcher:
                 )
         except Exception:
             log.exception("analysis of incident %s failed", incident_id)
+        self.metrics.analysis_seconds.observe(time.monotonic() - started)
         if drafts is not None and self._agent_wanted(incident_id):
             from incident.agent import run_agent
 
@@ -349,6 +379,7 @@ class Watcher:
     def run_once(self) -> list[int]:
         """One synchronous cycle: poll every source, then gather what is open. Returns new ids."""
         self.ensure_catalog()
+        self.inbox.drain()  # webhooks acknowledged before a crash come first
         opened = self.poll_alertmanager() + self.poll_pagerduty()
         self.refresh_open()
         return opened
@@ -435,6 +466,7 @@ class Watcher:
         )
         scheduler.start()
         self.scheduler = scheduler
+        self.inbox.start()  # first processes what a previous run acknowledged but did not process
 
     def _safe_complete_analyses(self) -> None:
         try:
@@ -451,6 +483,7 @@ class Watcher:
         self.gather_async(opened)
 
     def stop(self) -> None:
+        self.inbox.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None

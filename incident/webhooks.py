@@ -1,84 +1,103 @@
-"""``incident watch --listen``: receive Alertmanager and PagerDuty v3 webhooks.
+"""What an Alertmanager or PagerDuty v3 webhook means: validation before it is accepted, and its
+processing once committed to the inbox.
 
-A webhook is answered only after what it carried is committed, so a 2xx means nothing can be
-lost; a refused one (bad signature 401, malformed body 400) writes nothing at all.
+The HTTP side (authentication, limits, the durable inbox) is :mod:`incident.listener`. Validation
+runs before anything is written, so a refused webhook (bad signature 401, malformed body 400)
+leaves no trace; processing is idempotent (intake de-duplicates), so a payload processed twice
+after a crash changes nothing the second time.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from connectors.alertmanager.webhook import parse_webhook as parse_alertmanager
 from connectors.base import AlertRecord, PagerDutyIncident
 from connectors.pagerduty.webhook import WebhookEvent, verify_signature
 from connectors.pagerduty.webhook import parse_webhook as parse_pagerduty
 from incident.errors import CopilotError, WebhookError
-from incident.sandbox.http import Request, Response, StandInServer
-from incident.watcher import Watcher
+
+if TYPE_CHECKING:
+    from incident.config import Settings
+    from incident.watcher import Watcher
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 5 * 1024 * 1024
+ALERTMANAGER = "alertmanager"
+PAGERDUTY = "pagerduty"
 
 
-class WebhookServer(StandInServer):
-    name = "webhooks"
+@dataclass(frozen=True)
+class Verdict:
+    """A valid webhook: whether it carries anything to process, and a summary for the answer."""
 
-    def __init__(self, watcher: Watcher, host: str = "127.0.0.1", port: int = 0) -> None:
-        super().__init__(host, port)
-        self.watcher = watcher
-        self.route("POST", r"/webhooks/alertmanager", self._alertmanager)
-        self.route("POST", r"/webhooks/pagerduty", self._pagerduty)
-        self.route("GET", r"/healthz", lambda _r: {"status": "ok"})
+    process: bool
+    summary: dict[str, object]
 
-    def _refuse(self, exc: WebhookError, request: Request) -> Response:
-        log.warning("refused webhook %s: %s", request.path, exc.message)
-        return Response(exc.status, {"error": exc.message})
 
-    def _alertmanager(self, request: Request) -> Response:
+def validate_alertmanager(body: bytes) -> Verdict:
+    notification = parse_alertmanager(body)
+    summary: dict[str, object] = {"alerts": len(notification.alerts)}
+    if notification.rejected:  # quarantined when processed; the others proceed
+        summary["rejected"] = [r.reason for r in notification.rejected]
+    return Verdict(True, summary)
+
+
+def check_pagerduty_signature(body: bytes, signature: str | None, settings: Settings) -> None:
+    """401 unless ``signature`` is PagerDuty's over these raw bytes (checked before any parsing)."""
+    secret = settings.pagerduty.webhook_secret
+    if secret is None:
+        raise WebhookError("no [pagerduty] webhook_secret configured; refusing unsigned webhooks", status=401)
+    if not verify_signature(body, signature, secret.get_secret_value()):
+        raise WebhookError("signature does not match the configured webhook secret", status=401)
+
+
+def validate_pagerduty(body: bytes) -> Verdict:
+    """Shape (400); events that are not about an incident are ignored."""
+    event = parse_pagerduty(body)
+    if not _is_incident_event(event):
+        return Verdict(False, {"event_type": event.event_type})
+    return Verdict(True, {"event_type": event.event_type, "incident": event.incident_id})
+
+
+def _is_incident_event(event: WebhookEvent) -> bool:
+    return event.event_type.startswith("incident.") and bool(event.incident_id)
+
+
+def process(watcher: Watcher, source: str, body: bytes) -> list[int]:
+    """Apply one committed webhook payload; return the incidents it opened (gathering is queued)."""
+    if source == ALERTMANAGER:
+        notification = parse_alertmanager(body)
+        watcher.quarantine(notification.rejected, channel="webhook")
+        opened = watcher.ingest_alerts(list(notification.alerts))
+    elif source == PAGERDUTY:
+        event = parse_pagerduty(body)
+        if not _is_incident_event(event):
+            return []
+        opened = watcher.ingest_pagerduty([pagerduty_incident(watcher, event)])
+    else:
+        raise WebhookError(f"unknown inbox source {source!r}")
+    watcher.gather_async(opened)
+    return opened
+
+
+def pagerduty_incident(watcher: Watcher, event: WebhookEvent) -> tuple[PagerDutyIncident, list[AlertRecord]]:
+    """The incident as PagerDuty has it now; the webhook's own copy when the API is unreachable."""
+    assert event.incident_id is not None
+    source = watcher.connectors.pagerduty
+    if source is not None:
         try:
-            if len(request.body) > MAX_BODY:
-                raise WebhookError("body larger than 5 MiB", status=413)
-            notification = parse_alertmanager(request.body)
-        except WebhookError as exc:
-            return self._refuse(exc, request)
-        opened = self.watcher.ingest_alerts(list(notification.alerts))
-        self.watcher.gather_async(opened)
-        return Response(200, {"status": "accepted", "alerts": len(notification.alerts), "opened": opened})
-
-    def _pagerduty(self, request: Request) -> Response:
-        secret = self.watcher.settings.pagerduty.webhook_secret
-        try:
-            if secret is None:
-                raise WebhookError("no [pagerduty] webhook_secret configured; refusing unsigned webhooks", status=401)
-            if not verify_signature(
-                request.body, request.headers.get("x-pagerduty-signature"), secret.get_secret_value()
-            ):
-                raise WebhookError("signature does not match the configured webhook secret", status=401)
-            event = parse_pagerduty(request.body)
-        except WebhookError as exc:
-            return self._refuse(exc, request)
-        if not event.event_type.startswith("incident.") or not event.incident_id:
-            return Response(200, {"status": "ignored", "event_type": event.event_type})
-        pd, alerts = self._pagerduty_incident(event)
-        opened = self.watcher.ingest_pagerduty([(pd, alerts)], event=event)
-        self.watcher.gather_async(opened)
-        return Response(200, {"status": "accepted", "opened": opened})
-
-    def _pagerduty_incident(self, event: WebhookEvent) -> tuple[PagerDutyIncident, list[AlertRecord]]:
-        """The incident as PagerDuty has it now; the webhook's own copy when the API is unreachable."""
-        source = self.watcher.connectors.pagerduty
-        if source is not None:
-            try:
-                return source.incident(event.incident_id), source.incident_alerts(event.incident_id)
-            except CopilotError as exc:
-                log.warning("PagerDuty API unavailable, using the webhook's data: %s", exc.message)
-        pd = PagerDutyIncident(
-            id=event.incident_id,
-            title=event.title or event.incident_id,
-            status=event.incident_status or "triggered",
-            created_at=event.occurred_at,
-            service_id=event.service_id,
-            raw=event.raw,
-        )
-        return pd, []
+            return source.incident(event.incident_id), source.incident_alerts(event.incident_id)
+        except CopilotError as exc:
+            log.warning("PagerDuty API unavailable, using the webhook's data: %s", exc.message)
+    pd = PagerDutyIncident(
+        id=event.incident_id,
+        title=event.title or event.incident_id,
+        status=event.incident_status or "triggered",
+        created_at=event.occurred_at,
+        service_id=event.service_id,
+        raw=event.raw,
+    )
+    return pd, []

@@ -1,4 +1,7 @@
-"""The watcher's webhook listener: accepted webhooks open incidents; refused ones write nothing."""
+"""The watcher's webhook listener: accepted webhooks open incidents; refused ones write nothing.
+
+An accepted webhook is committed to the inbox and answered 202; ``post`` waits for the inbox to be
+processed so the tests can look at the store."""
 
 from __future__ import annotations
 
@@ -12,24 +15,32 @@ from sqlalchemy import func, select
 
 from connectors.pagerduty.webhook import sign
 from incident.config import load_settings
+from incident.listener import Listener
 from incident.models import Alert, Incident, TimelineEvent
 from incident.registry import Connectors
 from incident.store import Store
 from incident.watcher import Watcher
-from incident.webhooks import WebhookServer
 
 SECRET = "whsec-test"
+JSON = {"content-type": "application/json"}
 
 
 @pytest.fixture
 def listener(store: Store) -> Iterator[tuple[httpx.Client, Watcher]]:
     settings = load_settings(overlays=[{"pagerduty": {"webhook_secret": SECRET}}], user_file=False)
     watcher = Watcher(settings, store, Connectors())
-    server = WebhookServer(watcher).start()
-    with httpx.Client(base_url=server.url, timeout=10) as client:
+    server = Listener(watcher).start()
+    with httpx.Client(
+        base_url=server.url, timeout=10, event_hooks={"response": [lambda _r: watcher.inbox.drain()]}
+    ) as client:
         yield client, watcher
     server.stop()
     watcher.stop()
+
+
+def opened(store: Store, before: int) -> list[int]:
+    with store.session() as s:
+        return list(s.scalars(select(Incident.id).where(Incident.id > before).order_by(Incident.id)))
 
 
 def am_body(status: str = "firing", **labels: str) -> dict:
@@ -66,9 +77,10 @@ def counts(store: Store) -> tuple[int, int, int]:
 def test_alertmanager_webhook_opens_dedups_and_resolves(listener, store: Store) -> None:  # type: ignore[no-untyped-def]
     client, watcher = listener
     r = client.post("/webhooks/alertmanager", json=am_body())
-    assert r.status_code == 200 and len(r.json()["opened"]) == 1
+    assert r.status_code == 202 and r.json()["alerts"] == 1
+    assert len(opened(store, 0)) == 1
     again = client.post("/webhooks/alertmanager", json=am_body())
-    assert again.status_code == 200 and again.json()["opened"] == []
+    assert again.status_code == 202 and len(opened(store, 0)) == 1
     with store.session() as s:
         incident = s.scalars(select(Incident)).one()
         assert incident.component == "checkout" and incident.status == "triggered"
@@ -89,20 +101,21 @@ def test_second_alert_on_same_component_joins_the_incident(listener, store: Stor
     client.post("/webhooks/alertmanager", json=am_body())
     body = am_body(alertname="HighLatency")
     body["alerts"][0]["fingerprint"] = "fp-checkout-2"
-    r = client.post("/webhooks/alertmanager", json=body)
-    assert r.json()["opened"] == []
+    assert client.post("/webhooks/alertmanager", json=body).status_code == 202
     assert counts(store)[:2] == (1, 2)
 
 
 def test_the_alert_firing_again_after_resolution_pages_a_new_incident(listener, store: Store) -> None:  # type: ignore[no-untyped-def]
     client, _ = listener
-    [first] = client.post("/webhooks/alertmanager", json=am_body()).json()["opened"]
+    client.post("/webhooks/alertmanager", json=am_body())
+    [first] = opened(store, 0)
     client.post("/webhooks/alertmanager", json=am_body("resolved"))
     body = am_body()
     body["alerts"][0]["startsAt"] = "2026-01-17T09:12:00Z"  # same labels, same fingerprint, a week later
-    [second] = client.post("/webhooks/alertmanager", json=body).json()["opened"]
-    assert second != first
-    assert client.post("/webhooks/alertmanager", json=am_body("resolved")).json()["opened"] == []  # a late re-send
+    client.post("/webhooks/alertmanager", json=body)
+    [second] = opened(store, first)
+    client.post("/webhooks/alertmanager", json=am_body("resolved"))  # a late re-send
+    assert opened(store, second) == []
     with store.session() as s:
         old, new = s.get(Incident, first), s.get(Incident, second)
         assert old is not None and new is not None
@@ -117,14 +130,6 @@ def test_the_alert_firing_again_after_resolution_pages_a_new_incident(listener, 
         (b"{not json", "JSON"),
         (b"[]", ""),
         (json.dumps({"version": "4", "alerts": "nope"}).encode(), "alerts"),
-        (
-            json.dumps({"version": "4", "alerts": [{"labels": {}, "startsAt": "2026-01-10T14:05:00Z"}]}).encode(),
-            "alertname",
-        ),
-        (
-            json.dumps({"version": "4", "alerts": [{"labels": {"alertname": "X"}, "startsAt": "yesterday"}]}).encode(),
-            "startsAt",
-        ),
     ],
 )
 def test_malformed_alertmanager_webhooks_are_400_and_write_nothing(listener, store, body, reason) -> None:  # type: ignore[no-untyped-def]
@@ -139,7 +144,7 @@ def pd_body(event_type: str = "incident.triggered", status: str = "triggered") -
     return json.dumps(
         {
             "event": {
-                "id": "01EVT",
+                "id": f"01EVT-{event_type}",  # each delivery its own event id
                 "event_type": event_type,
                 "resource_type": "incident",
                 "occurred_at": "2026-01-10T14:06:00.000Z",
@@ -161,14 +166,16 @@ def pd_body(event_type: str = "incident.triggered", status: str = "triggered") -
 def test_pagerduty_webhook_signature_is_enforced(listener, store: Store) -> None:  # type: ignore[no-untyped-def]
     client, _ = listener
     body = pd_body()
-    assert client.post("/webhooks/pagerduty", content=body).status_code == 401
-    bad = client.post("/webhooks/pagerduty", content=body, headers={"X-PagerDuty-Signature": sign(body, "wrong")})
+    assert client.post("/webhooks/pagerduty", content=body, headers=JSON).status_code == 401
+    bad = client.post("/webhooks/pagerduty", content=body, headers={**JSON, "X-PagerDuty-Signature": sign(body, "x")})
     assert bad.status_code == 401 and "signature" in bad.json()["error"]
     assert counts(store) == (0, 0, 0)
-    ok = client.post("/webhooks/pagerduty", content=body, headers={"X-PagerDuty-Signature": sign(body, SECRET)})
-    assert ok.status_code == 200 and len(ok.json()["opened"]) == 1
+    ok = client.post("/webhooks/pagerduty", content=body, headers={**JSON, "X-PagerDuty-Signature": sign(body, SECRET)})
+    assert ok.status_code == 202 and len(opened(store, 0)) == 1
     resolved = pd_body("incident.resolved", "resolved")
-    client.post("/webhooks/pagerduty", content=resolved, headers={"X-PagerDuty-Signature": sign(resolved, SECRET)})
+    client.post(
+        "/webhooks/pagerduty", content=resolved, headers={**JSON, "X-PagerDuty-Signature": sign(resolved, SECRET)}
+    )
     with store.session() as s:
         incident = s.scalars(select(Incident)).one()
         assert incident.source_ref == "Q1PD" and incident.status == "resolved"
@@ -177,7 +184,7 @@ def test_pagerduty_webhook_signature_is_enforced(listener, store: Store) -> None
 def test_signed_but_malformed_pagerduty_webhook_is_400(listener, store: Store) -> None:  # type: ignore[no-untyped-def]
     client, _ = listener
     body = b'{"event": {"event_type": "incident.triggered"}}'
-    r = client.post("/webhooks/pagerduty", content=body, headers={"X-PagerDuty-Signature": sign(body, SECRET)})
+    r = client.post("/webhooks/pagerduty", content=body, headers={**JSON, "X-PagerDuty-Signature": sign(body, SECRET)})
     assert r.status_code == 400 and r.json()["error"]
     assert counts(store) == (0, 0, 0)
 
@@ -186,7 +193,7 @@ def test_alert_with_unknown_labels_opens_with_a_note(listener, store: Store) -> 
     client, _ = listener
     body = am_body()
     body["alerts"][0]["labels"] = {"alertname": "DiskFull", "instance": "10.0.0.7:9100"}
-    assert client.post("/webhooks/alertmanager", json=body).status_code == 200
+    assert client.post("/webhooks/alertmanager", json=body).status_code == 202
     with store.session() as s:
         incident = s.scalars(select(Incident)).one()
         assert incident.component is None
