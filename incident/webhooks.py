@@ -76,7 +76,7 @@ def process(watcher: Watcher, source: str, body: bytes) -> list[int]:
         event = parse_pagerduty(body)
         if not _is_incident_event(event):
             return []
-        opened = watcher.ingest_pagerduty([pagerduty_incident(watcher, event)])
+        opened = watcher.ingest_pagerduty([pagerduty_incident(watcher, event)], event=event)
     else:
         raise WebhookError(f"unknown inbox source {source!r}")
     watcher.gather_async(opened)
