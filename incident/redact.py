@@ -33,12 +33,17 @@ _KEYWORD_STARTS = (
     *("client", "signing", "encryption", "master", "auth", "session", "cookie"),
 )
 _VALUE = r"[^\s\"',;&\\<>]+"
+_LINE_BREAK = r"(?:\s|\\[nr]|[\",\[\]]){1,6}"
+"""Between the lines of a key: a newline, an escaped one in JSON, or the quotes of a list of lines."""
 
-# A PEM block as a whole: to its END line, or (clipped) through the base64 and header lines after it.
+# A PEM block as a whole: to its END line, or (cut off) through the base64 and header lines after
+# it. A block masked before (a line at a time, by a tool) leaves a marker that starts a block too,
+# so the lines after it are masked when the whole request is.
+_PEM_MASK = f"{MASK} private key"
 _PEM = re.compile(
-    r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-    r"(?:.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-    r"|(?:(?:\s|\\[nr])+(?:[A-Za-z0-9+/=]{8,}|[A-Za-z-]+: ?[^\n\\]*))*)",
+    rf"(?:-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|{re.escape(_PEM_MASK)})"
+    r"(?:.{0,12000}?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"  # an RSA-4096 key is ~3.3 KB
+    rf"|(?:{_LINE_BREAK}(?:[A-Za-z0-9+/=]{{8,}}|[A-Za-z-]+: ?[^\n\\\"]*))*)",
     re.S,
 )
 
@@ -57,9 +62,11 @@ class Rule:
     def applies(self, text: str, lowered: str) -> bool:
         return not self.triggers or any(t in (lowered if t.islower() else text) for t in self.triggers)
 
-    def apply(self, text: str, lowered: str) -> str:
+    def apply(self, text: str, lowered: str, found: set[str] | None = None) -> str:
+        """``text`` with this rule's matches masked; what was masked is added to ``found``."""
+        sub = self.sub if found is None else _recording(self.sub, found)
         if not self.starts:
-            return self.pattern.sub(self.sub, text)
+            return self.pattern.sub(sub, text)
         offsets = sorted({i for word in self.starts for i in _find_all(lowered, word)})
         out, done = [], 0
         for i in offsets:
@@ -67,9 +74,23 @@ class Rule:
                 continue
             m = self.pattern.match(text, i)
             if m is not None:
-                out += [text[done:i], self.sub(m)]
+                out += [text[done:i], sub(m)]
                 done = m.end()
         return "".join(out) + text[done:] if out else text
+
+
+def _recording(sub: Callable[[re.Match[str]], str], found: set[str]) -> Callable[[re.Match[str]], str]:
+    """``sub``, also adding the part of each match it masked to ``found``."""
+
+    def recorded(m: re.Match[str]) -> str:
+        out, whole = sub(m), m.group(0)
+        at = out.find(MASK)
+        if at >= 0 and out != whole:
+            tail = len(out) - at - len(MASK)
+            found.add(whole[at : len(whole) - tail])
+        return out
+
+    return recorded
 
 
 def _find_all(text: str, word: str) -> list[int]:
@@ -108,7 +129,24 @@ def _keyword(groups: int) -> Callable[[re.Match[str]], str]:
 
 
 _OWN: list[Rule] = [
-    Rule(_PEM, _whole, ("PRIVATE KEY",)),
+    Rule(_PEM, lambda _: _PEM_MASK, ("PRIVATE KEY", "private key")),
+    # a key's body whose BEGIN line was cut off (a log tail), and key-width base64 lines on their own
+    # (two or more of 60-76 characters with capitals, small letters and digits: not hex digests)
+    Rule(
+        re.compile(
+            rf"[A-Za-z0-9+/=]{{16,}}(?:{_LINE_BREAK}[A-Za-z0-9+/=]+)*{_LINE_BREAK}"
+            r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+        ),
+        _whole,
+        ("PRIVATE KEY",),
+    ),
+    Rule(
+        re.compile(
+            r"(?<![A-Za-z0-9+/])(?=[A-Za-z0-9+/]{0,75}[A-Z])(?=[A-Za-z0-9+/]{0,75}[a-z])(?=[A-Za-z0-9+/]{0,75}[0-9])"
+            rf"[A-Za-z0-9+/]{{60,76}}(?:{_LINE_BREAK}[A-Za-z0-9+/]{{60,76}})+(?:{_LINE_BREAK}[A-Za-z0-9+/]+={{0,2}})?"
+        ),
+        _whole,
+    ),
     Rule(re.compile(r"PuTTY-User-Key-File-\d: .*?Private-MAC: [0-9a-f]+", re.S), _whole, ("PuTTY",)),
     # scheme://user:password@host (to the last '@': a password may hold an unescaped '/' or '@')
     Rule(re.compile(r"(://[^/\s:@\"']*:)(?!\*\*\*@)[^\s\"'<>]*@"), _keep(1, "@"), ("://",)),
@@ -255,15 +293,16 @@ def _detector_rules() -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-def redact(text: str, *, emails: bool = False) -> str:
-    """Mask anything that looks like a credential (and e-mail addresses when ``emails``)."""
+def redact(text: str, *, emails: bool = False, found: set[str] | None = None) -> str:
+    """Mask anything that looks like a credential (and e-mail addresses when ``emails``); the
+    masked values are added to ``found`` when given."""
     if not text:
         return text
     rules = (*_OWN, *_detector_rules(), *((_EMAIL,) if emails else ()))
     lowered = text.lower()
     for rule in rules:
         if rule.applies(text, lowered):
-            masked = rule.apply(text, lowered)
+            masked = rule.apply(text, lowered, found)
             if masked != text:
                 text, lowered = masked, masked.lower()
     return text
@@ -273,17 +312,32 @@ _STRUCTURAL = frozenset({"type", "role", "model", "id", "tool_use_id", "cache_co
 """Request keys whose values are protocol identifiers, not content."""
 
 
+_MIN_ECHO = 6
+"""Shorter masked values are not searched for elsewhere: they would mask ordinary words."""
+
+
 def redact_value(value: Any, *, emails: bool = False) -> Any:
-    """A copy of ``value`` (JSON-like) with every string value redacted (protocol ids kept)."""
+    """A copy of ``value`` (JSON-like) with every string value redacted (protocol ids kept).
+
+    A value masked in one place is masked wherever else it appears in ``value`` even without the
+    context that gave it away: a password seen as ``password=X`` in a log, then bare in an error
+    line, a tool input or the model's own words."""
+    found: set[str] = set()
+    first = _map_strings(value, lambda s: redact(s, emails=emails, found=found))
+    echoes = sorted((f for f in found if len(f) >= _MIN_ECHO and MASK not in f), key=len, reverse=True)
+    if not echoes:
+        return first
+    again = re.compile("|".join(map(re.escape, echoes)))
+    return _map_strings(first, lambda s: again.sub(MASK, s))
+
+
+def _map_strings(value: Any, fn: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return redact(value, emails=emails)
+        return fn(value)
     if isinstance(value, dict):
-        return {
-            k: (v if k in _STRUCTURAL and isinstance(v, str) else redact_value(v, emails=emails))
-            for k, v in value.items()
-        }
+        return {k: (v if k in _STRUCTURAL and isinstance(v, str) else _map_strings(v, fn)) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [redact_value(v, emails=emails) for v in value]
+        return [_map_strings(v, fn) for v in value]
     return value
 
 

@@ -235,6 +235,13 @@ def test_emails_are_sent_when_configured_so(llm: MessagesStandIn) -> None:
     assert "alice.smith@example.com" not in second
 
 
+def test_a_value_masked_in_one_place_is_masked_where_it_appears_bare(llm: MessagesStandIn) -> None:
+    llm.reset([text("ok")])
+    send(llm, "s", "login failed for svc with Xq7-wrong-Pw\nenv: DB_PASSWORD=Xq7-wrong-Pw\nretry")
+    assert not leaked(llm, "Xq7-wrong-Pw")
+    assert "login failed for svc with [REDACTED]" in llm.raw_bodies[0]
+
+
 def test_redaction_of_a_200_kb_prompt_is_fast() -> None:
     rng = random.Random(7)
     lines: list[str] = []
