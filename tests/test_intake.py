@@ -356,3 +356,58 @@ def test_an_alert_without_alertname_is_quarantined_and_the_others_open_incidents
         [row] = s.scalars(select(QuarantinedAlert)).all()  # once, however many polls list it
         assert (row.channel, row.fingerprint) == ("poll", fingerprint({"service": "cart"}))
         assert "alertname: missing" in row.reason and '"cart"' in row.raw
+
+
+@pytest.mark.binaries
+@needs_alertmanager
+def test_an_inhibited_alert_stays_firing_and_its_inhibition_shows_and_ends(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from incident.sandbox import alertmanager as sandbox_am
+
+    base = sandbox_am.alertmanager_config
+
+    def with_inhibition(webhook_url: str | None) -> dict:
+        config = base(webhook_url)
+        rule = {
+            "source_matchers": ['severity="critical"'],
+            "target_matchers": ['severity="warning"'],
+            "equal": ["service"],
+        }
+        return {**config, "inhibit_rules": [rule]}
+
+    monkeypatch.setattr(sandbox_am, "alertmanager_config", with_inhibition)
+    root = tmp_path / "scenario"
+    root.mkdir()
+    (root / "scenario.yaml").write_text(
+        "name: inhibit\npage:\n  source: alertmanager\n  at: 2025-03-03T14:05:00+00:00\n  alert: HighErrorRatio\n"
+    )
+    (root / "alertmanager.json").write_text(json.dumps([]))
+    now = datetime.now(UTC).replace(microsecond=0)
+    warning = {**LABELS, "alertname": "HighLatency", "severity": "warning"}
+
+    def post(labels: dict[str, str], ends: datetime) -> None:
+        alert = {"labels": labels, "startsAt": (now - timedelta(minutes=5)).isoformat(), "endsAt": ends.isoformat()}
+        httpx.post(f"{am.url}/api/v2/alerts", json=[alert], timeout=10).raise_for_status()
+
+    with sandbox_am.AlertmanagerProcess(load_scenario(root), tmp_path) as am:
+        assert am.url
+        watcher = Watcher(
+            load_settings(user_file=False),
+            store,
+            Connectors(alertmanager=AlertmanagerConnector(AlertmanagerConfig(url=am.url))),
+        )
+        try:
+            post(LABELS, now + timedelta(hours=1))
+            post(warning, now + timedelta(hours=1))
+            critical_fp = fingerprint(LABELS)
+            [opened] = watcher.poll_alertmanager()
+            shown = notes(store, opened)  # the current state and the change that made it
+            assert len(shown) == 2 and all(f"HighLatency inhibited by alert(s) {critical_fp}" in n for n in shown)
+            post(LABELS, now - timedelta(seconds=1))  # the critical one resolves: the warning notifies again
+            watcher.poll_alertmanager()
+        finally:
+            watcher.stop()
+    [(_, status, _, alerts)] = incidents(store)
+    assert status == "triggered" and ("firing" in [a for _, a in alerts])
+    assert any("HighLatency: inhibition ended" in n and "still firing" in n for n in notes(store, opened))
