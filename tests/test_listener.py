@@ -304,3 +304,13 @@ def test_metrics_count_pages_incidents_refusals_and_durations(start: Start) -> N
     assert metric(text, "incident_inbox_pending") == 0
     assert metric(text, "incident_quarantined_alerts") == 0
     assert "# TYPE incident_connector_errors_total counter" in text
+
+
+def test_keep_alive_answers_are_not_delayed(start: Start) -> None:
+    """Without TCP_NODELAY on accepted connections each keep-alive answer waited ~40 ms for a delayed ACK."""
+    client, _, _ = start()
+    client.get("/healthz")
+    started = time.monotonic()
+    for _ in range(20):
+        assert client.get("/metrics").status_code == 200
+    assert (time.monotonic() - started) / 20 < 0.02
