@@ -25,7 +25,10 @@ def parse_time(value: Any) -> datetime:
         parsed = datetime.fromisoformat(value)
     else:
         raise ValueError(f"not a timestamp: {value!r}")
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is past the last representable UTC time
+        raise ValueError(f"timestamp out of range: {value!r}") from None
 
 
 def format_time(value: datetime) -> str:

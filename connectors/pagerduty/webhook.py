@@ -59,6 +59,30 @@ def verify_signature(body: bytes, header: str | None, secret: str) -> bool:
     return matched
 
 
+def _check_strings(value: Any, where: str) -> None:
+    """Every string of the event must be storable text: no NUL (PostgreSQL refuses it) and no lone
+    surrogate (valid JSON, not encodable as UTF-8); a 400 naming the field otherwise."""
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((v, f"{path}.{k}") for k, v in item.items())
+            stack.extend((k, f"{path} key") for k in item)
+        elif isinstance(item, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise WebhookError(f"{_printable(path)}: contains a NUL character")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise WebhookError(f"{_printable(path)}: contains a lone surrogate (not valid Unicode text)") from None
+
+
+def _printable(path: str) -> str:
+    return path[:200].encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -67,11 +91,12 @@ def parse_webhook(body: bytes) -> WebhookEvent:
     """Parse a v3 webhook body; :class:`WebhookError` (400) says what is wrong with it."""
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WebhookError(f"body is not JSON: {exc}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise WebhookError(f"body is not JSON: {exc}") from None
     event = payload.get("event") if isinstance(payload, dict) else None
     if not isinstance(event, dict):
         raise WebhookError("missing 'event' object")
+    _check_strings(event, "event")
     event_type = _str(event.get("event_type"))
     if event_type is None:
         raise WebhookError("missing event.event_type")

@@ -319,6 +319,25 @@ def test_parse_webhook() -> None:
             json.dumps({"event": {**WEBHOOK["event"], "data": {"id": "N1", "type": "incident_note"}}}).encode(),
             "incident.id",
         ),
+        # hostile input is a 400 naming the field, never a 500
+        (
+            json.dumps({"event": {**WEBHOOK["event"], "occurred_at": "9999-12-31T23:59:59-23:59"}}).encode(),
+            "occurred_at",
+        ),
+        (json.dumps({"event": {**WEBHOOK["event"], "occurred_at": "0000-01-01T00:00:00Z"}}).encode(), "occurred_at"),
+        (
+            json.dumps(
+                {"event": {**WEBHOOK["event"], "data": {**WEBHOOK["event"]["data"], "title": "a\ud800"}}}
+            ).encode(),
+            r"event.data.title: contains a lone surrogate",
+        ),
+        (
+            json.dumps(
+                {"event": {**WEBHOOK["event"], "data": {**WEBHOOK["event"]["data"], "title": "a\u0000"}}}
+            ).encode(),
+            r"event.data.title: contains a NUL",
+        ),
+        (b'{"event": ' * 5000 + b"{}" + b"}" * 5000, "not JSON"),
     ],
 )
 def test_malformed_webhooks_are_rejected_with_a_reason(body: bytes, reason: str) -> None:
