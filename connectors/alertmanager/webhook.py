@@ -92,6 +92,8 @@ def str_map(value: Any, where: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, item in value.items():
         name = check_text(str(key), f"{where} key")
+        if not isinstance(item, str | int | float | bool):  # a nested value is no label
+            raise ValueError(f"{where}.{name}: not a string")
         out[name] = check_text(str(item), f"{where}.{name}")
     return out
 
@@ -147,7 +149,10 @@ class RejectedAlert:
 def rejected(raw: Any, reason: str) -> RejectedAlert:
     """A :class:`RejectedAlert` whose raw text every store accepts: ``ensure_ascii`` escapes lone
     surrogates and NUL, so the text keeps them visibly."""
-    text = json.dumps(raw, ensure_ascii=True, sort_keys=True, default=repr)
+    try:
+        text = json.dumps(raw, ensure_ascii=True, sort_keys=True, default=repr)
+    except (RecursionError, ValueError, TypeError):
+        text = json.dumps({"unserialisable": type(raw).__name__})
     known: str | None = None
     if isinstance(raw, dict):
         given = raw.get("fingerprint")

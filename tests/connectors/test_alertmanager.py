@@ -372,6 +372,10 @@ NUL = {**GOOD[0], "annotations": {"summary": "a\u0000b"}, "fingerprint": "bad2"}
         (LONE_SURROGATE, r"alerts\[1\].labels.service: contains a lone surrogate"),
         (NUL, r"alerts\[1\].annotations.summary: contains a NUL"),
         ({**GOOD[0], "fingerprint": 7}, r"alerts\[1\].fingerprint: not a string"),
+        (
+            {**GOOD[0], "labels": {"alertname": "A", "deep": {"a": {"b": [1]}}}},
+            r"alerts\[1\].labels.deep: not a string",
+        ),
     ],
 )
 def test_an_invalid_alert_is_rejected_alone_and_the_batch_proceeds(bad: object, reason: str) -> None:
