@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from incident.errors import WebhookError
 
@@ -41,6 +41,8 @@ async def read_body(request: Request, *, limit: int, timeout: float) -> bytes:
                 chunks.append(chunk)
     except TimeoutError:
         raise WebhookError(f"body not received within {timeout:g} s", status=408) from None
+    except ClientDisconnect:  # nobody to answer; refused like any incomplete body, without a traceback
+        raise WebhookError("client disconnected before sending the whole body") from None
     return b"".join(chunks)
 
 

@@ -139,6 +139,7 @@ class Listener:
             backlog=cfg.backlog,
             timeout_keep_alive=max(1, int(cfg.keep_alive.total_seconds())),
             h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+            timeout_graceful_shutdown=5,
             server_header=False,
             access_log=False,
             log_config=None,
