@@ -117,24 +117,31 @@ class Intake:
         needed = self.settings.alertmanager.absent_polls
         for fp in [fp for fp in self._absent if fp in active]:
             del self._absent[fp]
-        resolved = []
-        for incident in service.list_incidents(session, open_only=True):
-            changed = False
-            for a in incident.alerts:
-                if a.source != "alertmanager" or a.status == "resolved" or a.fingerprint in active:
-                    continue
-                missed = self._absent.get(a.fingerprint, 0) + 1
-                ended = a.ends_at is not None and a.ends_at <= now
-                if ended or missed >= needed:
-                    a.status, a.ends_at, changed = "resolved", a.ends_at if ended else now, True
-                    self._absent.pop(a.fingerprint, None)
-                    session.flush()
-                    self._alert_event(session, incident, a)
-                else:
-                    self._absent[a.fingerprint] = missed
-            if changed and self._maybe_resolve(session, incident, at=now):
-                resolved.append(incident.id)
-        return resolved
+        firing = session.scalars(
+            select(Alert)
+            .join(Incident, Alert.incident_id == Incident.id)
+            .where(
+                Incident.status.in_([str(st) for st in service.OPEN]),
+                Alert.source == "alertmanager",
+                Alert.status != "resolved",
+            )
+            .order_by(Alert.incident_id, Alert.id)
+        )  # every open incident's, not only the latest page of them
+        changed: dict[int, Incident] = {}
+        for a in firing:
+            if a.fingerprint in active:
+                continue
+            missed = self._absent.get(a.fingerprint, 0) + 1
+            ended = a.ends_at is not None and a.ends_at <= now
+            if ended or missed >= needed:
+                a.status, a.ends_at = "resolved", a.ends_at if ended else now
+                self._absent.pop(a.fingerprint, None)
+                session.flush()
+                self._alert_event(session, a.incident, a)
+                changed[a.incident_id] = a.incident
+            else:
+                self._absent[a.fingerprint] = missed
+        return [i for i, incident in changed.items() if self._maybe_resolve(session, incident, at=now)]
 
     def suppression(self, session: Session, alert: AlertRecord, state: Suppression, *, now: datetime) -> None:
         """Record what a poll says mutes ``alert`` (an empty :class:`Suppression`: nothing).

@@ -411,3 +411,12 @@ def test_an_inhibited_alert_stays_firing_and_its_inhibition_shows_and_ends(
     [(_, status, _, alerts)] = incidents(store)
     assert status == "triggered" and ("firing" in [a for _, a in alerts])
     assert any("HighLatency: inhibition ended" in n and "still firing" in n for n in notes(store, opened))
+
+
+def test_absence_resolves_alerts_of_every_open_incident_not_only_the_latest_200(watcher: Watcher, store: Store) -> None:
+    many = [record(T1 + timedelta(seconds=i), fingerprint=f"fp-{i}", service=f"svc-{i}") for i in range(230)]
+    assert len(watcher.ingest_alerts(many, active_set={a.fingerprint for a in many})) == 230
+    for _ in range(3):
+        watcher.ingest_alerts([], active_set=set())
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(Incident).where(Incident.status != "resolved")) == 0
