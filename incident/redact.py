@@ -14,7 +14,7 @@ asked (the model boundary does, per ``[agent] redact_emails``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
@@ -33,7 +33,7 @@ _KEYWORD_STARTS = (
     *("client", "signing", "encryption", "master", "auth", "session", "cookie"),
 )
 _VALUE = r"[^\s\"',;&\\<>]+"
-_LINE_BREAK = r"(?:\s|\\[nr]|[\",\[\]]){1,6}"
+_LINE_BREAK = r"[ \t]*(?:\r?\n|(?:\\r)?\\n|\"\s*,\s*\")[ \t]*"
 """Between the lines of a key: a newline, an escaped one in JSON, or the quotes of a list of lines."""
 
 # A PEM block as a whole: to its END line, or (cut off) through the base64 and header lines after
@@ -128,13 +128,13 @@ def _keyword(groups: int) -> Callable[[re.Match[str]], str]:
     return sub
 
 
-_OWN: list[Rule] = [
+_BLOCKS: list[Rule] = [
     Rule(_PEM, lambda _: _PEM_MASK, ("PRIVATE KEY", "private key")),
     # a key's body whose BEGIN line was cut off (a log tail), and key-width base64 lines on their own
     # (two or more of 60-76 characters with capitals, small letters and digits: not hex digests)
     Rule(
         re.compile(
-            rf"[A-Za-z0-9+/=]{{16,}}(?:{_LINE_BREAK}[A-Za-z0-9+/=]+)*{_LINE_BREAK}"
+            rf"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/=]{{16,}}+(?:{_LINE_BREAK}[A-Za-z0-9+/=]++)*+{_LINE_BREAK}"
             r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
         ),
         _whole,
@@ -148,6 +148,10 @@ _OWN: list[Rule] = [
         _whole,
     ),
     Rule(re.compile(r"PuTTY-User-Key-File-\d: .*?Private-MAC: [0-9a-f]+", re.S), _whole, ("PuTTY",)),
+]
+"""Rules whose matches span lines: run over the whole text."""
+
+_OWN: list[Rule] = [
     # scheme://user:password@host (to the last '@': a password may hold an unescaped '/' or '@')
     Rule(re.compile(r"(://[^/\s:@\"']*:)(?!\*\*\*@)[^\s\"'<>]*@"), _keep(1, "@"), ("://",)),
     # Authorization headers, whatever the scheme; bearer tokens of any length
@@ -293,12 +297,24 @@ def _detector_rules() -> tuple[Rule, ...]:
     return tuple(rules)
 
 
+_CHUNK = 4096
+"""Long texts are scanned by the line-local rules in pieces of about this many characters, cut at
+line ends: a rule runs only on the pieces holding its trigger, not over the whole text."""
+
+
 def redact(text: str, *, emails: bool = False, found: set[str] | None = None) -> str:
     """Mask anything that looks like a credential (and e-mail addresses when ``emails``); the
     masked values are added to ``found`` when given."""
     if not text:
         return text
+    text = _apply(_BLOCKS, text, found)
     rules = (*_OWN, *_detector_rules(), *((_EMAIL,) if emails else ()))
+    if len(text) <= 2 * _CHUNK:
+        return _apply(rules, text, found)
+    return "".join(_apply(rules, piece, found) for piece in _pieces(text))
+
+
+def _apply(rules: Iterable[Rule], text: str, found: set[str] | None) -> str:
     lowered = text.lower()
     for rule in rules:
         if rule.applies(text, lowered):
@@ -306,6 +322,17 @@ def redact(text: str, *, emails: bool = False, found: set[str] | None = None) ->
             if masked != text:
                 text, lowered = masked, masked.lower()
     return text
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """``text`` in pieces of at least :data:`_CHUNK` characters, each cut before a newline (or an
+    escaped one, in JSON)."""
+    start = 0
+    while start < len(text):
+        ends = [i for i in (text.find("\n", start + _CHUNK), text.find("\\n", start + _CHUNK)) if i >= 0]
+        cut = min(ends) if ends else len(text)
+        yield text[start:cut]
+        start = cut
 
 
 _STRUCTURAL = frozenset({"type", "role", "model", "id", "tool_use_id", "cache_control", "stop_reason"})
@@ -324,11 +351,17 @@ def redact_value(value: Any, *, emails: bool = False) -> Any:
     line, a tool input or the model's own words."""
     found: set[str] = set()
     first = _map_strings(value, lambda s: redact(s, emails=emails, found=found))
-    echoes = sorted((f for f in found if len(f) >= _MIN_ECHO and MASK not in f), key=len, reverse=True)
+    echoes = sorted((f for f in found if len(f) >= _MIN_ECHO and f not in _PEM_MASK), key=len, reverse=True)
     if not echoes:
         return first
-    again = re.compile("|".join(map(re.escape, echoes)))
-    return _map_strings(first, lambda s: again.sub(MASK, s))
+
+    def unecho(text: str) -> str:
+        for echo in echoes:
+            if echo in text:
+                text = text.replace(echo, MASK)
+        return text
+
+    return _map_strings(first, unecho)
 
 
 def _map_strings(value: Any, fn: Callable[[str], str]) -> Any:

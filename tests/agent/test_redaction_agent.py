@@ -20,7 +20,7 @@ from incident.config import Settings
 from incident.hypotheses import Evidence, HypothesisDraft
 from incident.models import Incident
 from incident.registry import Connectors
-from incident.sandbox.anthropic import MessagesStandIn, text, tool_use
+from incident.sandbox.anthropic import MessagesStandIn, Reply, text, tool_use
 from incident.sandbox.kubernetes import KubernetesStandIn
 from incident.scenario import load_scenario
 from incident.store import Store
@@ -52,8 +52,11 @@ def cluster() -> Iterator[tuple[Connectors, Any]]:
     log = "\n".join(f"2025-12-02 19:16:{i % 60:02d} DEBUG {line}" for i, (_, line, _) in enumerate(CORPUS))
     k8s = KubernetesStandIn(
         objects=_with_env(scenario.kubernetes), page_at=scenario.page_at, logs={(NS, POD, CONTAINER, True): log}
-    ).start()
-    settings = Settings(kubernetes=k8s.connector_config(), catalog={"dirs": [str(SCENARIO / "catalog")]})
+    )
+    k8s.start()
+    settings = Settings.model_validate(
+        {"kubernetes": k8s.connector_config(), "catalog": {"dirs": [str(SCENARIO / "catalog")]}}
+    )
     connector = KubernetesConnector(settings.kubernetes)
     yield Connectors(kubernetes=connector, catalog=build_catalog(settings.catalog)), scenario.page_at
     connector.close()
@@ -102,16 +105,20 @@ def test_no_planted_secret_reaches_the_model(store: Store, cluster: tuple[Connec
         ]
     }
     verdicts = {"verdicts": [{"index": 1, "supported": True, "reason": "the alert"}]}
-    script = [
+    script: list[Reply] = [
         tool_use(("pod_logs", logs_call), ("rollout_history", {"component": "payments", "namespace": NS})),
         tool_use(("pod_logs", echoed)),
         text(json.dumps(answer)),
         text(json.dumps(verdicts)),
     ]
-    with MessagesStandIn(script) as messages:
-        settings = Settings(
-            agent={"api_key": "k", "base_url": messages.url, "max_retries": 0, "timeout": "10s"},
-            catalog={"dirs": [str(SCENARIO / "catalog")]},
+    messages = MessagesStandIn(script)
+    messages.start()
+    try:
+        settings = Settings.model_validate(
+            {
+                "agent": {"api_key": "k", "base_url": messages.url, "max_retries": 0, "timeout": "10s"},
+                "catalog": {"dirs": [str(SCENARIO / "catalog")]},
+            }
         )
         analyzer = [
             HypothesisDraft(
@@ -128,3 +135,5 @@ def test_no_planted_secret_reaches_the_model(store: Store, cluster: tuple[Connec
         leaks = [name for name, _, secret in CORPUS if leaked(messages, secret)]
         leaks += [name for name, secret in ENV_SECRETS.items() if leaked(messages, secret)]
         assert leaks == []
+    finally:
+        messages.stop()

@@ -208,7 +208,8 @@ def test_no_secret_shape_leaves_for_the_model(llm: MessagesStandIn, name: str, l
 
 def test_the_whole_corpus_in_one_request_and_plain_facts_survive(llm: MessagesStandIn) -> None:
     llm.reset([text("ok")])
-    send(llm, "system", "\n".join([PLAIN, *(line for _, line, _ in CORPUS), PLAIN]))
+    filler = [PLAIN] * 60  # long enough to be scanned in pieces
+    send(llm, "system", "\n".join([*filler, *(line for _, line, _ in CORPUS), *filler]))
     assert [secret for _, _, secret in CORPUS if leaked(llm, secret)] == []
     sent = llm.bodies[0]["messages"][0]["content"]
     for fact in (
