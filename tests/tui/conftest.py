@@ -184,6 +184,15 @@ def build_world(store: Store) -> World:
         log_event(
             s, kind="log_excerpt", key="log/1", at=PAGE, summary="promotions: runtime error: invalid memory", **ev
         )
+        log_event(  # collected evidence about coredns: what lets its scale step become a proposed action
+            s,
+            kind="k8s_event",
+            key="k8sevent/kube-system/Pod/coredns-7d9f-x2x4k/Unhealthy",
+            at=PAGE - timedelta(minutes=2),
+            summary="Warning Unhealthy on pod/coredns-7d9f-x2x4k: Readiness probe failed (x4)",
+            details={"namespace": "kube-system", "object_kind": "Pod", "object_name": "coredns-7d9f-x2x4k"},
+            **{**ev, "component": "coredns"},
+        )
         log_event(
             s,
             kind="ownership",
