@@ -318,7 +318,7 @@ class AuditEntry(Base):
     action_id: Mapped[str | None] = mapped_column(String(40))
     who: Mapped[str] = mapped_column(String(255))
     what: Mapped[str] = mapped_column(String(16))
-    """approved, executing, succeeded, failed, rejected or reconciled."""
+    """approved, executing, succeeded, failed, rejected, reconciled, expired or refused."""
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     """``row_hash`` of the row before (by id); None on the first row."""
