@@ -1,11 +1,12 @@
 """Redact secrets and tokens from text before it is stored as evidence or sent to a model.
 
-Two rule sets run in order: this module's own patterns (shapes detect-secrets misses or matches
-too narrowly: whole PEM blocks, connection-string passwords, ``password=``/``--password X``/
-"password is X", bearer tokens of any length, bare AWS secret keys, vendor keys of any length),
-then the regexes of every detect-secrets regex detector (cloud, VCS, chat and payment tokens).
-The regexes are applied to the whole text at once: detect-secrets' own per-line scanner is
-far too slow for a request that runs on every model call.
+Rules run in order: multi-line blocks over the whole text (private keys, also cut off or masked a
+line at a time before), then, over pieces of a long text cut at line ends, this module's own
+line-local patterns (shapes detect-secrets misses or pins too narrowly: connection-string
+passwords, ``password=``/``--password X``/"password is X", bearer tokens of any length, bare AWS
+secret keys, env-style keys, vendor keys of any length) and the regexes of every detect-secrets
+regex detector (cloud, VCS, chat and payment tokens). Each rule runs only where its trigger
+words are: detect-secrets' own line-by-line scanner is far too slow for every model call.
 
 E-mail addresses are personal data rather than credentials: :func:`redact` masks them only when
 asked (the model boundary does, per ``[agent] redact_emails``).
@@ -171,7 +172,11 @@ _OWN: list[Rule] = [
     ),
     # key=value, key: value, "key": "value" (the key may carry a prefix: DB_PASSWORD, aws_secret_access_key)
     Rule(
-        re.compile(rf"(?i)({_KEYWORDS})([\w.-]*\\?[\"']?\s*(?::=|=>|[:=])\s*\\?[\"']?)(?!\[REDACTED\])" + _VALUE),
+        re.compile(
+            rf"(?i)({_KEYWORDS})([\w.-]*\\?[\"']?\s*(?::=|=>|[:=])\s*\\?[\"']?)(?!\[REDACTED\]|{{)(?:\[[^\]]{{0,500}}\]|"
+            + _VALUE
+            + ")"
+        ),
         _keyword(2),
         _KEYWORD_TRIGGERS,
         _KEYWORD_STARTS,

@@ -148,6 +148,7 @@ CORPUS: list[tuple[str, str, str]] = [
     ("kubernetes env entry", '{"name": "STRIPE_API_KEY", "value": "envValue_9x8y7z"}', "envValue_9x8y7z"),
     ("deployment env value", '"env": {"PAYMENT_GATEWAY_KEY": "pgwKeyValue42", "LOG_LEVEL": "info"}', "pgwKeyValue42"),
     ("sentry dsn", "SENTRY_DSN=https://5f4e3d2c1b0a@o12345.ingest.sentry.io/678", "5f4e3d2c1b0a"),
+    ("credential list", '{"credentials": ["CredA-77x", "CredB-88y"], "user": "svc"}', "CredB-88y"),
     ("alert label value", "labels: {team: pay, db_password: LblPw_31337}", "LblPw_31337"),
     ("e-mail address", "paged on-call alice.smith@example.com about it", "alice.smith@example.com"),
 ]
