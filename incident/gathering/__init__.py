@@ -122,9 +122,7 @@ def _run(name: str, fn: Callable[[], list[Any]]) -> Outcome:
         return Outcome(name, error=f"unexpected {type(exc).__name__}: {exc}", seconds=time.perf_counter() - start)
 
 
-def gather(
-    connectors: Connectors, cache: CatalogCache, ctx: GatherContext, pools: ConnectorPools
-) -> Iterator[Outcome]:
+def gather(connectors: Connectors, cache: CatalogCache, ctx: GatherContext, pools: ConnectorPools) -> Iterator[Outcome]:
     """Yield each connector's outcome as it completes; late ones yield a timeout outcome.
 
     Each connector's task runs on that connector's own pool, so one that hangs (for this or an
