@@ -73,7 +73,8 @@ def _replay(scenario: Scenario, db: Path, work: Path, *, heal: bool = False) -> 
                 approve(store, action_id=undo.id, who="alice")
                 done = execute(store, action_id=undo.id, connectors=connectors, settings=settings, who="alice")
                 assert done.status == "succeeded", done.error
-                watcher.run_once()
+                for _ in range(settings.alertmanager.absent_polls):  # resolved at its source, or absent long enough
+                    watcher.run_once()
                 with store.session() as s:
                     assert service.get(s, incident_id=incident_id).status == "resolved"  # type: ignore[union-attr]
         finally:
