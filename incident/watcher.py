@@ -47,6 +47,9 @@ from incident.timeline import event_id, log_event
 log = logging.getLogger(__name__)
 
 
+CATALOG_RETRY = 60.0
+"""Seconds before a catalog that failed to load is asked again before a poll."""
+
 class Watcher:
     def __init__(self, settings: Settings, store: Store, connectors: Connectors) -> None:
         self.settings = settings
@@ -59,6 +62,7 @@ class Watcher:
         self.dispatch = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gather")
         self.scheduler: BackgroundScheduler | None = None
         self._gathering: set[int] = set()
+        self._catalog_failed_at: float | None = None
         self._lock = threading.Lock()
         self._catalog_synced: int | None = None
         self._write_lock = threading.Lock()
@@ -222,12 +226,19 @@ class Watcher:
         return info.namespace if info else None
 
     def ensure_catalog(self) -> None:
+        """Read the catalog once before alerts are resolved to components; a catalog that failed
+        is not asked again for a minute (the ownership task keeps refreshing it), so a dead
+        catalog never holds up every poll."""
         if self.catalog.loaded or self.connectors.catalog is None:
+            return
+        if self._catalog_failed_at is not None and time.monotonic() - self._catalog_failed_at < CATALOG_RETRY:
             return
         future = self.pools.submit("catalog", refresh_catalog, self.connectors, self.catalog)
         try:
             future.result(timeout=self.settings.watcher.gather_timeout.total_seconds())
+            self._catalog_failed_at = None
         except Exception as exc:  # reported on each timeline by the ownership task
+            self._catalog_failed_at = time.monotonic()
             log.warning("catalog unavailable: %s", exc)
 
     def gather(self, incident_id: int) -> list[Outcome]:
@@ -476,6 +487,7 @@ class Watcher:
 
     def _poll_and_gather(self, source: str) -> None:
         try:
+            self.ensure_catalog()  # the first poll must not run before the catalog is known
             opened = self.poll_alertmanager() if source == "alertmanager" else self.poll_pagerduty()
         except Exception:
             log.exception("polling %s failed", source)

@@ -119,3 +119,13 @@ def test_page_becomes_an_incident_with_a_complete_idempotent_timeline(run: Repla
         run.watcher.poll_alertmanager()
     run.watcher.poll_pagerduty()
     assert run.paged_incident().status == "resolved"
+
+
+def test_the_first_scheduled_poll_resolves_the_page_against_the_catalog(tmp_path: Path) -> None:
+    """Regression: a scheduled poll could run before the catalog was read, and the page's timeline
+    said its component 'is not in the catalog' although it was."""
+    for r in replay(SCENARIOS / "checkout-bad-deploy", tmp_path):
+        r.watcher._poll_and_gather("alertmanager")
+        incident = r.paged_incident()
+        notes = [e.summary for e in r.events(incident.id) if e.kind == "note"]
+        assert not any("is not in the catalog" in n for n in notes), notes
