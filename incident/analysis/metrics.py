@@ -1,6 +1,6 @@
 """Metric departures: where did each series leave its own baseline, and is it still out at the page?
 
-Every (component, signal) series is first segmented (``ruptures`` kernel change-point detection on
+Every (component, signal) series is first segmented (``ruptures``' kernel change-point detection on
 the series scaled by its own noise), so each series gets its *own* onset instead of one cut shared
 by all. The departure is the run of segments that ends at the page and sits away from the points
 before it: a fault that started and ended earlier is a closed segment behind the last one and
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-import ruptures as rpt  # type: ignore[import-untyped]
 
 from incident.analysis.context import AnalysisInput, Series
+from incident.analysis.pelt import change_points
 
 HORIZON = timedelta(minutes=15)
 """How long before the page a departure may begin and still be this page's (at least 3 samples)."""
@@ -122,7 +122,7 @@ def _segments(values: np.ndarray) -> list[int]:
     sigma = 1.4826 * float(median(diffs)) / math.sqrt(2) if diffs.size else 0.0
     sigma = max(sigma, 1.4826 * float(median(np.abs(values - med))), abs(med) * RELATIVE_FLOOR, 1e-9)
     z = np.clip((values - med) / sigma, -CLIP, CLIP).reshape(-1, 1)
-    ends = rpt.KernelCPD(kernel="linear", min_size=1).fit(z).predict(pen=PENALTY)
+    ends = change_points(z, PENALTY)
     return [0, *(int(e) for e in ends[:-1])]
 
 
