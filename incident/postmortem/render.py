@@ -1,7 +1,9 @@
 """Render the record into Markdown through the bundled Jinja2 template or a team's own.
 
 A team template's mistakes (syntax, an undefined variable, a missing file) raise
-:class:`~incident.errors.ConfigError` naming the file and line.
+:class:`~incident.errors.ConfigError` naming the file and line. Every template, the bundled one
+included, renders in Jinja2's sandbox: a template is configuration, never code, so reaching for
+``__class__``, ``__globals__`` or other internals is refused before anything runs.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from incident.config import Settings
 from incident.errors import ConfigError
@@ -32,8 +36,8 @@ def cell(text: Any) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def _environment(directory: Path) -> Environment:
-    env = Environment(
+def _environment(directory: Path) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
         loader=FileSystemLoader(directory),
         undefined=StrictUndefined,
         autoescape=False,
@@ -124,6 +128,8 @@ def render_markdown(
         line = _template_line(exc, path)
         where = f"{path}:{line}" if line else str(path)
         message = (exc.message if isinstance(exc, TemplateError) else None) or f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, SecurityError):
+            message = f"refused by the template sandbox: {message}"
         raise ConfigError(f"postmortem.template: {where}: {message}") from None
     return text.rstrip() + "\n"
 
