@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Shared set-up for scripts/demo.sh and scripts/test.sh: system packages (when root), a virtual
-# environment in .venv with the project installed. Safe to run again: it skips what is there.
+# environment in .venv with the locked dependencies and the project installed. Safe to run again: it skips
+# what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,9 +33,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
-stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
+# Installed from requirements.lock (exact pins; regenerate with: bash scripts/lock.sh), then the project
+# itself without dependencies, then pip check: a dependency in pyproject.toml missing from the lock fails
+# here. The stamp is keyed on both files, so changing either installs again.
+stamp=".venv/.installed-$(cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
-  python -m pip install -q --upgrade pip >/dev/null
-  python -m pip install -q -e ".[dev]"
+  python -m pip install -q --upgrade pip setuptools
+  python -m pip install -q -r requirements.lock
+  python -m pip install -q --no-deps -e ".[dev]"
+  python -m pip check
+  rm -f .venv/.installed-*
   touch "$stamp"
 fi
