@@ -1,0 +1,168 @@
+"""One row of the reliability table each: run in a process of its own so its peak RSS is its own.
+
+Every row returns accepted, refused, lost and duplicated counts plus a note; what they count is
+said per row (a webhook payload, an alert, an incident).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from benchmarks.reliability.fuzz import FuzzTarget, fuzz_endpoint
+from benchmarks.reliability.payloads import JSON_HEADERS
+from incident.models import Alert, Incident, TimelineEvent
+from incident.store import Store
+
+BURST_ALERTS = 1_000
+BURST_COMPONENTS = 100
+BURST_BATCH = 10
+UPSTREAM_INCIDENTS = 20
+
+
+def fuzz_row(endpoint: str, examples: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(f"sqlite:///{Path(tmp) / 'fuzz.db'}")
+        with FuzzTarget(store) as target:
+            fuzz_endpoint(target, endpoint, examples)
+            outcome = next(o for o in target.verify() if o.endpoint == endpoint)
+        store.close()
+    kinds = ", ".join(f"{k} {outcome.accepted_kinds.get(k, 0)}/{v}" for k, v in sorted(outcome.kinds.items()))
+    problems = outcome.server_errors + [f"refusal wrote: {r}" for r in outcome.refusals_that_wrote]
+    if outcome.failed_inbox:
+        problems.append(f"{outcome.failed_inbox} inbox items not processed")
+    return {
+        "accepted": outcome.accepted,
+        "refused": outcome.refused,
+        "lost": outcome.lost,
+        "duplicated": outcome.duplicated,
+        "note": f"{outcome.payloads} payloads (kind accepted/sent: {kinds}); 5xx {len(outcome.server_errors)}"
+        + (f"; PROBLEMS: {problems[:5]}" if problems else ""),
+    }
+
+
+def burst_row() -> dict[str, Any]:
+    """1,000 firing alerts over 100 components in notifications of ten through the Alertmanager webhook."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(f"sqlite:///{Path(tmp) / 'burst.db'}")
+        with FuzzTarget(store) as target:
+            started = time.monotonic()
+            accepted = refused = 0
+            for batch in range(BURST_ALERTS // BURST_BATCH):
+                alerts = [_burst_alert(batch * BURST_BATCH + k) for k in range(BURST_BATCH)]
+                answer = target.client.post(
+                    "/webhooks/alertmanager", content=json.dumps(_notification(alerts)), headers=JSON_HEADERS
+                )
+                if answer.status_code == 202:
+                    accepted += len(alerts)
+                else:
+                    refused += len(alerts)
+            target.watcher.inbox.drain()
+            target.watcher.dispatch.shutdown(wait=True)  # queued gathering finished
+            seconds = time.monotonic() - started
+            with store.session() as s:
+                rows = dict(s.execute(select(Alert.fingerprint, func.count()).group_by(Alert.fingerprint)).all())
+                components = dict(
+                    s.execute(select(Incident.component, func.count()).group_by(Incident.component)).all()
+                )
+                with_timeline = s.scalar(select(func.count(func.distinct(TimelineEvent.incident_id)))) or 0
+                incidents = s.scalar(select(func.count()).select_from(Incident)) or 0
+                kinds = dict(s.execute(select(TimelineEvent.kind, func.count()).group_by(TimelineEvent.kind)).all())
+        store.close()
+    lost = sum(1 for i in range(BURST_ALERTS) if rows.get(f"burst{i:04d}", 0) == 0)
+    duplicated = sum(n - 1 for n in rows.values() if n > 1)
+    split = sum(1 for n in components.values() if n > 1)
+    return {
+        "accepted": accepted,
+        "refused": refused,
+        "lost": lost,
+        "duplicated": duplicated,
+        "note": f"{incidents} incidents for {BURST_COMPONENTS} components ({split} split), "
+        f"{with_timeline} with a timeline (events: {kinds}; no connectors configured); {seconds:.1f} s",
+    }
+
+
+def _burst_alert(i: int) -> dict[str, Any]:
+    return {
+        "status": "firing",
+        "labels": {"alertname": "Burst", "service": f"comp{i % BURST_COMPONENTS:03d}", "n": str(i)},
+        "annotations": {"summary": f"burst alert {i}"},
+        "startsAt": "2026-12-07T21:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "fingerprint": f"burst{i:04d}",
+    }
+
+
+def _notification(alerts: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"version": "4", "status": "firing", "receiver": "oncall", "groupKey": "{}:{}", "alerts": alerts}
+
+
+def upstream_row(mode: str) -> dict[str, Any]:
+    """20 incidents gathered with Prometheus dripping a byte a second or flooding 100 MB (the bundled
+    checkout scenario's sandbox serves Kubernetes and the catalog): an incident that got no Kubernetes
+    or catalog data counts as lost."""
+    from connectors.base import AlertRecord
+    from incident.config import load_settings
+    from incident.registry import build_connectors
+    from incident.sandbox.runner import Sandbox
+    from incident.scenario import load_scenario
+    from incident.timeline import timeline
+    from incident.watcher import Watcher
+    from tests.conftest import SCENARIOS
+    from tests.connectors.faulty import FaultyUpstream
+
+    scenario = load_scenario(SCENARIOS / "checkout-bad-deploy")
+    upstream = FaultyUpstream("drip", interval=1.0) if mode == "drip" else FaultyUpstream("flood")
+    with tempfile.TemporaryDirectory() as tmp, upstream, Sandbox(scenario, Path(tmp) / "sb", binaries=False) as box:
+        cfg = box.config(store_url=f"sqlite:///{Path(tmp) / 'up.db'}")
+        cfg["prometheus"] = {"url": upstream.url, "timeout": "5s", "deadline": "2s", "max_answer_bytes": 4 * 2**20}
+        cfg["watcher"] |= {"gather_timeout": "5s", "group_window": "1m"}
+        settings = load_settings(overlays=[cfg], user_file=False)
+        store = Store(settings.store.url)
+        watcher = Watcher(settings, store, build_connectors(settings))
+        started = time.monotonic()
+        try:
+            watcher.ensure_catalog()
+            components = sorted(watcher.catalog.components)
+            alerts = [
+                AlertRecord(
+                    source="alertmanager",
+                    fingerprint=f"{mode}{i:02d}",
+                    name="Upstream",
+                    status="firing",
+                    starts_at=scenario.page_at - timedelta(minutes=10 * i),
+                    labels={"alertname": "Upstream", "service": components[i % len(components)]},
+                )
+                for i in range(UPSTREAM_INCIDENTS)
+            ]
+            ids = watcher.ingest_alerts(alerts)
+            for future in watcher.gather_async(ids):
+                future.result(timeout=300)
+        finally:
+            watcher.stop()
+        seconds = time.monotonic() - started
+        with store.session() as s:
+            incidents = list(s.scalars(select(Incident)))
+            events = {i.id: timeline(s, i.id) for i in incidents}
+        store.close()
+        sent = upstream.bytes_sent
+    starved = 0
+    refusals = 0
+    for incident in incidents:
+        sources = {e.source for e in events[incident.id] if e.kind not in ("connector_error", "note")}
+        starved += bool({"kubernetes", "catalog"} - sources)
+        refusals += sum(1 for e in events[incident.id] if e.kind == "connector_error" and e.source == "prometheus")
+    return {
+        "accepted": len(incidents),
+        "refused": refusals,
+        "lost": starved + (UPSTREAM_INCIDENTS - len(incidents)),
+        "duplicated": max(0, len(incidents) - UPSTREAM_INCIDENTS),
+        "note": f"{UPSTREAM_INCIDENTS} incidents gathered in {seconds:.1f} s; Prometheus refused "
+        f"(deadline 2 s, cap 4 MiB) on {refusals}; {sent / 2**20:.1f} MiB left the upstream",
+    }
