@@ -5,10 +5,14 @@ alert or PagerDuty incident is in the store exactly once (replays included)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from benchmarks.reliability.fuzz import FuzzTarget, fuzz
+from benchmarks.reliability.fuzz import SECRET, FuzzTarget, fuzz
+from benchmarks.reliability.payloads import signed
 from incident.store import Store
+from tests.test_webhooks import pd_body
 
 EXAMPLES = 100
 
@@ -24,3 +28,22 @@ def test_fuzzed_webhooks_never_5xx_lose_or_duplicate(store: Store) -> None:
         assert outcome.refusals_that_wrote == [], outcome
         assert (outcome.lost, outcome.duplicated, outcome.failed_inbox) == (0, 0, 0), outcome
         assert outcome.accepted > 0 and outcome.refused > 0, outcome  # both sides of the property exercised
+
+
+@pytest.mark.parametrize("where", ["incident", "service"])
+def test_a_pagerduty_id_longer_than_the_store_keeps_is_refused_before_the_2xx(store: Store, where: str) -> None:
+    """Found by the fuzzer on PostgreSQL: a 300-character incident id (or a 65-character service id)
+    was acknowledged 202, then failed processing on every retry (``varchar(255)`` / ``varchar(64)``),
+    so the delivery was lost. It is a 400 now, and nothing is written."""
+    body = json.loads(pd_body())
+    data = body["event"]["data"]
+    if where == "incident":
+        data["id"] = "Q" * 300
+    else:
+        data["service"]["id"] = "S" * 65
+    raw = json.dumps(body).encode()
+    with FuzzTarget(store) as target:
+        answer = target.client.post("/webhooks/pagerduty", content=raw, headers=signed(raw, SECRET))
+        assert answer.status_code == 400, answer.text
+        assert "longer than" in answer.json()["error"]
+        assert target.inbox_rows() == 0

@@ -20,7 +20,7 @@ from connectors.pagerduty.webhook import SIGNATURE_HEADER, sign
 
 JSON_HEADERS = {"content-type": "application/json"}
 ALERTMANAGER_KINDS = ["valid", "mixed", "malformed", "huge", "nested", "utf8", "surrogate"]
-PAGERDUTY_KINDS = ["valid", "unsigned", "malformed", "huge", "nested", "utf8", "surrogate", "date"]
+PAGERDUTY_KINDS = ["valid", "unsigned", "malformed", "huge", "nested", "utf8", "surrogate", "date", "long_ids"]
 SERVICES = ["checkout", "payments", "cart", "search", "ledger", "auth"]
 HOSTILE_TEXT = ["\ud800", "a\udfffb", "nul\x00byte", "\x00"]
 """Lone surrogates (valid JSON escapes, invalid Unicode) and NUL, which PostgreSQL text refuses."""
@@ -75,8 +75,17 @@ def valid_alert(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def hostile_alert(draw: st.DrawFn) -> dict[str, Any]:
     alert = draw(valid_alert())
-    flaw = draw(st.sampled_from(["no_alertname", "surrogate", "nul", "date", "nested", "not_object", "no_labels"]))
-    if flaw == "no_alertname":
+    flaw = draw(
+        st.sampled_from(["no_alertname", "surrogate", "nul", "date", "nested", "not_object", "no_labels", "long"])
+    )
+    if flaw == "long":  # longer than the store's columns
+        length = draw(st.sampled_from([256, 1_000, 100_000]))
+        key = draw(st.sampled_from(["fingerprint", "service", "alertname"]))
+        if key == "fingerprint":
+            alert["fingerprint"] = "L" * length
+        else:
+            alert["labels"][key] = "L" * length
+    elif flaw == "no_alertname":
         del alert["labels"]["alertname"]
     elif flaw in ("surrogate", "nul"):
         where = draw(st.sampled_from(["label", "annotation", "fingerprint", "label_key"]))
@@ -185,7 +194,7 @@ def pagerduty_payload(draw: st.DrawFn, *, kind: str, secret: str, max_body: int)
     }
     if kind == "valid":
         body = json.dumps(document).encode()
-        return Payload(kind, body, _signed(body, secret), incidents=[incident])
+        return Payload(kind, body, signed(body, secret), incidents=[incident])
     if kind == "unsigned":
         body = json.dumps(document).encode()
         forged = draw(st.sampled_from([None, "v1=00", sign(body, secret + "x"), "garbage"]))
@@ -195,7 +204,22 @@ def pagerduty_payload(draw: st.DrawFn, *, kind: str, secret: str, max_body: int)
         target = document["event"] if field_name == "occurred_at" else document["event"]["data"]
         target[field_name] = draw(st.sampled_from(OUT_OF_RANGE))
         body = json.dumps(document).encode()
-        return Payload(kind, body, _signed(body, secret))
+        return Payload(kind, body, signed(body, secret))
+    if kind == "long_ids":  # longer than the store's columns: refused, or stored whole
+        length = draw(st.sampled_from([65, 246, 256, 1_000, 100_000]))
+        where = draw(st.sampled_from(["incident", "service", "event", "title"]))
+        long_id = "Q" * length
+        if where == "incident":
+            document["event"]["data"]["id"] = long_id
+        elif where == "service":
+            document["event"]["data"]["service"]["id"] = long_id
+        elif where == "event":
+            document["event"]["id"] = long_id
+        else:
+            document["event"]["data"]["title"] = long_id
+        body = json.dumps(document).encode()
+        owed = [document["event"]["data"]["id"]] if where in ("event", "title") else []
+        return Payload(kind, body, signed(body, secret), incidents=owed)
     if kind == "surrogate":
         where = draw(st.sampled_from(["id", "title", "event_id"]))
         text = draw(st.sampled_from(HOSTILE_TEXT))
@@ -204,10 +228,10 @@ def pagerduty_payload(draw: st.DrawFn, *, kind: str, secret: str, max_body: int)
         else:
             document["event"]["data"][where] = text
         body = json.dumps(document).encode()
-        return Payload(kind, body, _signed(body, secret))
+        return Payload(kind, body, signed(body, secret))
     body = _hostile_body(draw, kind, document, max_body)
-    return Payload(kind, body, _signed(body, secret))
+    return Payload(kind, body, signed(body, secret))
 
 
-def _signed(body: bytes, secret: str) -> dict[str, str]:
+def signed(body: bytes, secret: str) -> dict[str, str]:
     return {**JSON_HEADERS, SIGNATURE_HEADER: sign(body, secret)}

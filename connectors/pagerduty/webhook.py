@@ -79,6 +79,18 @@ def _check_strings(value: Any, where: str) -> None:
                 raise WebhookError(f"{_printable(path)}: contains a lone surrogate (not valid Unicode text)") from None
 
 
+MAX_INCIDENT_ID = 245
+"""Longest incident id the store keeps (``pagerduty:<id>`` in a 255-character key); PagerDuty's are ~14."""
+MAX_SERVICE_ID = 64
+
+
+def _check_length(value: str | None, limit: int, where: str) -> None:
+    """A 400 now for an id the store cannot keep: acknowledged, it would fail processing on every
+    retry (PostgreSQL refuses an over-long ``varchar``) and the delivery would be lost."""
+    if value is not None and len(value) > limit:
+        raise WebhookError(f"{where}: {len(value)} characters, longer than {limit}")
+
+
 def _printable(path: str) -> str:
     return path[:200].encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
@@ -123,6 +135,8 @@ def parse_webhook(body: bytes) -> WebhookEvent:
             title = _str(ref.get("summary")) if isinstance(ref, dict) else None
         if incident_id is None:
             raise WebhookError(f"{event_type}: missing event.data.incident.id")
+        _check_length(incident_id, MAX_INCIDENT_ID, "incident id")
+        _check_length(service_id, MAX_SERVICE_ID, "event.data.service.id")
     return WebhookEvent(
         event_type=event_type,
         occurred_at=occurred_at,
