@@ -26,9 +26,10 @@ BURST_BATCH = 10
 UPSTREAM_INCIDENTS = 20
 
 
-def fuzz_row(endpoint: str, examples: int) -> dict[str, Any]:
+def fuzz_row(endpoint: str, examples: int, store_url: str | None = None) -> dict[str, Any]:
+    """``store_url`` (PostgreSQL, say) instead of a fresh SQLite file; its other rows are left alone."""
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(f"sqlite:///{Path(tmp) / 'fuzz.db'}")
+        store = Store(store_url or f"sqlite:///{Path(tmp) / 'fuzz.db'}")
         with FuzzTarget(store) as target:
             fuzz_endpoint(target, endpoint, examples)
             outcome = next(o for o in target.verify() if o.endpoint == endpoint)

@@ -2,6 +2,7 @@
 its own (its peak RSS is that process's). ``lost`` and ``duplicated`` must be 0.
 
     python benchmarks/reliability/run.py [--examples 600] [--rows fuzz-alertmanager,burst,...]
+        [--postgres postgresql+psycopg2://user@host/db]   # adds both fuzz rows against that store
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ NOT_MEASURED = {
 }
 
 
-def measure(row: str, examples: int) -> dict[str, Any]:
+def measure(row: str, examples: int, postgres: str | None) -> dict[str, Any]:
     from benchmarks.reliability import rows
 
-    if row.startswith("fuzz-"):
+    if row.startswith("fuzz-") and row.endswith("-pg"):
+        result = rows.fuzz_row(row.removeprefix("fuzz-").removesuffix("-pg"), examples, postgres)
+    elif row.startswith("fuzz-"):
         result = rows.fuzz_row(row.removeprefix("fuzz-"), examples)
     elif row == "burst":
         result = rows.burst_row()
@@ -43,9 +46,11 @@ def measure(row: str, examples: int) -> dict[str, Any]:
     return result
 
 
-def child(row: str, examples: int) -> dict[str, Any]:
+def child(row: str, examples: int, postgres: str | None) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", row, "--examples", str(examples)]
+    if postgres:
+        cmd += ["--postgres", postgres]
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
@@ -67,7 +72,11 @@ def table(results: dict[str, dict[str, Any]]) -> str:
             f"| {row} | {r['accepted']} | {r['refused']} | {r['lost']} | {r['duplicated']} "
             f"| {r['peak_rss_mb']:.0f} MB | {r['note']} |"
         )
-    out.extend(f"| {name} | - | - | - | - | - | {why} |" for name, why in NOT_MEASURED.items())
+    out.extend(
+        f"| {name} | - | - | - | - | - | {why} |"
+        for name, why in NOT_MEASURED.items()
+        if not (name.startswith("fuzzing against PostgreSQL") and "fuzz-alertmanager-pg" in results)
+    )
     return "\n".join(out)
 
 
@@ -75,14 +84,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--examples", type=int, default=600, help="generated payloads per webhook endpoint")
     parser.add_argument("--rows", default=",".join(ROWS))
+    parser.add_argument("--postgres", help="an empty PostgreSQL database: the fuzz rows again against it")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child, args.examples)))
+        print(json.dumps(measure(args.child, args.examples, args.postgres)))
         return 0
     results = {}
-    for row in args.rows.split(","):
-        results[row] = child(row, args.examples)
+    wanted = args.rows.split(",")
+    if args.postgres:
+        wanted += ["fuzz-alertmanager-pg", "fuzz-pagerduty-pg"]
+    for row in wanted:
+        results[row] = child(row, args.examples, args.postgres)
         print(f"{row}: {results[row]}", file=sys.stderr, flush=True)
     print(table(results))
     bad = [row for row, r in results.items() if "error" in r or r["lost"] or r["duplicated"] or "PROBLEMS" in r["note"]]
