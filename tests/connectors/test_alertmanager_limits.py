@@ -1,0 +1,38 @@
+"""Label values become identifier columns of 255 characters (severity 32): longer ones are refused
+one alert at a time, before any store sees them (PostgreSQL refused them on every retry)."""
+
+from __future__ import annotations
+
+import json
+
+from connectors.alertmanager.webhook import parse_webhook
+
+
+def notification(*alerts: dict) -> bytes:
+    return json.dumps(
+        {"version": "4", "status": "firing", "receiver": "r", "groupKey": "g", "alerts": list(alerts)}
+    ).encode()
+
+
+def alert(**labels: str) -> dict:
+    return {
+        "status": "firing",
+        "labels": {"alertname": "HighErrorRatio", **labels},
+        "annotations": {},
+        "startsAt": "2026-03-01T12:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+    }
+
+
+def test_over_long_label_values_are_quarantined_and_the_rest_proceeds() -> None:
+    parsed = parse_webhook(
+        notification(
+            alert(service="x" * 300),
+            alert(service="cart", severity="s" * 40),
+            alert(service="cart", **{"k" * 300: "v"}),
+            alert(service="checkout"),
+        )
+    )
+    assert [a.labels["service"] for a in parsed.alerts] == ["checkout"]
+    reasons = [r.reason for r in parsed.rejected]
+    assert len(reasons) == 3 and all("longer than" in r for r in reasons)
