@@ -72,6 +72,12 @@ def parse_end(value: Any) -> datetime | None:
     return None if when.year == _ZERO_YEAR else when
 
 
+MAX_LABEL = 255
+"""Longest label name or value (and fingerprint) an alert may carry: label values become component,
+namespace and other identifier columns, which every supported store holds at 255 characters."""
+MAX_SEVERITY = 32
+
+
 def check_text(value: str, where: str) -> str:
     """``value`` if every store takes it as is: no NUL (PostgreSQL refuses it) and no lone surrogate
     (valid JSON, but not encodable as UTF-8); ValueError naming the field otherwise."""
@@ -107,6 +113,10 @@ def alert_record(raw: dict[str, Any], *, status: str, where: str) -> AlertRecord
     name = labels.get("alertname")
     if not name:
         raise ValueError(f"{where}.labels.alertname: missing")
+    for key, value in labels.items():  # labels are identifiers (free text belongs in annotations)
+        limit = MAX_SEVERITY if key == "severity" else MAX_LABEL
+        if len(key) > MAX_LABEL or len(value) > limit:
+            raise ValueError(f"{where}.labels.{key[:64]}: longer than {limit} characters")
     try:
         starts_at = parse_time(raw.get("startsAt"))
     except ValueError:
@@ -118,6 +128,8 @@ def alert_record(raw: dict[str, Any], *, status: str, where: str) -> AlertRecord
     given = raw.get("fingerprint")
     if given is not None and not isinstance(given, str):
         raise ValueError(f"{where}.fingerprint: not a string")
+    if given is not None and len(given) > MAX_LABEL:
+        raise ValueError(f"{where}.fingerprint: longer than {MAX_LABEL} characters")
     generator = raw.get("generatorURL")
     if generator is not None and not isinstance(generator, str):
         raise ValueError(f"{where}.generatorURL: not a string")
