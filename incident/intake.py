@@ -13,6 +13,7 @@ timeline, and so is a silence expiring while the alert still fires.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 
@@ -42,6 +43,18 @@ def resolve_component(labels: dict[str, str], keys: list[str], index: ComponentI
         return found, True
     values = label_values(labels, keys)
     return (values[0], False) if values else (None, False)
+
+
+DEDUP_KEY_MAX = 255
+
+
+def dedup_key(natural: str) -> str:
+    """``natural`` when the store's column holds it, else its source prefix and a SHA-256 of it
+    (a component and a fingerprint of up to 255 characters each must still open one incident)."""
+    if len(natural) <= DEDUP_KEY_MAX:
+        return natural
+    prefix = natural.split(":", 1)[0][:32]
+    return f"{prefix}:sha256:{hashlib.sha256(natural.encode()).hexdigest()}"
 
 
 class Intake:
@@ -79,7 +92,9 @@ class Intake:
         opened = incident is None
         if incident is None:
             incident = Incident(
-                dedup_key=f"alertmanager:{component or '-'}:{alert.fingerprint}:{int(alert.starts_at.timestamp())}",
+                dedup_key=dedup_key(
+                    f"alertmanager:{component or '-'}:{alert.fingerprint}:{int(alert.starts_at.timestamp())}"
+                ),
                 source="alertmanager",
                 source_ref=alert.fingerprint,
                 title=redact(alert.annotations.get("summary") or alert.name),
@@ -210,7 +225,7 @@ class Intake:
                 incident = None
             if incident is None:
                 incident = Incident(
-                    dedup_key=f"pagerduty:{pd.id}",
+                    dedup_key=dedup_key(f"pagerduty:{pd.id}"),
                     source="pagerduty",
                     source_ref=pd.id,
                     title=redact(pd.title),

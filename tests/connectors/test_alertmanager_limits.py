@@ -36,3 +36,12 @@ def test_over_long_label_values_are_quarantined_and_the_rest_proceeds() -> None:
     assert [a.labels["service"] for a in parsed.alerts] == ["checkout"]
     reasons = [r.reason for r in parsed.rejected]
     assert len(reasons) == 3 and all("longer than" in r for r in reasons)
+
+
+def test_a_long_component_and_fingerprint_still_fit_the_incident_key() -> None:
+    from incident.intake import DEDUP_KEY_MAX, dedup_key
+
+    natural = f"alertmanager:{'c' * 255}:{'f' * 255}:1772366400"
+    key = dedup_key(natural)
+    assert len(key) <= DEDUP_KEY_MAX and key == dedup_key(natural) and key.startswith("alertmanager:sha256:")
+    assert dedup_key("alertmanager:cart:abc:1") == "alertmanager:cart:abc:1"
