@@ -169,7 +169,7 @@ def rejected(raw: Any, reason: str) -> RejectedAlert:
     if isinstance(raw, dict):
         given = raw.get("fingerprint")
         if isinstance(given, str) and given:
-            known = given.encode("ascii", "backslashreplace").decode()[:255]
+            known = json.dumps(given, ensure_ascii=True)[1:-1][:MAX_LABEL]  # NUL and surrogates escaped
         else:
             try:
                 known = fingerprint(str_map(raw.get("labels"), "labels"))

@@ -45,3 +45,12 @@ def test_a_long_component_and_fingerprint_still_fit_the_incident_key() -> None:
     key = dedup_key(natural)
     assert len(key) <= DEDUP_KEY_MAX and key == dedup_key(natural) and key.startswith("alertmanager:sha256:")
     assert dedup_key("alertmanager:cart:abc:1") == "alertmanager:cart:abc:1"
+
+
+def test_a_quarantined_alerts_own_fingerprint_is_kept_as_text_every_store_takes() -> None:
+    """Regression: a fingerprint with a NUL was refused by PostgreSQL when the alert was quarantined."""
+    from connectors.alertmanager.webhook import rejected
+
+    bad = rejected({"fingerprint": "ab\x00cd\ud800" + "f" * 400, "labels": {}}, "fingerprint: contains a NUL")
+    assert bad.fingerprint is not None and "\x00" not in bad.fingerprint and len(bad.fingerprint) <= 255
+    bad.fingerprint.encode("utf-8")
