@@ -37,7 +37,7 @@ def any_store(request: pytest.FixtureRequest, store: Store) -> Iterator[Store]:
 @pytest.mark.timeout(120)
 def test_fuzzed_webhooks_never_5xx_lose_or_duplicate(any_store: Store) -> None:
     with FuzzTarget(any_store) as target:
-        fuzz(target, EXAMPLES)
+        fuzz(target, EXAMPLES, derandomize=True)  # the same payloads every run; the benchmark explores
         outcomes = target.verify()
     for outcome in outcomes:
         assert outcome.payloads >= EXAMPLES, outcome

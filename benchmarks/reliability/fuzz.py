@@ -181,23 +181,25 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def fuzz(target: FuzzTarget, examples: int) -> None:
-    """``examples`` generated payloads per endpoint, about a tenth of them replays of acknowledged ones."""
+def fuzz(target: FuzzTarget, examples: int, *, derandomize: bool = False) -> None:
+    """``examples`` generated payloads per endpoint, about a tenth of them replays of acknowledged ones.
+    ``derandomize`` draws the same payloads on every run (the test suite's subset); the benchmark
+    explores anew each time."""
     for endpoint in ENDPOINTS:
-        fuzz_endpoint(target, endpoint, examples)
+        fuzz_endpoint(target, endpoint, examples, derandomize=derandomize)
 
 
-def fuzz_endpoint(target: FuzzTarget, endpoint: str, examples: int) -> None:
+def fuzz_endpoint(target: FuzzTarget, endpoint: str, examples: int, *, derandomize: bool = False) -> None:
     """``examples`` payloads: each kind in turn its share, then a tenth replays of acknowledged ones."""
     kinds = ALERTMANAGER_KINDS if endpoint == "alertmanager" else PAGERDUTY_KINDS
     replays = max(1, examples // REPLAY_EVERY)
     share = -(-(examples - replays) // len(kinds))
     for kind in kinds:  # one property per kind: hypothesis alone dwells on some kinds for long
-        _property(target, endpoint, _strategy(endpoint, kind), share)()
+        _property(target, endpoint, _strategy(endpoint, kind), share, derandomize)()
     owed = list(target.tallies[endpoint].replayable)
     if owed:
         replay = st.sampled_from(owed).map(lambda p: Payload("replay", p.body, p.headers, p.alerts, p.incidents))
-        _property(target, endpoint, replay, replays)()
+        _property(target, endpoint, replay, replays, derandomize)()
 
 
 def _strategy(endpoint: str, kind: str) -> Any:
@@ -206,11 +208,12 @@ def _strategy(endpoint: str, kind: str) -> Any:
     return pagerduty_payload(kind=kind, secret=SECRET, max_body=MAX_BODY)
 
 
-def _property(target: FuzzTarget, endpoint: str, strategy: Any, examples: int) -> Any:
+def _property(target: FuzzTarget, endpoint: str, strategy: Any, examples: int, derandomize: bool = False) -> Any:
     """A hypothesis test posting ``examples`` payloads drawn from ``strategy`` to ``endpoint``."""
 
     @settings(
         max_examples=examples,
+        derandomize=derandomize,
         deadline=None,
         database=None,
         phases=[Phase.generate],
