@@ -2,7 +2,7 @@
 
 Each case: start the scenario's sandbox, run one watcher cycle (poll, gather, analyse) as of the
 page time, and read the ranking back from the store. Truth is read here only, after the
-pipeline has finished; the pipeline never sees it. Output schema: ../shared/SCENARIOS.md.
+pipeline has finished; the pipeline never sees it. Output schema: docs/SCENARIOS.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The closed vocabulary of hypothesis kinds (../shared/SCENARIOS.md), shared by the analyzer,
+"""The closed vocabulary of hypothesis kinds (docs/SCENARIOS.md), shared by the analyzer,
 the agent, runbooks and scoring. New kinds may be added; these names never change meaning."""
 
 from __future__ import annotations

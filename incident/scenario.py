@@ -1,4 +1,4 @@
-"""Load a scenario directory (../shared/SCENARIOS.md, format v1).
+"""Load a scenario directory (docs/SCENARIOS.md, format v1).
 
 Unknown keys are ignored with a warning, never an error, so scenarios written by other people
 load unchanged. ``truth`` is kept apart (:attr:`Scenario.truth`) and is read only by eval.

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 
 from incident.analysis.context import AnalysisInput
+from incident.analysis.timing import parse_time
+from incident.models import TimelineEvent
 
 HOST = re.compile(
     r"(?i)(?<![\w.-])((?:\d{1,3}\.){3}\d{1,3}|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)*)(?::\d{2,5})?"
@@ -155,28 +157,46 @@ class Mention:
     cls: ErrorClass
     line: str
     event_id: str
+    source: str = "log_excerpt"
+    """The timeline event kind the line came from: log_excerpt, k8s_event or alert."""
+    since: float | None = None
+    """When the event began (a Warning's first occurrence, an alert's start); None for log lines."""
 
 
-def mentions(data: AnalysisInput, resolver: Resolver | None = None) -> list[Mention]:
+def error_lines(event: TimelineEvent) -> list[str]:
+    """The text of a log excerpt, a Warning event or an alert's annotations, a line each."""
+    if event.kind == "log_excerpt":
+        return [str(x) for x in event.details.get("lines") or []]
+    if event.kind == "k8s_event":
+        return [str(event.details.get("message") or "")]
+    if event.kind == "alert":
+        return [str(v) for v in (event.details.get("annotations") or {}).values()]
+    return []
+
+
+def mentions(
+    data: AnalysisInput,
+    resolver: Resolver | None = None,
+    kinds: tuple[str, ...] = ("log_excerpt", "k8s_event", "alert"),
+) -> list[Mention]:
     """Error lines in logs, Warning events and alert annotations that name another component."""
     resolver = resolver or Resolver(data)
     out: list[Mention] = []
-    for ev in data.events:
+    for ev in data.events_of(*kinds):
         if not ev.component:
             continue
-        if ev.kind == "log_excerpt":
-            lines = [str(x) for x in ev.details.get("lines") or []]
-        elif ev.kind == "k8s_event":
-            lines = [str(ev.details.get("message") or "")]
-        elif ev.kind == "alert":
-            lines = [str(v) for v in (ev.details.get("annotations") or {}).values()]
-        else:
-            continue
-        for line in lines:
+        began = _began(ev)
+        for line in error_lines(ev):
             cls = error_class(line)
             if cls is None:
                 continue
             for target in resolver.named(line):
                 if target != ev.component:
-                    out.append(Mention(ev.component, target, cls, line[:300], ev.id))
+                    out.append(Mention(ev.component, target, cls, line[:300], ev.id, ev.kind, began))
     return out
+
+
+def _began(event: TimelineEvent) -> float | None:
+    if event.kind == "log_excerpt":
+        return None
+    return parse_time(event.details.get("first_at") or event.details.get("starts_at")) or event.at.timestamp()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from incident.analysis.attribution import ERROR_CLASSES, Resolver, error_class
+from incident.analysis.attribution import ERROR_CLASSES, Resolver, error_class, mentions
 from incident.analysis.context import AnalysisInput
 from incident.analysis.timing import loop_duration, parse_time
 from incident.models import TimelineEvent
@@ -366,31 +366,20 @@ def log_findings(data: AnalysisInput) -> Iterator[Finding]:
 def named_findings(data: AnalysisInput) -> Iterator[Finding]:
     """Warning events and alert annotations that name another component in an error: the same
     attribution as for logs (a probe or an alert describing a dependency's failure)."""
-    resolver = Resolver(data)
-    for ev in data.events_of("k8s_event", "alert"):
-        comp = ev.component
-        if not comp:
+    for m in mentions(data, kinds=("k8s_event", "alert")):
+        if m.cls.blames_caller:
             continue
-        if ev.kind == "alert":
-            texts = [str(v) for v in (ev.details.get("annotations") or {}).values()]
-        else:
-            texts = [str(ev.details.get("message") or "")]
-        for text in texts:
-            cls = error_class(text)
-            if cls is None or cls.blames_caller:
-                continue
-            for target in [t for t in resolver.named(text) if t != comp]:
-                yield Finding(
-                    cls.kind,
-                    target,
-                    0.9 * NAMED_STRENGTH[cls.kind],
-                    f"{comp}'s {'alert' if ev.kind == 'alert' else 'events'} report {cls.what} naming {target}: "
-                    f"{text[:160]}",
-                    [ev.id],
-                    f"{target} answers {comp}'s requests normally while the errors continue",
-                    since=parse_time(ev.details.get("first_at") or ev.details.get("starts_at")) or ev.at.timestamp(),
-                    named_by=[comp],
-                )
+        what = "alert" if m.source == "alert" else "events"
+        yield Finding(
+            m.cls.kind,
+            m.target,
+            0.9 * NAMED_STRENGTH[m.cls.kind],
+            f"{m.caller}'s {what} report {m.cls.what} naming {m.target}: {m.line[:160]}",
+            [m.event_id],
+            f"{m.target} answers {m.caller}'s requests normally while the errors continue",
+            since=m.since,
+            named_by=[m.caller],
+        )
 
 
 OWN_STRENGTH = {"certificate": 0.75, "storage": 0.75, "network": 0.65}
