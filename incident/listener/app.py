@@ -8,6 +8,7 @@ An accepted payload is committed to the inbox and only then answered 202.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -135,7 +136,7 @@ class WebhookApp:
                     )
                 )
                 conn.rollback()
-            store = "writable"
+            store = self._disk_room() or "writable"
         except Exception as exc:
             store = f"not writable: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         sources = self.watcher.connectors
@@ -149,6 +150,24 @@ class WebhookApp:
         else:
             status = "ok"
         return {"status": status, "store": store, "polls": polls}
+
+    def _disk_room(self) -> str | None:
+        """Why a SQLite file store cannot take a webhook of the largest accepted size, if it cannot.
+
+        The probe write above is rolled back, so SQLite never writes it to disk: a full disk only
+        shows in the free space of the file's filesystem.
+        """
+        url = self.watcher.store.engine.url
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return None
+        try:
+            fs = os.statvfs(os.path.dirname(os.path.abspath(url.database)))
+        except OSError:
+            return None
+        free = fs.f_bavail * fs.f_frsize
+        if free >= self.cfg.max_body_bytes:
+            return None
+        return f"not writable: {free} bytes free on the store's filesystem (webhooks up to {self.cfg.max_body_bytes})"
 
     async def metrics(self, _request: Request) -> Response:
         payload = await self._in_pool(self.watcher.metrics.render)
