@@ -158,6 +158,9 @@ class IncidentApp(App[None]):
             yield SystemCommand("Back to incidents", "The incident list", screen.action_back)
         if isinstance(screen, IncidentListScreen):
             yield SystemCommand("Filter incidents", "Filter the list by any field", screen.action_filter)
+            yield SystemCommand(
+                "Quarantined alerts", "Alerts refused as invalid, with their raw payload", screen.action_quarantine
+            )
 
 
 def make_app(settings: Settings, store: Store, *, connectors: Any = None, watcher: Any = None) -> IncidentApp:

@@ -12,11 +12,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from incident import clock, service
+from incident import clock, quarantine, service
 from incident.explain import Explanation, explain
 from incident.hypotheses import ranked
-from incident.models import Hypothesis, Incident, MetricWindow, Pin, TimelineEvent
+from incident.models import Hypothesis, Incident, MetricWindow, Pin, QuarantinedAlert, TimelineEvent
 from incident.pins import pinned
+from incident.quarantine import QuarantinedView
 from incident.store import Store
 from incident.timeline import timeline
 
@@ -145,12 +146,23 @@ def store_version(store: Store) -> tuple[Any, ...]:
         events = s.scalar(select(func.max(TimelineEvent.updated_at)))
         hypotheses = s.scalar(select(func.max(Hypothesis.updated_at)))
         pins = s.execute(select(func.count(), func.max(Pin.at)).select_from(Pin)).one()
-    return (count, top, gathered, events, hypotheses, tuple(pins))
+        held = s.execute(select(func.count(), func.max(QuarantinedAlert.id)).select_from(QuarantinedAlert)).one()
+    return (count, top, gathered, events, hypotheses, tuple(pins), tuple(held))
 
 
 def list_incidents(store: Store) -> list[IncidentRow]:
     with store.session() as s:
         return [IncidentRow.of(i) for i in service.list_incidents(s)]
+
+
+QUARANTINE_SHOWN = 200
+"""Quarantined alerts the TUI lists (the newest); the notice counts them all."""
+
+
+def quarantined(store: Store, *, limit: int = QUARANTINE_SHOWN) -> tuple[int, list[QuarantinedView]]:
+    """(how many alerts are quarantined, the newest ``limit`` of them); ``limit=0`` only counts."""
+    with store.session() as s:
+        return quarantine.recent(s, limit=limit)
 
 
 def _event(e: TimelineEvent) -> EventRow:

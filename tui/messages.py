@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.message import Message
 
-from tui.data import ActionRow, Detail, IncidentRow
+from tui.data import ActionRow, Detail, IncidentRow, QuarantinedView
 from tui.ops import PreviewView
 
 
@@ -24,6 +24,14 @@ class StoreChanged(Message, bubble=False):
 @dataclass
 class IncidentsLoaded(Message, bubble=False):
     rows: list[IncidentRow]
+
+
+@dataclass
+class QuarantineLoaded(Message, bubble=False):
+    """How many alerts are quarantined, and the newest of them (none when only counted)."""
+
+    total: int
+    rows: list[QuarantinedView]
 
 
 @dataclass

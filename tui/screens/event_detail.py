@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -37,7 +38,7 @@ class FactsScreen(ModalScreen[None]):
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
         for name, value in self.facts():
-            table.add_row(name, value)
+            table.add_row(name, Text(value))  # values are data (hostile text too), never markup
         with VerticalScroll(id="event-body", classes="modal-body") as box:
             box.border_title = self.heading
             box.border_subtitle = "esc closes"

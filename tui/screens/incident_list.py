@@ -1,4 +1,5 @@
-"""The incident list: live, newest page first; / filters by any field, enter opens."""
+"""The incident list: live, newest page first; / filters by any field, enter opens; a notice
+counts quarantined alerts (Q lists them)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
 from tui import data
-from tui.messages import IncidentsLoaded, StoreChanged
+from tui.messages import IncidentsLoaded, QuarantineLoaded, StoreChanged
+from tui.screens.quarantine import QuarantineScreen
 from tui.widgets.format import stamp
 from tui.widgets.incident_table import IncidentTable
 from tui.widgets.key_footer import KeyFooter
@@ -25,6 +27,7 @@ class IncidentListScreen(Screen[None]):
     BINDINGS = [
         Binding("enter", "open", "Open"),
         Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("Q", "quarantine", "Quarantine"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -32,6 +35,7 @@ class IncidentListScreen(Screen[None]):
         super().__init__()
         self.rows: list[data.IncidentRow] = []
         self.loaded = False
+        self.quarantined = 0
 
     @property
     def copilot(self) -> IncidentApp:
@@ -43,6 +47,7 @@ class IncidentListScreen(Screen[None]):
         yield IncidentTable(id="incidents")
         yield Static("Loading incidents…", id="empty")
         yield Static(id="selected")
+        yield Static(id="quarantine-notice", markup=False)
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -50,15 +55,30 @@ class IncidentListScreen(Screen[None]):
         self.query_one("#filter", Input).display = False
         self.query_one("#filter", Input).cursor_blink = self.copilot.cursor_blink
         self.query_one(IncidentTable).focus()
+        self.query_one("#quarantine-notice", Static).display = False
         self.set_interval(30, self.render_rows)  # ages move on even when the store does not
         self.load()
+        self.count_quarantined()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="incidents")
     def load(self) -> None:
         self.post_message(IncidentsLoaded(data.list_incidents(self.copilot.store)))
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="quarantine-count")
+    def count_quarantined(self) -> None:
+        total, _ = data.quarantined(self.copilot.store, limit=0)
+        self.post_message(QuarantineLoaded(total, []))
+
     def on_store_changed(self, _: StoreChanged) -> None:
         self.load()
+        self.count_quarantined()
+
+    def on_quarantine_loaded(self, message: QuarantineLoaded) -> None:
+        self.quarantined = message.total
+        notice = self.query_one("#quarantine-notice", Static)
+        notice.display = message.total > 0
+        plural = "alert" if message.total == 1 else "alerts"
+        notice.update(f"⚠ {message.total} {plural} quarantined as invalid — Q lists them")
 
     def on_incidents_loaded(self, message: IncidentsLoaded) -> None:
         self.rows, self.loaded = message.rows, True
@@ -112,6 +132,9 @@ class IncidentListScreen(Screen[None]):
     @on(DataTable.RowSelected, "#incidents")
     def _selected(self) -> None:
         self.action_open()
+
+    def action_quarantine(self) -> None:
+        self.app.push_screen(QuarantineScreen())
 
     def action_open(self) -> None:
         incident_id = self.query_one(IncidentTable).selected_id

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
-MOVE_KEYS = [
+MOVE_KEYS: list[BindingType] = [
     Binding("j", "cursor_down", "Move", key_display="j/k"),
     Binding("k", "cursor_up", "Up", show=False),
 ]
