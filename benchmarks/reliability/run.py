@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-ROWS = ["fuzz-alertmanager", "fuzz-pagerduty", "burst", "kill-9", "drip", "flood", "full-disk"]
+ROWS = ["fuzz-alertmanager", "fuzz-pagerduty", "burst", "kill-9", "drip", "flood", "kill-9-actions", "full-disk"]
 NOT_MEASURED = {
-    "kill -9 x10 during gathering with connectors / action execution": "not measured (kill-9 row: no connectors)",
+    "kill -9 x10 during gathering with connectors": "not measured (kill-9 row: no connectors)",
     "three watchers, leader kill -9": "not measured: several watchers on one store (point 10) is not built",
     "silence / inhibition cycles, real Alertmanager": "not in this table (tests with the real binary cover it)",
     "fuzzing against PostgreSQL (NUL bytes)": "not measured: no PostgreSQL server here",
@@ -39,6 +39,10 @@ def measure(row: str, examples: int, postgres: str | None) -> dict[str, Any]:
         result = rows.kill_row()
     elif row in ("drip", "flood"):
         result = rows.upstream_row(row)
+    elif row == "kill-9-actions":
+        from benchmarks.reliability.row_actions import actions_row
+
+        result = actions_row()
     elif row == "full-disk":
         from benchmarks.reliability.row_disk import full_disk_row
 
