@@ -4,6 +4,10 @@ The listener calls :meth:`Inbox.put` (one committed row, status ``pending``) and
 2xx. One worker thread processes pending rows in arrival order (a resolve must not overtake its
 firing); pending rows left by a crash are processed when the watcher starts. Processing is
 idempotent, so a row processed again after a crash between intake and ``done`` changes nothing.
+
+With several watchers on one store, each commits what it receives and one of them at a time
+(the holder of the ``inbox`` lock) processes every pending row, so arrival order holds across
+watchers too; the others retry the lock every :data:`CONTENDED_RETRY` seconds while rows wait.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+CONTENDED_RETRY = 1.0
+"""Seconds before asking again for the inbox lock another watcher held."""
+
 MAX_ATTEMPTS = 5
 """A payload whose processing keeps failing (not a malformed one: those fail at once) is set aside."""
 
@@ -34,6 +41,7 @@ class Inbox:
         self._stop = threading.Event()
         self._drain_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._contended = False
 
     def put(self, source: str, body: bytes) -> int:
         """Commit one payload; the caller may acknowledge it once this returns."""
@@ -45,22 +53,34 @@ class Inbox:
         self._wake.set()
         return item_id
 
-    def pending(self) -> list[int]:
+    def pending(self, after: int = 0) -> list[int]:
         with self.watcher.store.session() as session:
             return list(
                 session.scalars(
-                    select(InboxItem.id).where(InboxItem.status == str(InboxStatus.pending)).order_by(InboxItem.id)
+                    select(InboxItem.id)
+                    .where(InboxItem.status == str(InboxStatus.pending), InboxItem.id > after)
+                    .order_by(InboxItem.id)
                 )
             )
 
     def drain(self) -> int:
-        """Process every pending payload in arrival order; return how many were processed."""
+        """Process every pending payload in arrival order, including those committed meanwhile by
+        any watcher; return how many were processed (0 when another watcher is draining)."""
         done = 0
-        with self._drain_lock:
-            for item_id in self.pending():
-                if self._stop.is_set():
+        with self._drain_lock, self.watcher.coordination.exclusive("inbox") as mine:
+            self._contended = not mine
+            if not mine:
+                return 0
+            after = 0
+            while not self._stop.is_set():
+                batch = self.pending(after)
+                if not batch:
                     break
-                done += self._process(item_id)
+                for item_id in batch:
+                    if self._stop.is_set():
+                        break
+                    done += self._process(item_id)
+                    after = item_id  # a failed row waits for the next drain, not a tight loop
         return done
 
     def _claim(self, item_id: int) -> tuple[str, bytes, int] | None:
@@ -124,7 +144,8 @@ class Inbox:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(timeout=self.watcher.settings.watcher.poll_interval.total_seconds())
+            idle = self.watcher.settings.watcher.poll_interval.total_seconds()
+            self._wake.wait(timeout=min(idle, CONTENDED_RETRY) if self._contended else idle)
             self._wake.clear()
             if self._stop.is_set():
                 return

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -58,6 +58,10 @@ class WatcherMetrics:
         )
         self.connector_errors = Counter(
             "incident_connector_errors", "Failed connector calls (gathering and polls)", ["connector"], registry=r
+        )
+        self.polls = Counter("incident_polls", "Scheduled polls run by this watcher", ["source"], registry=r)
+        self.leader = Gauge(
+            "incident_watcher_leader", "1 when this watcher leads (runs the scheduled polls), else 0", registry=r
         )
 
     def watch_store(self, read: Callable[[], dict[str, int]]) -> None:

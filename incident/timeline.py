@@ -12,10 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from incident.models import EventKind, TimelineEvent, utcnow
+from incident.upsert import upsert
+
+_EVENT_UPDATE = ("at", "source", "summary", "details", "component", "updated_at")
+"""What a later observation of the same fact changes (``created_at`` stays the first one's)."""
 
 
 def event_id(incident_id: int, kind: str, key: str) -> str:
@@ -71,21 +74,7 @@ def log_event(
         "created_at": now,
         "updated_at": now,
     }
-    update = {k: values[k] for k in ("at", "source", "summary", "details", "component", "updated_at")}
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        stmt = sqlite.insert(TimelineEvent).values(**values)
-        session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=update))
-    elif dialect == "postgresql":
-        stmt = postgresql.insert(TimelineEvent).values(**values)
-        session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=update))
-    else:  # portable fallback
-        existing = session.get(TimelineEvent, eid)
-        if existing is None:
-            session.add(TimelineEvent(**values))
-        else:
-            for name, value in update.items():
-                setattr(existing, name, value)
+    upsert(session, TimelineEvent, [values], key=["id"], update=_EVENT_UPDATE)
     return eid
 
 

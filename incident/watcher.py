@@ -6,6 +6,10 @@ Scheduled jobs (APScheduler, named where they are declared):
 - ``poll-pagerduty``: triggered/acknowledged incidents -> incidents; status follows PagerDuty.
 - ``refresh-open-incidents``: re-gather every open incident (and any never fully gathered,
   e.g. after a crash), resolving PagerDuty incidents that were resolved there.
+
+Several watchers may share one PostgreSQL store (:mod:`incident.coordination`): only the leader
+runs these jobs, any of them takes webhooks, and one incident is gathered and analysed by one
+watcher at a time.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from connectors.pagerduty.webhook import WebhookEvent
 from incident import service
 from incident.analysis import run_analysis
 from incident.config import Settings
+from incident.coordination import Coordinator, locks_for
 from incident.errors import CopilotError
 from incident.gathering import CatalogCache, Outcome, disabled_notes, gather, refresh_catalog, write_outcome
 from incident.gathering.drafts import GatherContext
@@ -43,12 +48,27 @@ from incident.registry import Connectors
 from incident.runbooks import configured_runbooks
 from incident.store import Store
 from incident.timeline import event_id, log_event
+from incident.upsert import upsert
 
 log = logging.getLogger(__name__)
 
 
+_COMPONENT_UPDATE = (
+    "owner",
+    "system",
+    "lifecycle",
+    "type",
+    "pagerduty_service",
+    "runbook_url",
+    "links",
+    "depends_on",
+    "source",
+    "updated_at",
+)
+
 CATALOG_RETRY = 60.0
 """Seconds before a catalog that failed to load is asked again before a poll."""
+
 
 class Watcher:
     def __init__(self, settings: Settings, store: Store, connectors: Connectors) -> None:
@@ -61,9 +81,9 @@ class Watcher:
         """One pool per connector: one that hangs cannot starve the others."""
         self.dispatch = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gather")
         self.scheduler: BackgroundScheduler | None = None
-        self._gathering: set[int] = set()
+        self.coordination = Coordinator(locks_for(store.engine))
+        """Leader lock and per-incident locks shared with other watchers on the same store."""
         self._catalog_failed_at: float | None = None
-        self._lock = threading.Lock()
         self._catalog_synced: int | None = None
         self._write_lock = threading.Lock()
         """Serialises intake writes inside this process (webhooks and polls race otherwise)."""
@@ -166,6 +186,7 @@ class Watcher:
         source = self.connectors.alertmanager
         if source is None:
             return []
+        self.metrics.polls.labels("alertmanager").inc()
         try:
             poll = poll_of(source)
         except CopilotError as exc:
@@ -185,6 +206,7 @@ class Watcher:
         source = self.connectors.pagerduty
         if source is None:
             return []
+        self.metrics.polls.labels("pagerduty").inc()
         try:
             batch = [(pd, source.incident_alerts(pd.id)) for pd in source.open_incidents()]
             with self.store.session() as session:
@@ -242,48 +264,45 @@ class Watcher:
             log.warning("catalog unavailable: %s", exc)
 
     def gather(self, incident_id: int) -> list[Outcome]:
-        """Gather every connector for one incident and write the timeline; skip if already running."""
-        with self._lock:
-            if incident_id in self._gathering:
+        """Gather every connector for one incident, write the timeline and analyse it; skipped
+        (returns []) while another thread or watcher works on the same incident."""
+        with self.coordination.exclusive("incident", incident_id) as mine:
+            return self._gather(incident_id) if mine else []
+
+    def _gather(self, incident_id: int) -> list[Outcome]:
+        self.ensure_catalog()
+        with self.store.session() as session:
+            incident = service.get(session, incident_id=incident_id)
+            if incident is None:
                 return []
-            self._gathering.add(incident_id)
-        try:
-            self.ensure_catalog()
+            ctx = self.context(incident)
+            for note in disabled_notes(self.connectors, ctx):
+                log_event(
+                    session,
+                    incident_id=incident_id,
+                    kind=note.kind,
+                    key=note.key,
+                    at=note.at,
+                    source=note.source,
+                    summary=note.summary,
+                )
+        outcomes = []
+        started = time.monotonic()
+        for outcome in gather(self.connectors, self.catalog, ctx, self.pools):
             with self.store.session() as session:
-                incident = service.get(session, incident_id=incident_id)
-                if incident is None:
-                    return []
-                ctx = self.context(incident)
-                for note in disabled_notes(self.connectors, ctx):
-                    log_event(
-                        session,
-                        incident_id=incident_id,
-                        kind=note.kind,
-                        key=note.key,
-                        at=note.at,
-                        source=note.source,
-                        summary=note.summary,
-                    )
-            outcomes = []
-            started = time.monotonic()
-            for outcome in gather(self.connectors, self.catalog, ctx, self.pools):
-                with self.store.session() as session:
-                    write_outcome(session, ctx, outcome)
-                    if outcome.name == "catalog" and outcome.error is None:
-                        self._sync_catalog(session, incident_id)
-                if outcome.error is not None:
-                    self.metrics.connector_errors.labels(outcome.name).inc()
-                outcomes.append(outcome)
-            self.metrics.gather_seconds.observe(time.monotonic() - started)
-            with self.store.session() as session:
-                incident = service.get(session, incident_id=incident_id)
-                if incident is not None:
-                    incident.gathered_at = utcnow()
-            self.diagnose(incident_id)
-            return outcomes
-        finally:
-            with self._lock:
-                self._gathering.discard(incident_id)
+                write_outcome(session, ctx, outcome)
+                if outcome.name == "catalog" and outcome.error is None:
+                    self._sync_catalog(session, incident_id)
+            if outcome.error is not None:
+                self.metrics.connector_errors.labels(outcome.name).inc()
+            outcomes.append(outcome)
+        self.metrics.gather_seconds.observe(time.monotonic() - started)
+        with self.store.session() as session:
+            incident = service.get(session, incident_id=incident_id)
+            if incident is not None:
+                incident.gathered_at = utcnow()
+        self.diagnose(incident_id)
+        return outcomes
 
     def diagnose(self, incident_id: int) -> None:
         """Rank hypotheses from what was gathered: the offline analyzer every time, then the
@@ -338,30 +357,36 @@ class Watcher:
             incident.owner = self.catalog.components[incident.component].owner
 
     def _write_catalog(self, session: Session) -> None:
-        for c in self.catalog.components.values():
-            session.merge(
-                Component(
-                    name=c.name,
-                    owner=c.owner,
-                    system=c.system,
-                    lifecycle=c.lifecycle,
-                    type=c.type,
-                    pagerduty_service=c.pagerduty_service,
-                    runbook_url=c.runbook_url,
-                    links=list(c.links),
-                    depends_on=list(c.depends_on),
-                    source=c.source,
-                )
-            )
-        for g in self.catalog.groups.values():
-            session.merge(
-                Group(
-                    name=g.name,
-                    display_name=g.display_name,
-                    email=g.email,
-                    details={"members": list(g.members)},
-                )
-            )
+        """Mirror the catalog into the store in one upsert per table (watchers race otherwise)."""
+        now = utcnow()
+        components = [
+            {
+                "name": c.name,
+                "owner": c.owner,
+                "system": c.system,
+                "lifecycle": c.lifecycle,
+                "type": c.type,
+                "pagerduty_service": c.pagerduty_service,
+                "runbook_url": c.runbook_url,
+                "links": list(c.links),
+                "depends_on": list(c.depends_on),
+                "source": c.source,
+                "updated_at": now,
+            }
+            for c in self.catalog.components.values()
+        ]
+        upsert(session, Component, components, key=["name"], update=_COMPONENT_UPDATE)
+        groups = [
+            {
+                "name": g.name,
+                "display_name": g.display_name,
+                "email": g.email,
+                "details": {"members": list(g.members)},
+                "updated_at": now,
+            }
+            for g in self.catalog.groups.values()
+        ]
+        upsert(session, Group, groups, key=["name"], update=["display_name", "email", "details", "updated_at"])
 
     def gather_async(self, incident_ids: list[int]) -> list[Future[list[Outcome]]]:
         return [self.dispatch.submit(self._safe_gather, i) for i in incident_ids]
@@ -427,16 +452,11 @@ class Watcher:
         """Analyse every :meth:`unanalysed` incident not being gathered now; returns their ids."""
         done: list[int] = []
         for incident_id in self.unanalysed():
-            with self._lock:
-                if incident_id in self._gathering:
-                    continue  # its gathering ends with an analysis
-                self._gathering.add(incident_id)
-            try:
+            with self.coordination.exclusive("incident", incident_id) as mine:
+                if not mine:
+                    continue  # its gathering (here or in another watcher) ends with an analysis
                 self.diagnose(incident_id)
                 done.append(incident_id)
-            finally:
-                with self._lock:
-                    self._gathering.discard(incident_id)
         if done:
             log.info("analysed %d incident(s) gathered before a restart: %s", len(done), done)
         return done
@@ -468,7 +488,7 @@ class Watcher:
             next_run_time=now,
         )
         scheduler.add_job(
-            self.refresh_open,
+            self._refresh_if_leading,
             "interval",
             id="refresh-open-incidents",
             name="refresh-open-incidents",
@@ -485,7 +505,20 @@ class Watcher:
         except Exception:
             log.exception("analysing incidents left unanalysed failed")
 
+    def leading(self) -> bool:
+        """Keep or take the leader lock (every scheduled job asks first, so a follower takes over
+        within one poll interval of the leader's death)."""
+        leads = self.coordination.lead()
+        self.metrics.leader.set(1 if leads else 0)
+        return leads
+
+    def _refresh_if_leading(self) -> None:
+        if self.leading():
+            self.refresh_open()
+
     def _poll_and_gather(self, source: str) -> None:
+        if not self.leading():
+            return
         try:
             self.ensure_catalog()  # the first poll must not run before the catalog is known
             opened = self.poll_alertmanager() if source == "alertmanager" else self.poll_pagerduty()
@@ -501,3 +534,5 @@ class Watcher:
             self.scheduler = None
         self.dispatch.shutdown(wait=True, cancel_futures=True)
         self.pools.shutdown()
+        self.coordination.close()
+        self.metrics.leader.set(0)

@@ -15,7 +15,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from connectors.base import ComponentInfo, GroupInfo
@@ -31,6 +30,7 @@ from incident.gathering.stamps import mark_after_page
 from incident.models import Change, EventKind, MetricWindow, TimelineEvent, utcnow
 from incident.registry import Connectors
 from incident.timeline import event_id, jsonable, log_event, window_id
+from incident.upsert import upsert
 
 log = logging.getLogger(__name__)
 
@@ -183,14 +183,7 @@ def write_windows(session: Session, incident_id: int, windows: list[WindowDraft]
         }
         for w in windows
     ]
-    dialect = session.get_bind().dialect.name
-    if dialect not in ("sqlite", "postgresql"):  # portable fallback
-        for row in rows:
-            session.merge(MetricWindow(**row))
-        return
-    stmt = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(MetricWindow)
-    update = {name: stmt.excluded[name] for name in _WINDOW_UPDATE}
-    session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=update), rows)
+    upsert(session, MetricWindow, rows, key=["id"], update=_WINDOW_UPDATE)
 
 
 CHANGE_KINDS = (EventKind.deploy, EventKind.config_change)
@@ -200,17 +193,16 @@ def record_change(session: Session, draft: Draft) -> None:
     """Deploys and config changes also go to the store-wide change history (not per incident), so
     "what changed on X lately" has one answer across incidents."""
     digest = hashlib.sha256(f"{draft.source}\x1f{draft.key}".encode()).hexdigest()
-    session.merge(
-        Change(
-            id=f"ch_{digest[:24]}",
-            component=draft.component,
-            kind=str(draft.kind),
-            at=draft.at,
-            source=draft.source,
-            summary=draft.summary,
-            details=jsonable(draft.details),
-        )
-    )
+    row = {
+        "id": f"ch_{digest[:24]}",
+        "component": draft.component,
+        "kind": str(draft.kind),
+        "at": draft.at,
+        "source": draft.source,
+        "summary": draft.summary,
+        "details": jsonable(draft.details),
+    }
+    upsert(session, Change, [row], key=["id"], update=[k for k in row if k != "id"])
 
 
 def write_outcome(session: Session, ctx: GatherContext, outcome: Outcome) -> None:
