@@ -182,7 +182,8 @@ def actions_row() -> dict[str, Any]:
         f"claim executed again; outcomes: {outcomes}; accepted = executed exactly once on the stand-in, refused = "
         f"marked failed with nothing sent; `incident audit --verify` held after all {tally.audit_checks} checks "
         f"(each kill and restart); a restart inside the grace left the action {early_restart or 'n/a'} "
-        f"(reconciled only on a later start); {seconds:.0f} s{problems}",
+        f"(reconciled only on a later start); RSS is the benchmark's (stand-in in process), not the "
+        f"executing child's; {seconds:.0f} s{problems}",
     }
 
 

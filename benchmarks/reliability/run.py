@@ -25,11 +25,11 @@ ROWS = [
     "drip",
     "flood",
     "kill-9-actions",
+    "kill-9-gathering",
     "full-disk",
     "silence-cycles",
 ]
 NOT_MEASURED = {
-    "kill -9 x10 during gathering with connectors": "not measured (kill-9 row: no connectors)",
     "three watchers, leader kill -9": "not measured: several watchers on one store (point 10) is not built",
     "fuzzing against PostgreSQL (NUL bytes)": "not measured: no PostgreSQL server here",
 }
@@ -52,6 +52,10 @@ def measure(row: str, examples: int, postgres: str | None) -> dict[str, Any]:
         from benchmarks.reliability.row_actions import actions_row
 
         result = actions_row()
+    elif row == "kill-9-gathering":
+        from benchmarks.reliability.row_gathering import gathering_row
+
+        result = gathering_row()
     elif row == "full-disk":
         from benchmarks.reliability.row_disk import full_disk_row
 
