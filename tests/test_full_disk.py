@@ -135,3 +135,35 @@ def test_healthz_says_not_writable_when_the_store_filesystem_is_full(
     assert health.json()["store"].startswith("not writable: 0 bytes free on the store's filesystem")
     monkeypatch.setattr(app.os, "statvfs", real)
     assert client.get("/healthz").json()["store"] == "writable"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="defect in incident/watcher.py (not this change's file): Watcher.ingest_alerts quarantines an "
+    "alert on any store exception, a transient OperationalError (disk full, locked) included, so the "
+    "acknowledged alert is never retried; re-raising OperationalError there lets the inbox retry it",
+)
+def test_an_acknowledged_alert_the_full_store_refused_is_retried_not_quarantined(
+    listener: tuple[Watcher, httpx.Client], store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Processing an acknowledged notification while the disk is full (seen in the full-disk
+    benchmark row: one alert quarantined as "the store refused it"): a transient store error must
+    leave the payload to be retried, not set the alert aside for good once the inbox item is done."""
+    from incident.intake import Intake
+
+    watcher, client = listener
+    real = Intake.alert
+    failures = iter([OperationalError("INSERT INTO alerts", {}, Exception("database or disk is full"))])
+
+    def full_once(self: Intake, *args: Any, **kwargs: Any) -> Any:
+        exc = next(failures, None)
+        if exc is not None:
+            raise exc
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Intake, "alert", full_once)
+    assert client.post("/webhooks/alertmanager", content=notification("fp-refused"), headers=HEADERS).status_code == 202
+    for _ in range(3):  # the inbox worker's next attempts, once space is back
+        watcher.inbox.drain()
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(Alert).where(Alert.fingerprint == "fp-refused")) == 1
