@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from connectors.alertmanager.webhook import rejected
 from incident.config import Settings
 from incident.hypotheses import Evidence, HypothesisDraft, save_hypotheses
 from incident.models import Incident, MetricWindow
+from incident.quarantine import quarantine
 from incident.store import Store
 from incident.timeline import log_event, window_id
 
@@ -255,6 +257,26 @@ def build_world(store: Store) -> World:
 @pytest.fixture
 def world(store: Store) -> World:
     return build_world(store)
+
+
+MARKUP_REASON = "alerts[0].labels.alertname: missing [bold]x[/] [/] [link=http://evil]y[/link] [red"
+
+
+def add_quarantined(store: Store, raw: Any, reason: str, minutes: int, *, channel: str = "webhook") -> None:
+    with store.session() as s:
+        quarantine(
+            s, [rejected(raw, reason)], source="alertmanager", channel=channel, now=PAGE + timedelta(minutes=minutes)
+        )
+
+
+@pytest.fixture
+def two_quarantined(world: World) -> World:
+    """An older alert whose reason looks like markup and whose labels carry a NUL; a newer one with a huge body."""
+    nul = {"labels": {"service": "cart\x00[b]", "severity": "page"}}
+    add_quarantined(world.store, nul, MARKUP_REASON, 1, channel="poll")
+    huge = {"labels": {"alertname": "Flood", "service": "payments"}, "annotations": {"description": "z" * 40_000}}
+    add_quarantined(world.store, huge, "alerts[0].annotations.description: longer than 16384 characters", 2)
+    return world
 
 
 @pytest.fixture

@@ -3,18 +3,13 @@ hostile reasons and payloads (markup-looking text, NUL, a huge body) shown as pl
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
-
 import pytest
 from rich.text import Text
 from textual.widgets import Static
 
-from connectors.alertmanager.webhook import rejected
 from incident.config import Settings
-from incident.quarantine import RAW_SHOWN, quarantine
-from incident.store import Store
-from tests.tui.conftest import PAGE, World, settle, wait_for
+from incident.quarantine import RAW_SHOWN
+from tests.tui.conftest import MARKUP_REASON, World, add_quarantined, settle, wait_for
 from tui.app import make_app
 from tui.screens.help import HelpScreen
 from tui.screens.incident_list import IncidentListScreen
@@ -22,24 +17,6 @@ from tui.screens.quarantine import QuarantinedAlertScreen, QuarantineScreen, Qua
 
 SIZE = (120, 40)
 pytestmark = pytest.mark.anyio
-
-MARKUP_REASON = "alerts[0].labels.alertname: missing [bold]x[/] [/] [link=http://evil]y[/link] [red"
-
-
-def add(store: Store, raw: Any, reason: str, minutes: int, *, channel: str = "webhook") -> None:
-    with store.session() as s:
-        quarantine(
-            s, [rejected(raw, reason)], source="alertmanager", channel=channel, now=PAGE + timedelta(minutes=minutes)
-        )
-
-
-@pytest.fixture
-def two_quarantined(world: World) -> World:
-    """An older alert whose reason looks like markup and whose labels carry a NUL; a newer one with a huge body."""
-    add(world.store, {"labels": {"service": "cart\x00[b]", "severity": "page"}}, MARKUP_REASON, 1, channel="poll")
-    huge = {"labels": {"alertname": "Flood", "service": "payments"}, "annotations": {"description": "z" * 40_000}}
-    add(world.store, huge, "alerts[0].annotations.description: longer than 16384 characters", 2)
-    return world
 
 
 def text_of(widget: Static) -> str:
@@ -103,7 +80,8 @@ async def test_no_notice_without_quarantined_alerts_and_one_appears_live(world: 
         assert isinstance(app.screen, QuarantineScreen) and app.screen.query_one(QuarantineTable).row_count == 0
         assert "No alert has been quarantined" in text_of(app.screen.query_one("#quarantine-count", Static))
         await pilot.press("escape")
-        add(world.store, {"labels": {}}, "alerts[0].labels.alertname: missing", 3)  # another process quarantines
+        # another process quarantines one while the list is shown
+        add_quarantined(world.store, {"labels": {}}, "alerts[0].labels.alertname: missing", 3)
         assert await wait_for(pilot, lambda: notice.display and "1 alert quarantined" in text_of(notice))
 
 

@@ -48,3 +48,19 @@ def test_timeline_tab(snap_compare: Any, world: World, settings: Settings, size:
         await settle(pilot)
 
     assert snap_compare(make_app(settings, world.store), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_quarantined_alerts(
+    snap_compare: Any, two_quarantined: World, settings: Settings, size: tuple[int, int]
+) -> None:
+    """The list's notice leads to the quarantined alerts; a markup-looking reason is shown as it came."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("Q")
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+
+    assert snap_compare(make_app(settings, two_quarantined.store), terminal_size=size, run_before=run_before)

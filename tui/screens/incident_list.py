@@ -44,10 +44,10 @@ class IncidentListScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(placeholder="filter: words in title, component, owner, status...", id="filter")
+        yield Static(id="quarantine-notice", markup=False)
         yield IncidentTable(id="incidents")
         yield Static("Loading incidents…", id="empty")
         yield Static(id="selected")
-        yield Static(id="quarantine-notice", markup=False)
         yield KeyFooter()
 
     def on_mount(self) -> None:
