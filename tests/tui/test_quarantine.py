@@ -33,6 +33,7 @@ async def test_the_notice_q_the_list_newest_first_enter_the_raw_payload_and_esca
         assert isinstance(app.screen, IncidentListScreen)
         notice = app.screen.query_one("#quarantine-notice", Static)
         assert notice.display and "2 alerts quarantined" in text_of(notice) and "Q" in text_of(notice)
+        assert app.screen.get_widget_at(notice.region.x + 2, notice.region.y)[0] is notice  # on screen, not covered
 
         await pilot.press("Q")
         await settle(pilot)
