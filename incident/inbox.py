@@ -17,6 +17,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from incident import webhooks
 from incident.errors import WebhookError
@@ -31,7 +32,11 @@ CONTENDED_RETRY = 1.0
 """Seconds before asking again for the inbox lock another watcher held."""
 
 MAX_ATTEMPTS = 5
-"""A payload whose processing keeps failing (not a malformed one: those fail at once) is set aside."""
+"""A payload whose processing keeps failing (not a malformed one: those fail at once) is set aside.
+Failures of the store itself (full, locked, unreachable) do not count: the payload is not at fault."""
+
+STORE_TROUBLE = "store unavailable: "
+"""Prefix of the error kept for an attempt the store failed (see :data:`MAX_ATTEMPTS`)."""
 
 
 class Inbox:
@@ -84,15 +89,18 @@ class Inbox:
         return done
 
     def _claim(self, item_id: int) -> tuple[str, bytes, int] | None:
-        """Count the attempt before processing, so a payload that crashes the process is not retried forever."""
+        """Count the attempt before processing, so a payload that crashes the process is not retried
+        forever; an attempt the store failed is not counted (it is given back)."""
         with self.watcher.store.session() as session:
             item = session.get(InboxItem, item_id)
             if item is None or item.status != str(InboxStatus.pending):
                 return None
             source, body, seen = item.source, item.body, item.attempts or 0
+            if (item.error or "").startswith(STORE_TROUBLE):
+                seen = max(seen - 1, 0)
             claimed = session.execute(
                 update(InboxItem)
-                .where(InboxItem.id == item_id, InboxItem.attempts == seen)
+                .where(InboxItem.id == item_id, InboxItem.attempts == item.attempts)
                 .values(attempts=seen + 1)
                 .execution_options(synchronize_session=False)
             )
@@ -114,6 +122,10 @@ class Inbox:
             log.warning("inbox item %s refused: %s", item_id, exc.message)
             self._finish(item_id, InboxStatus.failed, exc.message)
             return 1
+        except OperationalError as exc:  # the store, not the payload: retried without counting
+            log.warning("inbox item %s waits: the store failed (%s)", item_id, exc.orig)
+            self._finish(item_id, InboxStatus.pending, f"{STORE_TROUBLE}{exc.orig}")
+            return 0
         except Exception as exc:
             log.exception("inbox item %s failed (attempt %s)", item_id, attempts)
             status = InboxStatus.failed if attempts >= MAX_ATTEMPTS else InboxStatus.pending

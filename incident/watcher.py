@@ -24,7 +24,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from connectors.alertmanager.client import Suppression, poll_of
@@ -123,6 +123,8 @@ class Watcher:
             for alert in alerts:
                 try:
                     incident_id, is_new = self._retrying(lambda s, a=alert: self.intake.alert(s, a, now=now))
+                except OperationalError:  # the store is full, locked or gone: the payload is retried whole
+                    raise
                 except Exception as exc:  # one alert the store refuses must not stop the others
                     log.exception("alert %s refused by the store; quarantined", alert.fingerprint)
                     self._quarantine_refused(alert, exc)

@@ -137,12 +137,6 @@ def test_healthz_says_not_writable_when_the_store_filesystem_is_full(
     assert client.get("/healthz").json()["store"] == "writable"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect in incident/watcher.py (not this change's file): Watcher.ingest_alerts quarantines an "
-    "alert on any store exception, a transient OperationalError (disk full, locked) included, so the "
-    "acknowledged alert is never retried; re-raising OperationalError there lets the inbox retry it",
-)
 def test_an_acknowledged_alert_the_full_store_refused_is_retried_not_quarantined(
     listener: tuple[Watcher, httpx.Client], store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -167,3 +161,32 @@ def test_an_acknowledged_alert_the_full_store_refused_is_retried_not_quarantined
         watcher.inbox.drain()
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(Alert).where(Alert.fingerprint == "fp-refused")) == 1
+
+
+def test_a_long_outage_of_the_store_does_not_use_up_the_payloads_attempts(
+    listener: tuple[Watcher, httpx.Client], store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attempts are counted so a payload that crashes the process is set aside; a store that
+    stays full for longer than that many drains is not the payload's fault."""
+    from incident.inbox import MAX_ATTEMPTS
+    from incident.intake import Intake
+
+    watcher, client = listener
+    real = Intake.alert
+    failures = iter(
+        [OperationalError("INSERT INTO alerts", {}, Exception("database or disk is full"))] * (MAX_ATTEMPTS + 3)
+    )
+
+    def full_for_a_while(self: Intake, *args: Any, **kwargs: Any) -> Any:
+        exc = next(failures, None)
+        if exc is not None:
+            raise exc
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Intake, "alert", full_for_a_while)
+    assert client.post("/webhooks/alertmanager", content=notification("fp-outage"), headers=HEADERS).status_code == 202
+    for _ in range(MAX_ATTEMPTS + 5):
+        watcher.inbox.drain()
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(Alert).where(Alert.fingerprint == "fp-outage")) == 1
+        assert s.scalars(select(InboxItem.status)).all() == ["done"]
