@@ -2,7 +2,7 @@
 its own (its peak RSS is that process's). ``lost`` and ``duplicated`` must be 0.
 
     python benchmarks/reliability/run.py [--examples 600] [--rows fuzz-alertmanager,burst,...]
-        [--postgres postgresql+psycopg2://user@host/db]   # adds both fuzz rows against that store
+        [--postgres postgresql+psycopg2://user@host/db]   # adds both fuzz rows and three-watchers there
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ ROWS = [
     "silence-cycles",
 ]
 NOT_MEASURED = {
-    "three watchers, leader kill -9": "not measured: several watchers on one store (point 10) is not built",
+    "three watchers, leader kill -9": "not measured: needs --postgres",
     "fuzzing against PostgreSQL (NUL bytes)": "not measured: no PostgreSQL server here",
 }
 
@@ -38,7 +38,13 @@ NOT_MEASURED = {
 def measure(row: str, examples: int, postgres: str | None) -> dict[str, Any]:
     from benchmarks.reliability import rows
 
-    if row.startswith("fuzz-") and row.endswith("-pg"):
+    if row == "three-watchers":
+        from benchmarks.reliability.watchers import watchers_row
+
+        if not postgres:
+            raise SystemExit("the three-watchers row needs --postgres")
+        result = watchers_row(postgres)
+    elif row.startswith("fuzz-") and row.endswith("-pg"):
         result = rows.fuzz_row(row.removeprefix("fuzz-").removesuffix("-pg"), examples, postgres)
     elif row.startswith("fuzz-"):
         result = rows.fuzz_row(row.removeprefix("fuzz-"), examples)
@@ -100,6 +106,7 @@ def table(results: dict[str, dict[str, Any]]) -> str:
         f"| {name} | - | - | - | - | - | {why} |"
         for name, why in NOT_MEASURED.items()
         if not (name.startswith("fuzzing against PostgreSQL") and "fuzz-alertmanager-pg" in results)
+        and not (name.startswith("three watchers") and "three-watchers" in results)
     )
     return "\n".join(out)
 
@@ -117,7 +124,7 @@ def main() -> int:
     results = {}
     wanted = args.rows.split(",")
     if args.postgres:
-        wanted += ["fuzz-alertmanager-pg", "fuzz-pagerduty-pg"]
+        wanted += ["fuzz-alertmanager-pg", "fuzz-pagerduty-pg", "three-watchers"]
     for row in wanted:
         results[row] = child(row, args.examples, args.postgres)
         print(f"{row}: {results[row]}", file=sys.stderr, flush=True)
