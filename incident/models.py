@@ -109,6 +109,8 @@ class Incident(Base):
     resolved_at: Mapped[datetime | None]
     gathered_at: Mapped[datetime | None]
     """Wall-clock time of the last complete gathering."""
+    analysed_at: Mapped[datetime | None]
+    """Wall-clock time the analyzer last ran (found something or not); before ``gathered_at``: due."""
 
     alerts: Mapped[list[Alert]] = relationship(back_populates="incident", order_by="Alert.starts_at")
     events: Mapped[list[TimelineEvent]] = relationship(

@@ -80,7 +80,7 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
         yield
 
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 """The schema version this code writes (the newest Alembic revision)."""
 
 

@@ -6,6 +6,8 @@ Scheduled jobs (APScheduler, named where they are declared):
 - ``poll-pagerduty``: triggered/acknowledged incidents -> incidents; status follows PagerDuty.
 - ``refresh-open-incidents``: re-gather every open incident (and any never fully gathered,
   e.g. after a crash), resolving PagerDuty incidents that were resolved there.
+- ``reconcile-actions``: settle actions a killed process (a TUI, a CLI) left executing, once their
+  grace has passed (on start too).
 
 Several watchers may share one PostgreSQL store (:mod:`incident.coordination`): only the leader
 runs these jobs, any of them takes webhooks, and one incident is gathered and analysed by one
@@ -42,7 +44,7 @@ from incident.gathering.pools import ConnectorPools
 from incident.inbox import Inbox
 from incident.intake import Intake
 from incident.metrics import WatcherMetrics
-from incident.models import Component, Group, Hypothesis, Incident, TimelineEvent, utcnow
+from incident.models import Component, Group, Incident, TimelineEvent, utcnow
 from incident.quarantine import quarantine
 from incident.registry import Connectors
 from incident.runbooks import configured_runbooks
@@ -323,6 +325,7 @@ class Watcher:
                     component_label=self.settings.metrics.component_label,
                     at=self.context(incident).window_end,
                 )
+                incident.analysed_at = utcnow()
         except Exception:
             log.exception("analysis of incident %s failed", incident_id)
         self.metrics.analysis_seconds.observe(time.monotonic() - started)
@@ -435,16 +438,12 @@ class Watcher:
     def unanalysed(self) -> list[int]:
         """Incidents, open or resolved, whose timeline was gathered but not analysed since (a
         process killed between gathering and analysis leaves them so)."""
-        last = (
-            select(Hypothesis.incident_id, func.max(Hypothesis.updated_at).label("at"))
-            .where(Hypothesis.source == "analyzer")
-            .group_by(Hypothesis.incident_id)
-            .subquery()
-        )
         query = (
             select(Incident.id)
-            .outerjoin(last, last.c.incident_id == Incident.id)
-            .where(Incident.gathered_at.is_not(None), last.c.at.is_(None) | (last.c.at < Incident.gathered_at))
+            .where(
+                Incident.gathered_at.is_not(None),
+                Incident.analysed_at.is_(None) | (Incident.analysed_at < Incident.gathered_at),
+            )
             .order_by(Incident.id)
         )
         with self.store.session() as session:
@@ -497,6 +496,13 @@ class Watcher:
             seconds=cfg.refresh_interval.total_seconds(),
             next_run_time=now,
         )
+        scheduler.add_job(
+            self._reconcile_if_leading,
+            "interval",
+            id="reconcile-actions",
+            name="reconcile-actions",
+            seconds=cfg.refresh_interval.total_seconds(),
+        )
         scheduler.start()
         self.scheduler = scheduler
         self.inbox.start()  # first processes what a previous run acknowledged but did not process
@@ -513,6 +519,10 @@ class Watcher:
         leads = self.coordination.lead()
         self.metrics.leader.set(1 if leads else 0)
         return leads
+
+    def _reconcile_if_leading(self) -> None:
+        if self.leading():
+            self.reconcile_actions()
 
     def _refresh_if_leading(self) -> None:
         if self.leading():

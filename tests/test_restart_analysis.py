@@ -87,6 +87,7 @@ def test_a_resolved_incident_gathered_without_hypotheses_is_analysed_on_start(
         incident = paged(s)
         assert incident.gathered_at is not None
         incident.status = "resolved"
+        incident.analysed_at = None
         s.execute(delete(Hypothesis).where(Hypothesis.incident_id == incident.id))
         incident_id = incident.id
     assert analysed_at(store, incident_id) is None
@@ -113,6 +114,7 @@ def test_an_incident_regathered_after_its_last_analysis_is_analysed_again(
         for h in s.scalars(select(Hypothesis).where(Hypothesis.incident_id == incident_id)):
             h.updated_at = before - timedelta(minutes=1)
         incident.gathered_at = regathered = before
+        incident.analysed_at = before - timedelta(minutes=1)
         incident.status = "resolved"  # an open one is re-gathered anyway; a resolved one only this way
     start_and_wait(store, settings, lambda: (analysed_at(store, incident_id) or before) > regathered)
     after = analysed_at(store, incident_id)
@@ -130,6 +132,26 @@ def test_an_analysed_incident_is_left_alone(gathered: tuple[Path, dict], tmp_pat
         before = analysed_at(store, incident_id)
         assert incident_id not in watcher.complete_analyses()
         assert analysed_at(store, incident_id) == before
+    finally:
+        watcher.stop()
+    store.close()
+
+
+def test_an_incident_whose_analysis_found_nothing_is_not_analysed_at_every_start(
+    gathered: tuple[Path, dict], tmp_path: Path
+) -> None:
+    """Due-ness was read from the hypotheses: an analysis that finds none left the incident due for
+    good, analysed again by every watcher start."""
+    store, settings = restarted(*gathered, tmp_path)
+    with store.session() as s:
+        incident_id = paged(s).id
+    watcher = Watcher(settings, store, Connectors())
+    try:
+        watcher.diagnose(incident_id)
+        with store.session() as s:  # what an analysis that finds nothing leaves
+            s.execute(delete(Hypothesis).where(Hypothesis.incident_id == incident_id))
+        assert incident_id not in watcher.unanalysed()
+        assert incident_id not in watcher.complete_analyses()
     finally:
         watcher.stop()
     store.close()

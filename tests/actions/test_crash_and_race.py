@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -135,3 +136,29 @@ def test_a_target_that_does_not_answer_in_time_fails_the_dry_run_and_changes_not
             thread.join(timeout=10)
     world.cluster.delay_seconds = 0
     assert world.image() == BAD
+
+
+def test_a_running_watcher_settles_an_action_a_killed_process_left_executing(world: World) -> None:
+    """Reconciling ran only when a watcher started: an action left executing by a TUI killed while
+    the watcher kept running stayed so until the watcher's next restart."""
+    from incident.watcher import Watcher
+
+    watcher_cfg = world.settings.watcher.model_copy(update={"refresh_interval": timedelta(seconds=0.5)})
+    settings = world.settings.model_copy(update={"watcher": watcher_cfg})
+    watcher = Watcher(settings, world.store, world.connectors)
+    watcher.start()
+    try:
+        undo = crashed(world, with_dry_run=False)  # after the start: only a periodic reconcile sees it
+        patches = world.patches()
+        deadline = time.monotonic() + 15
+        while True:
+            with world.store.session() as s:
+                status = s.get(Action, undo.id).status  # type: ignore[union-attr]
+            if status != "executing":
+                break
+            assert time.monotonic() < deadline, "still executing: nothing reconciles while the watcher runs"
+            time.sleep(0.1)
+    finally:
+        watcher.stop()
+    assert status == "failed"
+    assert world.patches() == patches  # settled from the target's state, never re-executed
