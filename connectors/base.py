@@ -2,7 +2,7 @@
 
 Records are frozen dataclasses of plain values (UTC-aware datetimes, str, numbers, dicts)
 so the pipeline can store them, compare them and hand them to an LLM without vendor types.
-Every connector method raises only :class:`incident.errors.ConnectorError` subclasses:
+Every connector method raises only :class:`connectors.common.errors.ConnectorError` subclasses:
 vendor exceptions are wrapped at the boundary (``raise ConnectorError(...) from exc``).
 Methods that read history take an explicit ``until`` (the incident's page time) and never
 return data stamped after it.

@@ -13,41 +13,22 @@ import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+# Each connector declares its own section; they are re-exported here (``X as X``) for the core.
+from connectors.alertmanager.config import AlertmanagerConfig as AlertmanagerConfig
+from connectors.catalog.config import CatalogConfig as CatalogConfig
+from connectors.common.config import Duration as Duration
+from connectors.common.config import Section as Section
+from connectors.common.config import parse_duration as parse_duration
+from connectors.kubernetes.config import KubernetesConfig as KubernetesConfig
+from connectors.pagerduty.config import PagerDutyConfig as PagerDutyConfig
+from connectors.prometheus.config import PrometheusConfig as PrometheusConfig
 from incident import locations
 from incident.errors import ConfigError
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-
-
-def parse_duration(value: Any) -> timedelta:
-    """Accept ``90``, ``"90s"``, ``"5m"``, ``"1h"``, ``"2d"`` or a timedelta."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=float(value))
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
-    raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 5m, 1h)")
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 DEFAULT_SIGNALS: dict[str, str] = {
     "request_rate": "sum by ({label}) (rate(http_requests_total[5m]))",
@@ -68,10 +49,6 @@ DEFAULT_SIGNALS: dict[str, str] = {
 carry ``pod``/``namespace`` rather than a service label; clusters that relabel (the common
 ``service`` or ``app`` label) work as is, others override the signal in config.
 """
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
 class StoreConfig(Section):
@@ -95,94 +72,6 @@ class MetricsConfig(Section):
         if self.signals:
             return dict(self.signals)
         return {name: q.format(label=self.component_label) for name, q in DEFAULT_SIGNALS.items()}
-
-
-class PrometheusConfig(Section):
-    url: str | None = None
-    """Base URL of the Prometheus HTTP API, e.g. http://prometheus:9090. Unset: disabled."""
-    bearer_token: SecretStr | None = None
-    verify_tls: bool = True
-    timeout: Duration = timedelta(seconds=10)
-    deadline: Duration = timedelta(seconds=20)
-    """Wall-clock limit of one request, connect to last byte (``timeout`` only limits each read)."""
-    max_answer_bytes: int = Field(default=32 * 2**20, ge=1024)
-    """Largest answer accepted; a larger one is cut off while it streams in and fails the call."""
-    unavailable_reason: str | None = None
-    """Why there is no Prometheus (set by the sandbox when the binary is missing); shown on timelines."""
-
-
-class AlertmanagerConfig(Section):
-    url: str | None = None
-    """Base URL of Alertmanager, e.g. http://alertmanager:9093. Unset: disabled."""
-    bearer_token: SecretStr | None = None
-    verify_tls: bool = True
-    timeout: Duration = timedelta(seconds=10)
-    deadline: Duration = timedelta(seconds=20)
-    """Wall-clock limit of one request, connect to last byte (``timeout`` only limits each read)."""
-    max_answer_bytes: int = Field(default=32 * 2**20, ge=1024)
-    """Largest answer accepted; a larger one is cut off while it streams in and fails the call."""
-    receiver: str | None = None
-    """Only alerts routed to this receiver open incidents (default: all)."""
-    absent_polls: int = Field(default=3, ge=1)
-    """An alert missing from this many consecutive polls (silenced ones included) is resolved."""
-
-
-class PagerDutyConfig(Section):
-    api_token: SecretStr | None = None
-    """REST API v2 token. Unset: PagerDuty polling disabled."""
-    base_url: str = "https://api.pagerduty.com"
-    from_email: str | None = None
-    """Email of the PagerDuty user that actions are made as (From header)."""
-    webhook_secret: SecretStr | None = None
-    """Signing secret of the v3 webhook subscription."""
-    service_ids: list[str] = Field(default_factory=list)
-    """Only incidents on these services (default: all)."""
-    timeout: Duration = timedelta(seconds=10)
-    deadline: Duration = timedelta(seconds=20)
-    """Wall-clock limit of one request, connect to last byte (``timeout`` only limits each read)."""
-    max_answer_bytes: int = Field(default=32 * 2**20, ge=1024)
-    """Largest answer accepted; a larger one is cut off while it streams in and fails the call."""
-
-
-class KubernetesConfig(Section):
-    enabled: bool = True
-    kubeconfig: str | None = None
-    """Path to a kubeconfig; default: $KUBECONFIG or ~/.kube/config, then in-cluster."""
-    context: str | None = None
-    in_cluster: bool = False
-    host: str | None = None
-    """API server URL used directly instead of a kubeconfig (sandbox, tests)."""
-    token: SecretStr | None = None
-    verify_tls: bool = True
-    namespaces: list[str] = Field(default_factory=list)
-    """Namespaces to search for a component (default: all)."""
-    component_label_keys: list[str] = Field(
-        default_factory=lambda: ["app.kubernetes.io/name", "app", "service", "component"]
-    )
-    """Pod/Deployment labels whose value names the component."""
-    log_tail_lines: int = 200
-    log_limit_bytes: int = 64 * 1024
-    timeout: Duration = timedelta(seconds=10)
-    deadline: Duration = timedelta(seconds=20)
-    """Wall-clock limit of one request, connect to last byte (``timeout`` only limits each read)."""
-    max_answer_bytes: int = Field(default=32 * 2**20, ge=1024)
-    """Largest answer accepted; a larger one is cut off while it streams in and fails the call."""
-
-
-class CatalogConfig(Section):
-    dirs: list[str] = Field(default_factory=list)
-    """Directories scanned for catalog-info.yaml / *.yaml Backstage entities."""
-    backstage_url: str | None = None
-    backstage_token: SecretStr | None = None
-    alert_label_keys: list[str] = Field(
-        default_factory=lambda: ["service", "component", "app", "app_kubernetes_io_name", "job"]
-    )
-    """Alert labels that name the component, tried in order."""
-    timeout: Duration = timedelta(seconds=10)
-    deadline: Duration = timedelta(seconds=20)
-    """Wall-clock limit of one request, connect to last byte (``timeout`` only limits each read)."""
-    max_answer_bytes: int = Field(default=32 * 2**20, ge=1024)
-    """Largest answer accepted; a larger one is cut off while it streams in and fails the call."""
 
 
 class WatcherConfig(Section):
@@ -311,21 +200,16 @@ class RunbooksConfig(Section):
     """Also load the runbooks bundled with the copilot (runbooks/)."""
 
 
-ACTION_TYPE_NAMES: tuple[str, ...] = (
-    "kubernetes.rollout_undo",
-    "kubernetes.scale",
-    "kubernetes.restart",
-    "kubernetes.delete_pod",
-    "alertmanager.silence",
-    "pagerduty.acknowledge",
-    "pagerduty.resolve",
-    "pagerduty.note",
-)
-"""The keys of :data:`incident.runbooks.params.ACTION_TYPES` (which imports this module)."""
+def action_type_names() -> tuple[str, ...]:
+    """The registered action types, from :mod:`incident.actions.types` (imported here when called:
+    the registry imports this module)."""
+    from incident.actions.types import names
+
+    return names()
 
 
 class ActionsConfig(Section):
-    allowed_types: list[str] = Field(default_factory=lambda: list(ACTION_TYPE_NAMES))
+    allowed_types: list[str] = Field(default_factory=lambda: list(action_type_names()))
     """Action types that may be approved; others are shown, marked, and cannot be approved."""
     allowed_namespaces: list[str] = Field(default_factory=lambda: ["*"])
     """Kubernetes namespaces actions may touch (shell-style patterns; ``*``: any)."""
@@ -339,9 +223,10 @@ class ActionsConfig(Section):
     @field_validator("allowed_types")
     @classmethod
     def _known_types(cls, value: list[str]) -> list[str]:
+        known = action_type_names()
         for name in value:
-            if name not in ACTION_TYPE_NAMES:
-                close = difflib.get_close_matches(name, ACTION_TYPE_NAMES, n=1)
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 raise ValueError(f"unknown action type '{name}'{hint}")
         return value

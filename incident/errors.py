@@ -6,28 +6,38 @@
     ├── ConfigError              invalid or unreadable configuration
     ├── StoreError               database unreachable or migration failure
     ├── ScenarioError            a scenario directory that cannot be loaded
-    ├── ConnectorError           an external system failed (vendor errors wrapped)
+    ├── ConnectorError           an external system failed (vendor errors wrapped); ``http_status``
     │   ├── ConnectorTimeout     it did not answer in time
     │   └── ConnectorDataError   it answered with something we cannot read
     ├── WebhookError             a webhook we refuse (status code attached)
     └── SandboxError             a stand-in or local binary could not start
 
+The root and the branches connectors raise live in the leaf :mod:`connectors.common.errors`
+(connectors never import the core); the rest are the core's own.
 The CLI prints any of these as one panel without a traceback.
 """
 
 from __future__ import annotations
 
+from connectors.common.errors import (  # home: connectors/common/errors.py
+    ConnectorDataError,
+    ConnectorError,
+    ConnectorTimeout,
+    CopilotError,
+    WebhookError,
+)
 
-class CopilotError(Exception):
-    """Root of every error the copilot raises on purpose."""
-
-    title = "incident-copilot error"
-
-    def __init__(self, message: str, *, title: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if title is not None:
-            self.title = title
+__all__ = [
+    "ConfigError",
+    "ConnectorDataError",
+    "ConnectorError",
+    "ConnectorTimeout",
+    "CopilotError",
+    "SandboxError",
+    "ScenarioError",
+    "StoreError",
+    "WebhookError",
+]
 
 
 class ConfigError(CopilotError):
@@ -40,30 +50,6 @@ class StoreError(CopilotError):
 
 class ScenarioError(CopilotError):
     title = "Cannot load scenario"
-
-
-class ConnectorError(CopilotError):
-    title = "Connector error"
-
-    def __init__(self, message: str, *, connector: str = "", title: str | None = None) -> None:
-        super().__init__(f"{connector}: {message}" if connector else message, title=title)
-        self.connector = connector
-
-
-class ConnectorTimeout(ConnectorError):
-    title = "Connector timed out"
-
-
-class ConnectorDataError(ConnectorError):
-    title = "Connector returned unreadable data"
-
-
-class WebhookError(CopilotError):
-    title = "Webhook rejected"
-
-    def __init__(self, message: str, *, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class SandboxError(CopilotError):

@@ -1,28 +1,7 @@
-"""RFC 3339 times as the APIs we speak write them, to and from aware UTC datetimes."""
+"""RFC 3339 times as the APIs we speak write them (moved to :mod:`connectors.common.timeutil`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from connectors.common.timeutil import parse_time, rfc3339  # home: connectors/common/timeutil.py
 
-
-def parse_time(value: Any) -> datetime | None:
-    """RFC 3339 (``Z`` or an offset, optional fraction; a naive value is UTC) -> aware UTC datetime.
-
-    Anything else (None, empty, garbage) -> None; callers that must refuse bad input check for it.
-    """
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    else:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def rfc3339(at: datetime) -> str:
-    """Second-precision ``...Z`` form, as Kubernetes and PagerDuty write it."""
-    return at.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+__all__ = ["parse_time", "rfc3339"]

@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 
+from connectors.alertmanager.config import AlertmanagerConfig
 from connectors.alertmanager.webhook import RejectedAlert, alert_record, parse_end, rejected
 from connectors.base import AlertRecord, AlertSource, CheckResult
+from connectors.common.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
 from connectors.limits import Limits, limited_transport
-from incident.config import AlertmanagerConfig
-from incident.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import AlertRecord
-from incident.errors import WebhookError
+from connectors.common.errors import WebhookError
 
 _RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 _ZERO_YEAR = 1

@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 
 from connectors.base import CheckResult, ComponentInfo, GroupInfo
+from connectors.catalog.config import CatalogConfig
 from connectors.catalog.entities import ComponentIndex, parse_entities
 from connectors.catalog.files import CatalogFilesConnector
+from connectors.common.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
 from connectors.limits import LimitError, Limits, is_deadline, limited_transport
-from incident.config import CatalogConfig
-from incident.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
 
 NAME = "backstage"
 ENTITY_FILTER = "kind=component,kind=resource,kind=group,kind=user"

@@ -15,7 +15,7 @@ import yaml
 
 from connectors.base import CheckResult, ComponentInfo, GroupInfo
 from connectors.catalog.entities import parse_entities
-from incident.errors import ConnectorDataError, ConnectorError
+from connectors.common.errors import ConnectorDataError, ConnectorError
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,27 @@
-"""Kubernetes connector: cluster state, rollout history, events and logs, plus safe write actions."""
+"""Kubernetes connector: cluster state, rollout history, events and logs, plus safe write actions.
 
-from connectors.kubernetes.client import KubernetesConnector
+Names are imported on first use: the settings read ``kubernetes.config`` without
+loading the vendor client.
+"""
 
-__all__ = ["KubernetesConnector"]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from connectors.kubernetes.client import KubernetesConnector
+
+_HOMES = {
+    "KubernetesConnector": "client",
+}
+
+__all__ = [
+    "KubernetesConnector",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)

@@ -12,9 +12,9 @@ from typing import Any
 
 from kubernetes import client as k8s
 
+from connectors.common.errors import ConnectorError
 from connectors.kubernetes import mapping
 from connectors.kubernetes.transport import NAME, Transport
-from incident.errors import ConnectorError
 
 MERGE_PATCH = "application/merge-patch+json"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"

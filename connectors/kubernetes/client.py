@@ -21,12 +21,12 @@ from connectors.base import (
     ServiceInfo,
     WorkloadInfo,
 )
+from connectors.common.errors import ConnectorError
 from connectors.kubernetes import mapping
 from connectors.kubernetes.actions import KubernetesActions
+from connectors.kubernetes.config import KubernetesConfig
 from connectors.kubernetes.transport import NAME, Transport, build_api_client
 from connectors.limits import Limits
-from incident.config import KubernetesConfig
-from incident.errors import ConnectorError
 
 # Phrases of the 400 answers that mean "there is no such log", not "the request is wrong".
 _SET_SIZE = 50

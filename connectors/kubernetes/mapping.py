@@ -21,7 +21,7 @@ from connectors.base import (
     ServiceInfo,
     WorkloadInfo,
 )
-from incident.timeutil import parse_time
+from connectors.common.timeutil import parse_time
 
 REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"

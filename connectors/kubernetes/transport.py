@@ -18,9 +18,9 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException, OpenApiException
 from kubernetes.config.config_exception import ConfigException
 
+from connectors.common.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
+from connectors.kubernetes.config import KubernetesConfig
 from connectors.limits import AnswerTooLarge, Clock, DeadlineExceeded, LimitError, Limits, read_limited
-from incident.config import KubernetesConfig
-from incident.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
 
 NAME = "kubernetes"
 PAGE_SIZE = 500

@@ -1,15 +1,41 @@
-"""PagerDuty: REST API v2 (incidents, alerts, log entries, change events, actions) and v3 webhooks."""
+"""PagerDuty: REST API v2 (incidents, alerts, log entries, change events, actions) and v3 webhooks.
 
-from connectors.pagerduty.client import PagerDutyConnector
-from connectors.pagerduty.mapping import change_kind
-from connectors.pagerduty.webhook import SIGNATURE_HEADER, WebhookEvent, parse_webhook, sign, verify_signature
+Names are imported on first use: the settings read ``pagerduty.config`` without
+loading the vendor client.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from connectors.pagerduty.client import PagerDutyConnector
+    from connectors.pagerduty.mapping import change_kind
+    from connectors.pagerduty.webhook import SIGNATURE_HEADER, WebhookEvent, parse_webhook, sign, verify_signature
+
+_HOMES = {
+    "PagerDutyConnector": "client",
+    "change_kind": "mapping",
+    "SIGNATURE_HEADER": "webhook",
+    "WebhookEvent": "webhook",
+    "parse_webhook": "webhook",
+    "sign": "webhook",
+    "verify_signature": "webhook",
+}
 
 __all__ = [
-    "SIGNATURE_HEADER",
     "PagerDutyConnector",
+    "SIGNATURE_HEADER",
     "WebhookEvent",
     "change_kind",
     "parse_webhook",
     "sign",
     "verify_signature",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)

@@ -20,10 +20,10 @@ import httpx2
 import pagerduty
 
 from connectors.base import AlertRecord, ChangeRecord, CheckResult, LogEntry, PagerDutyIncident
+from connectors.common.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
 from connectors.limits import Limits, limited_transport
+from connectors.pagerduty.config import PagerDutyConfig
 from connectors.pagerduty.mapping import SOURCE, format_time, to_alert, to_change, to_incident, to_log_entry
-from incident.config import PagerDutyConfig
-from incident.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
 
 NAME = SOURCE
 OPEN_STATUSES = ("triggered", "acknowledged")

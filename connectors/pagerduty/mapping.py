@@ -2,7 +2,7 @@
 
 Pure functions over dicts, no client: the webhook parser and the tests use them directly.
 A missing required key raises ``KeyError``/``ValueError``: the connector turns
-those into :class:`incident.errors.ConnectorDataError`.
+those into :class:`connectors.common.errors.ConnectorDataError`.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from connectors.common.errors import WebhookError
 from connectors.pagerduty.mapping import parse_time
-from incident.errors import WebhookError
 
 SIGNATURE_HEADER = "X-PagerDuty-Signature"
 PING = "pagey.ping"

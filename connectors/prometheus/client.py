@@ -22,9 +22,9 @@ from prometheus_api_client import PrometheusApiClientException, PrometheusConnec
 from urllib3.util.retry import Retry
 
 from connectors.base import CheckResult, MetricSeries
+from connectors.common.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
 from connectors.limits import AnswerTooLarge, DeadlineExceeded, LimitedAdapter, Limits
-from incident.config import PrometheusConfig
-from incident.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
+from connectors.prometheus.config import PrometheusConfig
 
 log = logging.getLogger(__name__)
 
