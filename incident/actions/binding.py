@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incident.actions.chain import fields, row_hash
-from incident.actions.proposals import action_id, approval_digest, describe
+from incident.actions.proposals import action_id, approval_digest
+from incident.actions.types import describe
 from incident.models import Action, AuditEntry
 
 

@@ -11,13 +11,14 @@ the incident it matches, a PagerDuty action the incident's own PagerDuty id.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incident.models import Alert, EventKind, Incident, TimelineEvent
+from incident.models import EventKind, Incident, TimelineEvent
 
 COLLECTED = frozenset(
     {
@@ -35,20 +36,33 @@ COLLECTED = frozenset(
 ROLLOUTS = (EventKind.deploy, EventKind.config_change)
 
 
+@dataclass(frozen=True)
+class Collected:
+    """What the incident's connectors reported, as an evidence rule reads it."""
+
+    incident: Incident
+    events: Sequence[TimelineEvent]
+    lookback: timedelta
+    """How far before the page a rollout still counts (``[watcher] deploy_lookback``)."""
+
+
+Rule = Callable[[Collected, dict[str, Any]], str | None]
+"""An action type's evidence rule: why the collected evidence does not support these params, or None."""
+
+
 def _names(event: TimelineEvent, namespace: str | None, deployment: str | None) -> bool:
     d = event.details or {}
     return d.get("deployment") == deployment and (namespace is None or d.get("namespace") == namespace)
 
 
-def _rollback(
-    incident: Incident, events: Sequence[TimelineEvent], params: dict[str, Any], lookback: timedelta
-) -> str | None:
+def rollout_in_window(c: Collected, params: dict[str, Any]) -> str | None:
     """A rollout of that Deployment, reported by the cluster, between ``lookback`` before the page and the page."""
     ns, dep, to = params.get("namespace"), params.get("deployment"), params.get("to_revision")
-    since = incident.page_at - lookback
+    incident = c.incident
+    since = incident.page_at - c.lookback
     rollouts = [
         e
-        for e in events
+        for e in c.events
         if e.kind in ROLLOUTS and e.source == "kubernetes" and _names(e, ns, dep) and since <= e.at <= incident.page_at
     ]
     if not rollouts:
@@ -58,8 +72,9 @@ def _rollback(
     return None
 
 
-def _deployment_symptoms(events: Sequence[TimelineEvent], params: dict[str, Any]) -> str | None:
+def deployment_symptoms(c: Collected, params: dict[str, Any]) -> str | None:
     ns, dep = params.get("namespace"), params.get("deployment")
+    events = c.events
     components = {e.component for e in events if _names(e, ns, dep) and e.component} | {dep}
     for e in events:
         if e.kind not in COLLECTED:
@@ -72,9 +87,9 @@ def _deployment_symptoms(events: Sequence[TimelineEvent], params: dict[str, Any]
     return f"no collected evidence (pods, events, metrics, alerts) concerns deployment {ns}/{dep}"
 
 
-def _pod(events: Sequence[TimelineEvent], params: dict[str, Any]) -> str | None:
+def pod_in_trouble(c: Collected, params: dict[str, Any]) -> str | None:
     ns, pod = params.get("namespace"), params.get("pod")
-    for e in events:
+    for e in c.events:
         d = e.details or {}
         named = pod in (d.get("pod"), d.get("object_name"))
         if e.kind in (EventKind.pod_state, EventKind.k8s_event) and d.get("namespace") == ns and named:
@@ -82,16 +97,17 @@ def _pod(events: Sequence[TimelineEvent], params: dict[str, Any]) -> str | None:
     return f"no collected evidence shows pod {ns}/{pod} in trouble"
 
 
-def _silence(alerts: Sequence[Alert], params: dict[str, Any]) -> str | None:
+def matching_alert(c: Collected, params: dict[str, Any]) -> str | None:
     matchers = params.get("matchers") or {}
-    if any(all((a.labels or {}).get(k) == v for k, v in matchers.items()) for a in alerts):
+    if any(all((a.labels or {}).get(k) == v for k, v in matchers.items()) for a in c.incident.alerts):
         return None
     shown = ",".join(f"{k}={v}" for k, v in sorted(matchers.items()))
     return f"no alert of the incident matches {shown}"
 
 
-def _pagerduty(incident: Incident, params: dict[str, Any]) -> str | None:
+def own_pagerduty_incident(c: Collected, params: dict[str, Any]) -> str | None:
     wanted = params.get("incident_id")
+    incident = c.incident
     if wanted and wanted in (incident.source_ref, incident.dedup_key.removeprefix("pagerduty:")):
         return None
     return f"PagerDuty incident {wanted} is not this incident's"
@@ -101,15 +117,10 @@ def unsupported(
     session: Session, *, incident: Incident, type_: str, params: dict[str, Any], lookback: timedelta
 ) -> str | None:
     """Why the incident's collected evidence does not support this action; None when it does."""
+    from incident.actions.types import find  # the registry names the rules above
+
+    action_type = find(type_)
+    if action_type is None:
+        return f"no evidence rule for {type_}"
     events = list(session.scalars(select(TimelineEvent).where(TimelineEvent.incident_id == incident.id)))
-    checks: dict[str, Callable[[], str | None]] = {
-        "kubernetes.rollout_undo": lambda: _rollback(incident, events, params, lookback),
-        "kubernetes.restart": lambda: _deployment_symptoms(events, params),
-        "kubernetes.scale": lambda: _deployment_symptoms(events, params),
-        "kubernetes.delete_pod": lambda: _pod(events, params),
-        "alertmanager.silence": lambda: _silence(incident.alerts, params),
-    }
-    if type_.startswith("pagerduty."):
-        return _pagerduty(incident, params)
-    check = checks.get(type_)
-    return check() if check is not None else f"no evidence rule for {type_}"
+    return action_type.evidence(Collected(incident, events, lookback), params)

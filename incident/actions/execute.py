@@ -33,6 +33,7 @@ from incident.actions.executors import (
 )
 from incident.actions.paging import expire
 from incident.actions.proposals import ActionError, allowed_by, get_action, rows_changed
+from incident.actions.types import SILENCE
 from incident.config import Settings
 from incident.errors import ConnectorTimeout, CopilotError
 from incident.models import Action, ActionStatus, utcnow
@@ -221,7 +222,7 @@ def expire_silence(store: Store, *, action_id: str, connectors: Any, settings: S
     with store.session() as session:
         action = get_action(session, action_id)
     silence_id = (action.result or {}).get("silence_id")
-    if action.type != "alertmanager.silence" or action.status != ActionStatus.succeeded or not silence_id:
+    if action.type != SILENCE.name or action.status != ActionStatus.succeeded or not silence_id:
         raise ActionError(f"'{action.title}' is not a silence that was created")
     try:
         executor = executor_for(action)

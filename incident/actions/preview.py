@@ -7,6 +7,7 @@ from typing import Any
 
 from incident.actions.executors import connector_for, executor_for, plain_error, with_timeout
 from incident.actions.proposals import allowed_by
+from incident.actions.types import find
 from incident.config import Settings
 from incident.models import Action
 from incident.timeline import jsonable
@@ -26,11 +27,13 @@ class Preview:
 
 def _where(action: Action, connectors: Any, settings: Settings) -> list[str]:
     lines = [action.title, f"target: {action.target}"]
-    if action.type.startswith("kubernetes."):
+    action_type = find(action.type)
+    connector = action_type.connector if action_type else None
+    if connector == "kubernetes":
         k8s = settings.kubernetes
         cluster = k8s.context or k8s.host or ("in-cluster" if k8s.in_cluster else "current kubeconfig context")
         lines.append(f"namespace: {action.namespace}, cluster: {cluster}")
-    elif action.type.startswith("alertmanager."):
+    elif connector == "alertmanager":
         lines.append(f"alertmanager: {settings.alertmanager.url}")
     return lines
 

@@ -12,12 +12,13 @@ from pydantic import ValidationError
 from sqlalchemy import CursorResult, Result, select
 from sqlalchemy.orm import Session
 
+from incident.actions import types
 from incident.actions.evidence import unsupported
-from incident.config import Settings, parse_duration
+from incident.actions.types import describe
+from incident.config import Settings
 from incident.errors import CopilotError
 from incident.hypotheses import ranked
 from incident.models import Action, ActionStatus, Incident, utcnow
-from incident.runbooks.params import ACTION_TYPES
 
 
 class ActionError(CopilotError):
@@ -45,44 +46,13 @@ def approval_digest(type_: str, target: str, params: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _matchers(params: dict[str, Any]) -> str:
-    return ",".join(f"{k}={v}" for k, v in sorted((params.get("matchers") or {}).items()))
-
-
-def describe(type_: str, params: dict[str, Any]) -> tuple[str, str]:
-    """(target, title) of an action, in words an on-call engineer reads at a glance."""
-    ns = params.get("namespace")
-    deployment = f"deployment {ns}/{params.get('deployment')}"
-    pd = f"PagerDuty incident {params.get('incident_id')}"
-    if type_ == "kubernetes.rollout_undo":
-        to = params.get("to_revision")
-        return deployment, f"Roll back {deployment} to " + (f"revision {to}" if to else "the previous revision")
-    if type_ == "kubernetes.scale":
-        return deployment, f"Scale {deployment} to {params.get('replicas')} replicas"
-    if type_ == "kubernetes.restart":
-        return deployment, f"Restart {deployment} (rollout restart)"
-    if type_ == "kubernetes.delete_pod":
-        target = f"pod {ns}/{params.get('pod')}"
-        return target, f"Delete {target}"
-    if type_ == "alertmanager.silence":
-        target = f"alerts {_matchers(params)}"
-        return target, f"Silence {target} for {params.get('duration')}"
-    if type_ == "pagerduty.acknowledge":
-        return pd, f"Acknowledge {pd}"
-    if type_ == "pagerduty.resolve":
-        return pd, f"Resolve {pd}"
-    if type_ == "pagerduty.note":
-        return pd, f"Add a note to {pd}"
-    return type_, f"{type_} {json.dumps(params, sort_keys=True)}"
-
-
 def allowed_by(settings: Settings, type_: str, params: dict[str, Any]) -> str | None:
     """Why ``[actions]`` config (or the parameter schema) forbids this action; None when allowed."""
-    schema = ACTION_TYPES.get(type_)
-    if schema is None:
+    action_type = types.find(type_)
+    if action_type is None:
         return f"unknown action type {type_!r}"
     try:
-        schema.model_validate(params)
+        action_type.schema.model_validate(params)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "params"
@@ -93,11 +63,7 @@ def allowed_by(settings: Settings, type_: str, params: dict[str, Any]) -> str | 
     namespace = params.get("namespace")
     if namespace is not None and not any(fnmatch.fnmatchcase(namespace, p) for p in cfg.allowed_namespaces):
         return f"namespace {namespace} is not in [actions] allowed_namespaces"
-    if type_ == "alertmanager.silence":
-        duration = parse_duration(params["duration"])
-        if duration > cfg.silence_max:
-            return f"silence of {params['duration']} is longer than [actions] silence_max ({cfg.silence_max})"
-    return None
+    return action_type.allow(cfg, params)
 
 
 def propose(

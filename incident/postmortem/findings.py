@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from incident.actions.types import ROLLOUT_UNDO, find
 from incident.postmortem import fmt
 from incident.postmortem.model import ActionItem, ExecutedAction, ItemType, PostmortemRecord
 
@@ -37,15 +38,6 @@ KIND_ITEMS: dict[str, tuple[ItemType, str]] = {
 }
 """Hypothesis kind -> the item that prevents a repeat (every kind in :mod:`incident.kinds`)."""
 
-FOLLOW_UPS: dict[str, str] = {
-    "kubernetes.rollout_undo": "Fix forward and redeploy {deployment}; it is pinned at revision {to_revision}",
-    "kubernetes.scale": "Review the replica count of {deployment} (scaled to {replicas} during the incident)",
-    "kubernetes.restart": "Find why {deployment} needed a restart and fix the cause",
-    "kubernetes.delete_pod": "Find why pod {pod} had to be deleted and fix the cause",
-    "alertmanager.silence": "Expire the Alertmanager silence ({target}) once the fix is out",
-}
-"""Action type -> the mitigate item an executed action leaves behind (pagerduty.* leave none)."""
-
 
 def _values(action: ExecutedAction) -> dict[str, object]:
     """Format fields of an executed action: its parameters, filled in from its result."""
@@ -56,16 +48,17 @@ def _values(action: ExecutedAction) -> dict[str, object]:
 
 
 def _follow_up(action: ExecutedAction) -> str | None:
-    template = FOLLOW_UPS.get(action.type)
-    if template is None:
+    """The mitigate item an executed action leaves (its type's follow-up; ``pagerduty.*`` leave none)."""
+    action_type = find(action.type)
+    if action_type is None or not action_type.follow_ups:
         return None
     values = _values(action)
-    if action.type == "kubernetes.rollout_undo" and values.get("to_revision") is None:
-        template = "Fix forward and redeploy {deployment}; it runs its previous revision"
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError):
-        return template.split(" {")[0] + f" ({action.target})"
+    for template in action_type.follow_ups:
+        try:
+            return template.format(**values)
+        except (KeyError, IndexError):
+            continue
+    return action_type.follow_ups[0].split(" {")[0] + f" ({action.target})"
 
 
 def _within(seconds: float | None, limit: timedelta) -> bool | None:
@@ -133,7 +126,7 @@ def went_wrong(rec: PostmortemRecord) -> list[str]:
 def lucky(rec: PostmortemRecord) -> list[str]:
     out: list[str] = []
     for a in rec.resolution:
-        if a.type == "kubernetes.rollout_undo" and a.status == "succeeded":
+        if a.type == ROLLOUT_UNDO.name and a.status == "succeeded":
             values = _values(a)
             revision = values.get("to_revision")
             which = f"Revision {revision}" if revision is not None else "The previous revision"

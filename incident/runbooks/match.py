@@ -16,9 +16,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from incident.actions.types import REGISTRY
 from incident.redact import redact
 from incident.runbooks.model import Runbook, Step
-from incident.runbooks.params import ACTION_TYPES, KUBERNETES_READS, Params
+from incident.runbooks.params import KUBERNETES_READS, Params
 from incident.runbooks.render import render_value
 
 CATALOG_ID = "catalog"
@@ -62,25 +63,6 @@ def _schema_problems(schema: type[Params], params: dict[str, Any]) -> tuple[dict
         return params, msgs
 
 
-def _describe(action_type: str, p: dict[str, Any]) -> str:
-    ns, dep = p.get("namespace", "?"), p.get("deployment", "?")
-    if action_type == "kubernetes.rollout_undo":
-        to = p.get("to_revision")
-        return f"Roll back deployment {dep} in {ns}" + (f" to revision {to}" if to else " to the previous revision")
-    if action_type == "kubernetes.scale":
-        return f"Scale deployment {dep} in {ns} to {p.get('replicas', '?')} replicas"
-    if action_type == "kubernetes.restart":
-        return f"Restart deployment {dep} in {ns} (rolling)"
-    if action_type == "kubernetes.delete_pod":
-        return f"Delete pod {p.get('pod', '?')} in {ns} so its controller reschedules it"
-    if action_type == "alertmanager.silence":
-        matchers = p.get("matchers") if isinstance(p.get("matchers"), dict) else {}
-        selector = ", ".join(f"{k}={v}" for k, v in matchers.items())
-        return f"Silence alerts {{{selector}}} for {p.get('duration', '?')}"
-    verb = action_type.removeprefix("pagerduty.")
-    return f"PagerDuty {verb} on incident {p.get('incident_id', '?')}"
-
-
 def render_step(runbook: Runbook, index: int, step: Step, context: dict[str, Any]) -> dict[str, Any]:
     """Render one step; a missing variable or an invalid parameter marks it not ready."""
     missing: list[str] = []
@@ -112,12 +94,12 @@ def render_step(runbook: Runbook, index: int, step: Step, context: dict[str, Any
     elif step.action is not None:
         params = render(step.action.params)
         if not missing:
-            params, problems = _schema_problems(ACTION_TYPES[step.action.type], params)
+            params, problems = _schema_problems(REGISTRY[step.action.type].schema, params)
             invalid.extend(problems)
         if isinstance(params, dict):  # free text (notes, comments) leaves the machine: no secrets in it
             params = {k: redact(v) if isinstance(v, str) else v for k, v in params.items()}
         action = {"type": step.action.type, "params": params}
-        text = _describe(step.action.type, params)
+        text = REGISTRY[step.action.type].step_text(params)
     return {
         "runbook_id": runbook.id,
         "title": title or (step.action.type if step.action else text),

@@ -1,20 +1,19 @@
-"""Typed parameters of runbook actions and Kubernetes reads, and their load-time check.
+"""Typed parameters of Kubernetes reads, and the load-time check of runbook parameters.
 
-Parameters are checked twice: at load time for literal values (templated ones cannot be known
-yet, :func:`param_problems`), and after rendering for everything
-(:func:`incident.runbooks.match.render_step`). Names are validated so that text coming from an
-alert can never turn into a ready action with an odd target.
+Action parameter schemas live with their action type (:mod:`incident.actions.types`). Parameters
+are checked twice: at load time for literal values (templated ones cannot be known yet,
+:func:`param_problems`), and after rendering for everything (:func:`incident.runbooks.match.render_step`).
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import TypeAdapter
 
-from incident.config import parse_duration
+from incident.actions.params import Namespace, ObjectName, Params
+from incident.actions.types import TYPES
 
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 
@@ -35,97 +34,8 @@ def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_OBJECT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-_LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_PD_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
-
-
-def _pattern(regex: re.Pattern[str], what: str) -> AfterValidator:
-    def check(value: str) -> str:
-        if not regex.match(value):
-            raise ValueError(f"{value!r} is not a valid {what}")
-        return value
-
-    return AfterValidator(check)
-
-
-def _silence_duration(value: str) -> str:
-    seconds = parse_duration(value).total_seconds()
-    if not 60 <= seconds <= 86400:
-        raise ValueError(f"silence duration {value!r} must be between 1m and 24h")
-    return value
-
-
-def _matchers(value: dict[str, str]) -> dict[str, str]:
-    if not value:
-        raise ValueError("at least one matcher")
-    bad = [k for k in value if not _LABEL_NAME.match(k)]
-    if bad:
-        raise ValueError(f"not label names: {', '.join(bad)}")
-    return value
-
-
-Namespace = Annotated[str, _pattern(_NAMESPACE, "namespace")]
-ObjectName = Annotated[str, _pattern(_OBJECT_NAME, "Kubernetes object name")]
-PagerDutyId = Annotated[str, _pattern(_PD_ID, "PagerDuty incident id")]
-SilenceDuration = Annotated[str, AfterValidator(_silence_duration)]
-Matchers = Annotated[dict[str, str], AfterValidator(_matchers)]
-
-
-class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RolloutUndoParams(Params):
-    namespace: Namespace
-    deployment: ObjectName
-    to_revision: int | None = Field(default=None, ge=1)
-
-
-class ScaleParams(Params):
-    namespace: Namespace
-    deployment: ObjectName
-    replicas: int = Field(ge=0, le=1000)
-
-
-class RestartParams(Params):
-    namespace: Namespace
-    deployment: ObjectName
-
-
-class DeletePodParams(Params):
-    namespace: Namespace
-    pod: ObjectName
-
-
-class SilenceParams(Params):
-    matchers: Matchers
-    duration: SilenceDuration
-    comment: str = Field(min_length=1)
-
-
-class PagerDutyIncidentParams(Params):
-    incident_id: PagerDutyId
-
-
-class PagerDutyNoteParams(Params):
-    incident_id: PagerDutyId
-    content: str = Field(min_length=1)
-
-
-ACTION_TYPES: dict[str, type[Params]] = {
-    "kubernetes.rollout_undo": RolloutUndoParams,
-    "kubernetes.scale": ScaleParams,
-    "kubernetes.restart": RestartParams,
-    "kubernetes.delete_pod": DeletePodParams,
-    "alertmanager.silence": SilenceParams,
-    "pagerduty.acknowledge": PagerDutyIncidentParams,
-    "pagerduty.resolve": PagerDutyIncidentParams,
-    "pagerduty.note": PagerDutyNoteParams,
-}
-"""Every action a runbook may propose, with its parameter schema. Proposals only: executing
-them (dry-run, approval, audit) is the actions layer's job."""
+ACTION_TYPES: dict[str, type[Params]] = {t.name: t.schema for t in TYPES}  # the registry's schemas, by name
+"""Every action a runbook may propose, with its parameter schema (from :mod:`incident.actions.types`)."""
 
 
 class ScopedRead(Params):

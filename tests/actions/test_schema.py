@@ -15,7 +15,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
 from connectors.base import AlertRecord
-from incident.config import ACTION_TYPE_NAMES, load_settings
+from incident.actions.types import names
+from incident.config import load_settings
 from incident.errors import ConfigError
 from incident.models import Alert, Base, Incident
 from incident.registry import Connectors
@@ -156,9 +157,9 @@ def test_a_0004_store_with_alerts_keeps_them_and_reaches_0005(backend: str, tmp_
 
 
 def test_actions_config_defaults_and_problems() -> None:
-    assert tuple(ACTION_TYPES) == ACTION_TYPE_NAMES
+    assert tuple(ACTION_TYPES) == names() and len(names()) == 8
     cfg = load_settings(user_file=False).actions
-    assert cfg.allowed_types == list(ACTION_TYPE_NAMES) and cfg.allowed_namespaces == ["*"]
+    assert cfg.allowed_types == list(names()) and cfg.allowed_namespaces == ["*"]
     assert cfg.operator is None and cfg.timeout.total_seconds() == 30 and cfg.silence_max.total_seconds() == 4 * 3600
     with pytest.raises(ConfigError, match="did you mean 'kubernetes.scale'"):
         load_settings(overlays=[{"actions": {"allowed_types": ["kubernetes.scal"]}}], user_file=False)
