@@ -5,9 +5,10 @@ hypotheses, and answers in the same schema; a separate judge checks every answer
 
     run_agent(settings=, store=, connectors=, incident_id=, analyzer_drafts=, on_event=) -> AgentOutcome
 
-Layout: ``client`` (SDK client from config), ``tools``/``toolbox`` (read-only tools),
-``loop`` (the one tool loop), ``judge``, ``budget`` (usage and cost), ``events`` (progress for
-the UI), ``render`` + ``prompts/*.jinja2`` (what the model reads), ``service`` (the whole flow).
+Layout: ``tools``/``toolbox`` (read-only tools), ``loop`` (the one tool loop), ``judge``,
+``events`` (progress for the UI), ``render`` + ``prompts/*.jinja2`` (what the model reads),
+``service`` (the whole flow). The client, the send point, usage and JSON answers are shared with
+the postmortem writer in :mod:`incident.llm`.
 """
 
 from incident.agent.events import AgentEvent, AgentFinished, AgentStarted, ToolCalled, ToolFinished, Usage

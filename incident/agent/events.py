@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from incident.llm import UsageTotals
+
 
 @dataclass(frozen=True)
 class AgentStarted:
@@ -44,6 +46,10 @@ class Usage:
 @dataclass(frozen=True)
 class AgentFinished:
     reason: str
+
+
+def usage_event(totals: UsageTotals) -> Usage:
+    return Usage(totals.tokens_in, totals.output_tokens, totals.cache_read, round(totals.cost_usd, 6))
 
 
 AgentEvent = AgentStarted | ToolCalled | ToolFinished | Usage | AgentFinished

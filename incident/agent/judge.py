@@ -17,15 +17,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from incident.agent.budget import UsageTotals, over_budget
-from incident.agent.client import ask
-from incident.agent.events import EventSink
+from incident.agent.events import EventSink, usage_event
 from incident.agent.ground_prompt import judge_annotations
 from incident.agent.grounding import Grounding
-from incident.agent.loop import parse_model
 from incident.agent.render import render
 from incident.config import AgentConfig
 from incident.hypotheses import HypothesisDraft
+from incident.llm import UsageTotals, ask, over_budget, parse_model
 
 PARTIAL_FACTOR = 0.5
 
@@ -113,7 +111,7 @@ def judge(
             out.note = f"not judged: {broke}"
         else:
             answer = ask(client, cfg, usage, model=model, system=render("judge_system"), prompt=prompt)
-            on_event(usage.event())
+            on_event(usage_event(usage))
             try:
                 verdicts = parse_verdicts(answer)
             except ValueError as exc:

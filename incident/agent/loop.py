@@ -9,23 +9,20 @@ unreadable answer gets one repair request. SDK errors propagate; the service fal
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from incident.agent.budget import UsageTotals, over_budget
-from incident.agent.client import message_text, send
-from incident.agent.events import EventSink, ToolCalled, ToolFinished
+from incident.agent.events import EventSink, ToolCalled, ToolFinished, usage_event
 from incident.agent.render import render
 from incident.agent.tools import AgentTools
 from incident.config import AgentConfig
 from incident.hypotheses import Evidence, HypothesisDraft
 from incident.kinds import Kind
+from incident.llm import UsageTotals, message_text, over_budget, parse_model, send
 
 EPHEMERAL = {"type": "ephemeral"}
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
 
 
 class AgentHypothesis(BaseModel):
@@ -43,35 +40,6 @@ class AgentHypothesis(BaseModel):
 class AgentAnswer(BaseModel):
     model_config = ConfigDict(extra="ignore")
     hypotheses: list[AgentHypothesis] = Field(max_length=10)
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def extract_json(text: str) -> Any:
-    """The JSON object in a model's reply (bare, or in a code fence); ValueError when there is none."""
-    fenced = _FENCE.search(text)
-    candidate = fenced.group(1) if fenced else text
-    start, end = candidate.find("{"), candidate.rfind("}")
-    if start < 0 or end <= start:
-        raise ValueError("no JSON object found")
-    try:
-        return json.loads(candidate[start : end + 1])
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON: {exc}") from None
-
-
-def shape_error(exc: ValidationError) -> ValueError:
-    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
-    return ValueError(f"wrong shape: {problems}")
-
-
-def parse_model(model: type[M], text: str) -> M:
-    """The JSON object in a model's reply validated as ``model``; ValueError says what is wrong."""
-    try:
-        return model.model_validate(extract_json(text))
-    except ValidationError as exc:
-        raise shape_error(exc) from None
 
 
 def parse_answer(text: str) -> list[HypothesisDraft]:
@@ -125,7 +93,7 @@ class Loop:
             kwargs["tools"] = self.tools.definitions()
         message = send(self.client, self.cfg, model=self.cfg.model, max_tokens=self.cfg.max_output_tokens, **kwargs)
         self.usage.add(self.cfg, self.cfg.model, message.usage)
-        self.on_event(self.usage.event())
+        self.on_event(usage_event(self.usage))
         return message
 
     def ask(self, text: str) -> None:

@@ -7,34 +7,16 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.orm import Session
 
+from incident.llm.prompts import prompt_renderer
 from incident.models import MetricWindow, TimelineEvent
 from incident.redact import redact
 
 PROMPTS = Path(__file__).with_name("prompts")
-
-
-def prompt_renderer(directory: Path) -> Callable[..., str]:
-    """``render(template, **context)`` over ``directory/<template>.jinja2``; the result is redacted,
-    since every prompt leaves the machine."""
-    env = Environment(
-        loader=FileSystemLoader(directory),
-        undefined=StrictUndefined,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-    def render(template: str, **context: Any) -> str:
-        return redact(env.get_template(f"{template}.jinja2").render(**context)).strip()
-
-    return render
 
 
 render = prompt_renderer(PROMPTS)

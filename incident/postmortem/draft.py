@@ -146,7 +146,7 @@ def write_postmortem(
 
 def _client(settings: Settings) -> tuple[Any | None, str | None]:
     """The Messages client, or None with a note when it cannot be built (None without one: no key)."""
-    from incident.agent.client import build_client
+    from incident.llm import build_client
 
     try:
         return build_client(settings.agent), None

@@ -21,11 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from incident.agent.budget import UsageTotals, over_budget
-from incident.agent.client import ask
-from incident.agent.loop import parse_model
-from incident.agent.render import prompt_renderer
 from incident.config import AgentConfig
+from incident.llm import UsageTotals, ask, over_budget, parse_model, prompt_renderer
 from incident.postmortem.facts import record_facts
 from incident.postmortem.model import PostmortemRecord, RemovedClaim
 from incident.postmortem.prose import PROSE_SECTIONS, Prose

@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 
-from incident.agent.budget import UsageTotals
-from incident.agent.client import ask, build_client
 from incident.config import AgentConfig
+from incident.llm import UsageTotals, ask, build_client
 from incident.redact import MASK, redact
 from incident.sandbox.anthropic import MessagesStandIn, text
 
