@@ -300,6 +300,43 @@ class GroupInfo:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class DeploymentState:
+    """A Deployment as an action reads it back: what it runs now and wants to run."""
+
+    namespace: str
+    name: str
+    revision: int | None
+    """``deployment.kubernetes.io/revision`` (None before the controller numbered it)."""
+    replicas: int
+    """Desired replicas (``spec.replicas``)."""
+    restarted_at: str | None = None
+    """The pod template's :data:`RESTARTED_AT` annotation, as written (RFC 3339)."""
+
+
+@dataclass(frozen=True)
+class ReplicaSetState:
+    namespace: str
+    name: str
+    revision: int | None
+    """The Deployment revision whose pod template this ReplicaSet holds."""
+
+
+@dataclass(frozen=True)
+class PodState:
+    namespace: str
+    name: str
+    uid: str | None
+    terminating: bool
+    """A deletion is under way (``metadata.deletionTimestamp`` is set)."""
+    controller: str | None = None
+    """``<Kind> <name>`` of the owner that replaces the pod when it is deleted."""
+
+
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+"""Pod template annotation :meth:`ClusterActions.restart` sets, as ``kubectl rollout restart`` does."""
+
+
 # --------------------------------------------------------------------------- protocols
 
 
@@ -404,3 +441,40 @@ class CatalogSource(Connector, Protocol):
     def components(self) -> list[ComponentInfo]: ...
 
     def groups(self) -> list[GroupInfo]: ...
+
+
+@runtime_checkable
+class ClusterActions(Protocol):
+    """The write side of a cluster, and the reads that tell whether a write landed.
+
+    Every write takes ``dry_run``: the API server validates the change and answers with the
+    would-be object without storing it. Writes answer a JSON-ready dict (kept as the action's dry
+    run and result): ``namespace``, the target's name and ``dry_run``, plus per method:
+
+    - :meth:`rollout_undo`: ``from_revision``, ``to_revision``, ``replicaset``, ``image_changes``
+      (container -> ``{"from", "to"}``), ``changed``; when it changed, ``revision_after`` and ``images_after``.
+    - :meth:`scale`: ``from_replicas``, ``to_replicas``.
+    - :meth:`restart`: ``restarted_at`` (the :data:`RESTARTED_AT` value), ``generation``.
+    - :meth:`delete_pod`: ``uid``.
+
+    Failures are :class:`connectors.common.errors.ConnectorError`; one the API server answered
+    carries its ``http_status`` (404: no such object, 409: a conflicting change, ...).
+    """
+
+    def read_deployment(self, namespace: str, name: str) -> DeploymentState: ...
+
+    def read_replica_set(self, namespace: str, name: str) -> ReplicaSetState: ...
+
+    def read_pod(self, namespace: str, name: str) -> PodState: ...
+
+    def rollout_undo(
+        self, namespace: str, deployment: str, to_revision: int | None = None, dry_run: bool = False
+    ) -> dict[str, Any]:
+        """Put the pod template of an earlier revision back (default: the one before the current)."""
+        ...
+
+    def scale(self, namespace: str, deployment: str, replicas: int, dry_run: bool = False) -> dict[str, Any]: ...
+
+    def restart(self, namespace: str, deployment: str, dry_run: bool = False) -> dict[str, Any]: ...
+
+    def delete_pod(self, namespace: str, pod: str, dry_run: bool = False) -> dict[str, Any]: ...

@@ -117,7 +117,11 @@ class AlertmanagerConnector:
         response = self._request(method, path, **kwargs)
         what = f"{method} {path}"
         if response.status_code >= 400:
-            raise ConnectorError(f"{what}: HTTP {response.status_code}: {response.text[:200]}", connector=NAME)
+            raise ConnectorError(
+                f"{what}: HTTP {response.status_code}: {response.text[:200]}",
+                connector=NAME,
+                http_status=response.status_code,
+            )
         try:
             return response.json()
         except ValueError as exc:
@@ -258,6 +262,7 @@ class AlertmanagerConnector:
         raise ConnectorError(
             f"DELETE /api/v2/silence/{silence_id}: HTTP {response.status_code}: {response.text[:200]}",
             connector=NAME,
+            http_status=response.status_code,
         )
 
     def close(self) -> None:

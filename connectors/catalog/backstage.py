@@ -68,10 +68,16 @@ class BackstageConnector:
             return None
         if response.status_code in (401, 403):
             raise ConnectorError(
-                f"HTTP {response.status_code} from {path}: check catalog.backstage_token", connector=NAME
+                f"HTTP {response.status_code} from {path}: check catalog.backstage_token",
+                connector=NAME,
+                http_status=response.status_code,
             )
         if response.status_code >= 400:
-            raise ConnectorError(f"HTTP {response.status_code} from {path}: {_error_text(response)}", connector=NAME)
+            raise ConnectorError(
+                f"HTTP {response.status_code} from {path}: {_error_text(response)}",
+                connector=NAME,
+                http_status=response.status_code,
+            )
         try:
             return response.json()
         except ValueError as exc:

@@ -12,12 +12,12 @@ from typing import Any
 
 from kubernetes import client as k8s
 
+from connectors.base import RESTARTED_AT, DeploymentState, PodState, ReplicaSetState
 from connectors.common.errors import ConnectorError
 from connectors.kubernetes import mapping
 from connectors.kubernetes.transport import NAME, Transport
 
 MERGE_PATCH = "application/merge-patch+json"
-RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
 
 def merge_diff(current: Any, target: Any) -> Any:
@@ -33,8 +33,13 @@ def merge_diff(current: Any, target: Any) -> Any:
     return patch
 
 
+def _revision(obj: dict[str, Any]) -> int | None:
+    value = str((mapping.meta(obj).get("annotations") or {}).get(mapping.REVISION) or "")
+    return int(value) if value.isdigit() else None
+
+
 class KubernetesActions:
-    """Mixed into :class:`connectors.kubernetes.client.KubernetesConnector`."""
+    """:class:`connectors.base.ClusterActions`, mixed into :class:`connectors.kubernetes.client.KubernetesConnector`."""
 
     http: Transport
     apps: k8s.AppsV1Api
@@ -43,6 +48,36 @@ class KubernetesActions:
     @staticmethod
     def _dry(dry_run: bool) -> dict[str, str]:
         return {"dry_run": "All"} if dry_run else {}
+
+    def read_deployment(self, namespace: str, name: str) -> DeploymentState:
+        read = self.apps.read_namespaced_deployment
+        dep = self.http.json(f"read deployment {namespace}/{name}", read, name, namespace)
+        template = (dep.get("spec") or {}).get("template") or {}
+        stamp = (mapping.meta(template).get("annotations") or {}).get(RESTARTED_AT)
+        return DeploymentState(
+            namespace=namespace,
+            name=name,
+            revision=_revision(dep),
+            replicas=int((dep.get("spec") or {}).get("replicas") or 0),
+            restarted_at=str(stamp) if stamp else None,
+        )
+
+    def read_replica_set(self, namespace: str, name: str) -> ReplicaSetState:
+        read = self.apps.read_namespaced_replica_set
+        rs = self.http.json(f"read replicaset {namespace}/{name}", read, name, namespace)
+        return ReplicaSetState(namespace=namespace, name=name, revision=_revision(rs))
+
+    def read_pod(self, namespace: str, name: str) -> PodState:
+        pod = self.http.json(f"read pod {namespace}/{name}", self.core.read_namespaced_pod, name, namespace)
+        md = mapping.meta(pod)
+        owners = md.get("ownerReferences") or []
+        return PodState(
+            namespace=namespace,
+            name=name,
+            uid=md.get("uid"),
+            terminating=bool(md.get("deletionTimestamp")),
+            controller=next((f"{o.get('kind')} {o.get('name')}" for o in owners if o.get("controller")), None),
+        )
 
     def rollout_undo(
         self, namespace: str, deployment: str, to_revision: int | None = None, dry_run: bool = False

@@ -170,7 +170,7 @@ class KubernetesConnector(KubernetesActions):
                 limit_bytes=limit,
             )
         except ConnectorError as exc:
-            if "HTTP 400" in exc.message and any(p in exc.message for p in _NO_LOG):
+            if exc.http_status == 400 and any(p in exc.message for p in _NO_LOG):
                 return ContainerLog(namespace, pod, container, previous, "")
             raise
         # The API does not say it cut the log; a log exactly at the limit almost surely was.

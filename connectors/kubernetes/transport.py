@@ -77,7 +77,7 @@ def api_error(exc: ApiException, what: str) -> ConnectorError:
         text += " (the token or credentials were refused)"
     elif exc.status == 403:
         text += " (the credentials lack permission)"
-    return ConnectorError(text + (f": {message}" if message else ""), connector=NAME)
+    return ConnectorError(text + (f": {message}" if message else ""), connector=NAME, http_status=exc.status)
 
 
 def _transport_error(exc: Exception, what: str, host: str) -> ConnectorError:

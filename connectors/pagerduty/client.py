@@ -115,9 +115,9 @@ class PagerDutyConnector:
                 raise ConnectorDataError(f"{what}: {exc.msg}", connector=NAME) from exc
             if response.status_code == 401:
                 message = "401 unauthorized: the api_token is invalid or deactivated"
-                raise ConnectorError(f"{what}: {message}", connector=NAME) from exc
+                raise ConnectorError(f"{what}: {message}", connector=NAME, http_status=401) from exc
             message = f"HTTP {response.status_code}: {_error_text(response)}"
-            raise ConnectorError(f"{what}: {message}", connector=NAME) from exc
+            raise ConnectorError(f"{what}: {message}", connector=NAME, http_status=response.status_code) from exc
         except pagerduty.Error as exc:
             cause = exc.__cause__
             if isinstance(cause, httpx2.TimeoutException):

@@ -34,19 +34,20 @@ _STATUS = re.compile(r"HTTP Status Code (\d+) \((b['\"].*['\"])\)\s*$", re.S)
 T = TypeVar("T")
 
 
-def _api_error(exc: PrometheusApiClientException) -> str:
+def _api_error(exc: PrometheusApiClientException, what: str) -> ConnectorError:
     """``HTTP 400: bad_data: 1:5: parse error ...`` from the client's ``HTTP Status Code ...`` text."""
     text = str(exc)
     match = _STATUS.search(text)
     if not match:
-        return text[:300]
+        return ConnectorError(f"{what}: {text[:300]}", connector=NAME)
     detail = match.group(2)
     try:
         body = json.loads(ast.literal_eval(detail))
         detail = f"{body.get('errorType', 'error')}: {body.get('error', '')}"
     except (ValueError, SyntaxError, TypeError, AttributeError):
         detail = detail[:300]
-    return f"HTTP {match.group(1)}: {detail}"
+    status = int(match.group(1))
+    return ConnectorError(f"{what}: HTTP {status}: {detail}", connector=NAME, http_status=status)
 
 
 def _call(what: str, fn: Callable[[], T]) -> T:
@@ -66,7 +67,7 @@ def _call(what: str, fn: Callable[[], T]) -> T:
     except requests.RequestException as exc:
         raise ConnectorError(f"{what}: {type(exc).__name__}: {exc}", connector=NAME) from exc
     except PrometheusApiClientException as exc:
-        raise ConnectorError(f"{what}: {_api_error(exc)}", connector=NAME) from exc
+        raise _api_error(exc, what) from exc
 
 
 def _bare(exc: ConnectorError) -> str:
@@ -178,7 +179,10 @@ class PrometheusConnector:
             more = f" (+{len(failures) - 3} more)" if len(failures) > 3 else ""
             kinds = {type(f) for f in failures}
             cls = kinds.pop() if len(kinds) == 1 else ConnectorError
-            raise cls(f"all {len(signals)} signals failed: {summary}{more}", connector=NAME) from failures[0]
+            statuses = {f.http_status for f in failures}  # one status shared by every failure is the answer's
+            status = statuses.pop() if len(statuses) == 1 else None
+            message = f"all {len(signals)} signals failed: {summary}{more}"
+            raise cls(message, connector=NAME, http_status=status) from failures[0]
         return series
 
     def _series(self, signal: str, query: str, result: Any) -> list[MetricSeries]:

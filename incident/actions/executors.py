@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from incident.config import Settings
-from incident.errors import ConnectorTimeout, CopilotError
+from incident.errors import ConnectorError, ConnectorTimeout, CopilotError
 from incident.models import Action
 
 T = TypeVar("T")
@@ -79,31 +79,22 @@ def plain_error(exc: BaseException, action: Action) -> str:
     if not isinstance(exc, CopilotError):
         return f"unexpected error: {type(exc).__name__}: {exc}"
     message = exc.message
-    if "HTTP 404" in message:
+    status = exc.http_status if isinstance(exc, ConnectorError) else None
+    if status == 404:
         return f"{action.target} (or something it needs) was not found: {message}"
-    if "HTTP 403" in message or "HTTP 401" in message:
+    if status in (401, 403):
         return f"not permitted on {action.target}: {message}"
-    if "HTTP 409" in message:
+    if status == 409:
         return f"{action.target} was changed by someone else meanwhile: {message}"
-    if "HTTP 422" in message or "HTTP 400" in message:
+    if status in (400, 422):
         return f"the request was refused as invalid: {message}"
     return message
 
 
 def registry() -> dict[str, Executor]:
-    from incident.actions.k8s import DeletePod, Restart, RolloutUndo, Scale
-    from incident.actions.paging import Acknowledge, Note, Resolve, Silence
+    from incident.actions.types import TYPES  # the registry imports the executors
 
-    return {
-        "kubernetes.rollout_undo": RolloutUndo(),
-        "kubernetes.scale": Scale(),
-        "kubernetes.restart": Restart(),
-        "kubernetes.delete_pod": DeletePod(),
-        "alertmanager.silence": Silence(),
-        "pagerduty.acknowledge": Acknowledge(),
-        "pagerduty.resolve": Resolve(),
-        "pagerduty.note": Note(),
-    }
+    return {t.name: t.executor for t in TYPES}
 
 
 def executor_for(action: Action) -> Executor:

@@ -1,7 +1,8 @@
-"""Kubernetes executors: rollback, scale, restart, delete a pod, over the connector's write side.
+"""Kubernetes executors: rollback, scale, restart, delete a pod, over :class:`connectors.base.ClusterActions`.
 
 Dry runs are the API server's own (``dryRun=All``). After a crash the Deployment, its
-ReplicaSets or the pod are read back to tell whether the change landed.
+ReplicaSets or the pod are read back to tell whether the change landed. A missing object is
+told by the error's ``http_status`` (404), never by its text.
 """
 
 from __future__ import annotations
@@ -9,22 +10,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from connectors.kubernetes.actions import RESTARTED_AT
+from connectors.base import RESTARTED_AT, ClusterActions
 from incident.actions.executors import Executor, Outcome
 from incident.config import Settings
 from incident.errors import ConnectorError
 from incident.models import Action
 
-REVISION = "deployment.kubernetes.io/revision"
 
-
-def _read(conn: Any, what: str, fn_name: str, name: str, namespace: str, api: str = "apps") -> dict[str, Any]:
-    return conn.http.json(what, getattr(getattr(conn, api), fn_name), name, namespace)
-
-
-def _revision(obj: dict[str, Any]) -> int | None:
-    value = str(((obj.get("metadata") or {}).get("annotations") or {}).get(REVISION) or "")
-    return int(value) if value.isdigit() else None
+def _gone(exc: ConnectorError) -> bool:
+    """The API server answered that the object does not exist."""
+    return exc.http_status == 404
 
 
 ACCEPTED = "the API server accepted it in a server-side dry run (nothing changed yet)"
@@ -39,7 +34,7 @@ class _Deployment(Executor):
 
 
 class RolloutUndo(_Deployment):
-    def dry_run(self, conn: Any, action: Action, settings: Settings) -> dict[str, Any]:
+    def dry_run(self, conn: ClusterActions, action: Action, settings: Settings) -> dict[str, Any]:
         ns, name = self.where(action)
         dry = conn.rollout_undo(ns, name, action.params.get("to_revision"), dry_run=True)
         if dry.get("from_revision") == dry.get("to_revision"):  # the live template is that revision's
@@ -69,7 +64,9 @@ class RolloutUndo(_Deployment):
             return None
         return {**dry, "message": f"already at revision {dry['to_revision']}"}
 
-    def run(self, conn: Any, action: Action, settings: Settings, who: str, dry: dict[str, Any]) -> dict[str, Any]:
+    def run(
+        self, conn: ClusterActions, action: Action, settings: Settings, who: str, dry: dict[str, Any]
+    ) -> dict[str, Any]:
         ns, name = self.where(action)
         result = conn.rollout_undo(ns, name, dry["to_revision"])
         now = f" (now revision {result['revision_after']})" if result.get("revision_after") else ""
@@ -79,18 +76,15 @@ class RolloutUndo(_Deployment):
         )
         return result
 
-    def observe(self, conn: Any, action: Action) -> Outcome:
+    def observe(self, conn: ClusterActions, action: Action) -> Outcome:
         ns, name = self.where(action)
         dry = action.dry_run or {}
-        deployment = _read(conn, f"read deployment {ns}/{name}", "read_namespaced_deployment", name, ns)
-        live = _revision(deployment)
+        live = conn.read_deployment(ns, name).revision
         rs_name = dry.get("replicaset")
         target = None
         if rs_name:
             try:
-                target = _revision(
-                    _read(conn, f"read replicaset {ns}/{rs_name}", "read_namespaced_replica_set", rs_name, ns)
-                )
+                target = conn.read_replica_set(ns, rs_name).revision
             except ConnectorError:
                 target = None
         if target is not None and target == live:
@@ -105,7 +99,7 @@ class RolloutUndo(_Deployment):
 
 
 class Scale(_Deployment):
-    def dry_run(self, conn: Any, action: Action, settings: Settings) -> dict[str, Any]:
+    def dry_run(self, conn: ClusterActions, action: Action, settings: Settings) -> dict[str, Any]:
         ns, name = self.where(action)
         return conn.scale(ns, name, int(action.params["replicas"]), dry_run=True)
 
@@ -120,7 +114,9 @@ class Scale(_Deployment):
             return None
         return {**dry, "message": f"already at {dry['to_replicas']} replicas"}
 
-    def run(self, conn: Any, action: Action, settings: Settings, who: str, dry: dict[str, Any]) -> dict[str, Any]:
+    def run(
+        self, conn: ClusterActions, action: Action, settings: Settings, who: str, dry: dict[str, Any]
+    ) -> dict[str, Any]:
         ns, name = self.where(action)
         result = conn.scale(ns, name, int(action.params["replicas"]))
         result["message"] = (
@@ -128,10 +124,9 @@ class Scale(_Deployment):
         )
         return result
 
-    def observe(self, conn: Any, action: Action) -> Outcome:
+    def observe(self, conn: ClusterActions, action: Action) -> Outcome:
         ns, name = self.where(action)
-        scale = _read(conn, f"read scale of deployment {ns}/{name}", "read_namespaced_deployment_scale", name, ns)
-        live = int((scale.get("spec") or {}).get("replicas") or 0)
+        live = conn.read_deployment(ns, name).replicas
         wanted = int(action.params["replicas"])
         if live == wanted:
             return Outcome("succeeded", f"deployment has {live} replicas", {"to_replicas": live})
@@ -141,11 +136,11 @@ class Scale(_Deployment):
 
 
 class Restart(_Deployment):
-    def dry_run(self, conn: Any, action: Action, settings: Settings) -> dict[str, Any]:
+    def dry_run(self, conn: ClusterActions, action: Action, settings: Settings) -> dict[str, Any]:
         ns, name = self.where(action)
-        current = _read(conn, f"read deployment {ns}/{name}", "read_namespaced_deployment", name, ns)
+        current = conn.read_deployment(ns, name)
         result = conn.restart(ns, name, dry_run=True)
-        result["replicas"] = int((current.get("spec") or {}).get("replicas") or 0)
+        result["replicas"] = current.replicas
         return result
 
     def lines(self, action: Action, dry: dict[str, Any]) -> list[str]:
@@ -156,17 +151,17 @@ class Restart(_Deployment):
             ACCEPTED,
         ]
 
-    def run(self, conn: Any, action: Action, settings: Settings, who: str, dry: dict[str, Any]) -> dict[str, Any]:
+    def run(
+        self, conn: ClusterActions, action: Action, settings: Settings, who: str, dry: dict[str, Any]
+    ) -> dict[str, Any]:
         ns, name = self.where(action)
         result = conn.restart(ns, name)
         result["message"] = f"restarted deployment {ns}/{name} ({RESTARTED_AT}={result['restarted_at']})"
         return result
 
-    def observe(self, conn: Any, action: Action) -> Outcome:
+    def observe(self, conn: ClusterActions, action: Action) -> Outcome:
         ns, name = self.where(action)
-        deployment = _read(conn, f"read deployment {ns}/{name}", "read_namespaced_deployment", name, ns)
-        template = (deployment.get("spec") or {}).get("template") or {}
-        stamp = ((template.get("metadata") or {}).get("annotations") or {}).get(RESTARTED_AT)
+        stamp = conn.read_deployment(ns, name).restarted_at
         try:
             at = datetime.fromisoformat(str(stamp).replace("Z", "+00:00")) if stamp else None
         except ValueError:
@@ -182,17 +177,15 @@ class Restart(_Deployment):
 class DeletePod(Executor):
     connector = "kubernetes"
 
-    def dry_run(self, conn: Any, action: Action, settings: Settings) -> dict[str, Any]:
+    def dry_run(self, conn: ClusterActions, action: Action, settings: Settings) -> dict[str, Any]:
         ns, pod = action.params["namespace"], action.params["pod"]
         try:
             result = conn.delete_pod(ns, pod, dry_run=True)
         except ConnectorError as exc:
-            if "HTTP 404" not in exc.message:
+            if not _gone(exc):
                 raise
             return {"namespace": ns, "pod": pod, "gone": True, "dry_run": True}
-        pod_obj = _read(conn, f"read pod {ns}/{pod}", "read_namespaced_pod", pod, ns, api="core")
-        owners = (pod_obj.get("metadata") or {}).get("ownerReferences") or []
-        result["owner"] = next((f"{o.get('kind')} {o.get('name')}" for o in owners if o.get("controller")), None)
+        result["owner"] = conn.read_pod(ns, pod).controller
         return result
 
     def lines(self, action: Action, dry: dict[str, Any]) -> list[str]:
@@ -206,28 +199,29 @@ class DeletePod(Executor):
     def noop(self, action: Action, dry: dict[str, Any]) -> dict[str, Any] | None:
         return {**dry, "message": "pod already gone"} if dry.get("gone") else None
 
-    def run(self, conn: Any, action: Action, settings: Settings, who: str, dry: dict[str, Any]) -> dict[str, Any]:
+    def run(
+        self, conn: ClusterActions, action: Action, settings: Settings, who: str, dry: dict[str, Any]
+    ) -> dict[str, Any]:
         ns, pod = action.params["namespace"], action.params["pod"]
         try:
             result = conn.delete_pod(ns, pod)
         except ConnectorError as exc:
-            if "HTTP 404" not in exc.message:
+            if not _gone(exc):
                 raise
             return {"namespace": ns, "pod": pod, "gone": True, "message": "pod already gone"}
         result["message"] = f"deleted pod {ns}/{pod}"
         return result
 
-    def observe(self, conn: Any, action: Action) -> Outcome:
+    def observe(self, conn: ClusterActions, action: Action) -> Outcome:
         ns, pod = action.params["namespace"], action.params["pod"]
         try:
-            live = _read(conn, f"read pod {ns}/{pod}", "read_namespaced_pod", pod, ns, api="core")
+            live = conn.read_pod(ns, pod)
         except ConnectorError as exc:
-            if "HTTP 404" in exc.message:
+            if _gone(exc):
                 return Outcome("succeeded", "the pod is gone")
             raise
-        md = live.get("metadata") or {}
-        if md.get("deletionTimestamp"):
+        if live.terminating:
             return Outcome("succeeded", "the pod is terminating")
-        if md.get("uid") != (action.dry_run or {}).get("uid"):
+        if live.uid != (action.dry_run or {}).get("uid"):
             return Outcome("succeeded", "the pod was replaced by a new one of the same name")
         return Outcome("failed", "the pod is still running: it was not deleted")
