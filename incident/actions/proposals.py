@@ -19,6 +19,7 @@ from incident.config import Settings
 from incident.errors import CopilotError
 from incident.hypotheses import ranked
 from incident.models import Action, ActionStatus, Incident, utcnow
+from incident.runbooks.step import steps_of
 
 
 class ActionError(CopilotError):
@@ -112,11 +113,11 @@ def sync_proposals(session: Session, *, incident_id: int, settings: Settings) ->
     lookback = settings.watcher.deploy_lookback
     out: dict[str, Action] = {}
     for hypothesis in ranked(session, incident_id):
-        for step in hypothesis.steps or []:
-            spec = step.get("action") or {}
-            if step.get("type") != "action" or not step.get("ready") or not spec.get("type"):
+        for step in steps_of(hypothesis.steps):
+            spec = step.proposable
+            if spec is None:
                 continue
-            type_, params = str(spec["type"]), dict(spec.get("params") or {})
+            type_, params = spec.type, dict(spec.params)
             if unsupported(session, incident=incident, type_=type_, params=params, lookback=lookback) is not None:
                 continue
             action = propose(

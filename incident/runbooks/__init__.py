@@ -13,8 +13,9 @@ from incident.runbooks.loader import (
     load_runbooks,
 )
 from incident.runbooks.match import MatchedRunbook, catalog_links, flatten_steps, match_runbooks, render_step
-from incident.runbooks.model import CONTEXT_VARIABLES, Runbook, Step
+from incident.runbooks.model import CONTEXT_VARIABLES, Runbook, StepSpec
 from incident.runbooks.params import ACTION_TYPES, KUBERNETES_READS
+from incident.runbooks.step import Step, StepAction, steps_of
 
 __all__ = [
     "ACTION_TYPES",
@@ -25,6 +26,8 @@ __all__ = [
     "Runbook",
     "RunbookSet",
     "Step",
+    "StepAction",
+    "StepSpec",
     "bundled_dir",
     "catalog_links",
     "configured_runbooks",
@@ -33,4 +36,5 @@ __all__ = [
     "load_runbooks",
     "match_runbooks",
     "render_step",
+    "steps_of",
 ]

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 import incident
 from incident.config import RunbooksConfig
@@ -140,7 +141,7 @@ def _dotted(path: Path_) -> str:
     return out
 
 
-def _describe(err: dict[str, Any]) -> str:
+def _describe(err: ErrorDetails) -> str:
     loc = tuple(err["loc"])
     if err["type"] == "extra_forbidden":
         return f"unknown key '{loc[-1]}'{did_you_mean(str(loc[-1]), SCHEMA_KEYS)}"

@@ -1,11 +1,8 @@
 """Match runbooks to a hypothesis and its alerts, and render their steps for the engineer.
 
 Specificity, most specific first: kind and a listed component > kind and an alert > kind >
-alert or labels only. Each rendered step is a plain dict, ready for ``HypothesisDraft.steps``::
-
-    {runbook_id, title, index, type: text|diagnostic|action|link, text, why,
-     diagnostic: {promql} | {kubernetes: {read, ...}} | None, action: {type, params} | None,
-     url (link steps), ready, missing: [variables], invalid: [messages]}
+alert or labels only. Each rendered step is a :class:`incident.runbooks.step.Step`; its stored
+form goes into ``HypothesisDraft.steps`` (:func:`flatten_steps`).
 """
 
 from __future__ import annotations
@@ -18,9 +15,10 @@ from pydantic import ValidationError
 
 from incident.actions.types import REGISTRY
 from incident.redact import redact
-from incident.runbooks.model import Runbook, Step
+from incident.runbooks.model import Runbook, StepSpec
 from incident.runbooks.params import KUBERNETES_READS, Params
 from incident.runbooks.render import render_value
+from incident.runbooks.step import Step, StepAction
 
 CATALOG_ID = "catalog"
 
@@ -32,13 +30,13 @@ class MatchedRunbook:
     specificity: int
     """3 kind+component, 2 kind+alert, 1 kind, 0 alert/labels only; catalog links 4."""
     reasons: tuple[str, ...]
-    steps: list[dict[str, Any]]
+    steps: list[Step]
     body: str = ""
     path: str | None = None
     ready: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "ready", all(s["ready"] for s in self.steps))
+        object.__setattr__(self, "ready", all(s.ready for s in self.steps))
 
 
 def _alert_hits(runbook: Runbook, alerts: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -63,7 +61,7 @@ def _schema_problems(schema: type[Params], params: dict[str, Any]) -> tuple[dict
         return params, msgs
 
 
-def render_step(runbook: Runbook, index: int, step: Step, context: dict[str, Any]) -> dict[str, Any]:
+def render_step(runbook: Runbook, index: int, step: StepSpec, context: dict[str, Any]) -> Step:
     """Render one step; a missing variable or an invalid parameter marks it not ready."""
     missing: list[str] = []
     invalid: list[str] = []
@@ -98,21 +96,21 @@ def render_step(runbook: Runbook, index: int, step: Step, context: dict[str, Any
             invalid.extend(problems)
         if isinstance(params, dict):  # free text (notes, comments) leaves the machine: no secrets in it
             params = {k: redact(v) if isinstance(v, str) else v for k, v in params.items()}
-        action = {"type": step.action.type, "params": params}
+        action = StepAction(type=step.action.type, params=params)
         text = REGISTRY[step.action.type].step_text(params)
-    return {
-        "runbook_id": runbook.id,
-        "title": title or (step.action.type if step.action else text),
-        "index": index,
-        "type": step.type,
-        "text": redact(text),
-        "why": redact(why) if why else None,
-        "diagnostic": diagnostic,
-        "action": action,
-        "ready": not missing and not invalid,
-        "missing": missing,
-        "invalid": invalid,
-    }
+    return Step(
+        runbook_id=runbook.id,
+        title=title or (step.action.type if step.action else text),
+        index=index,
+        type=step.type,
+        text=redact(text),
+        why=redact(why) if why else None,
+        diagnostic=diagnostic,
+        action=action,
+        ready=not missing and not invalid,
+        missing=missing,
+        invalid=invalid,
+    )
 
 
 def catalog_links(runbook_url: str | None, links: Iterable[dict[str, str]] = ()) -> list[dict[str, str]]:
@@ -127,22 +125,18 @@ def catalog_links(runbook_url: str | None, links: Iterable[dict[str, str]] = ())
     return out
 
 
-def _link_steps(links: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
+def _link_steps(links: Sequence[dict[str, str]]) -> list[Step]:
     return [
-        {
-            "runbook_id": CATALOG_ID,
-            "title": link.get("title") or link["url"],
-            "index": i,
-            "type": "link",
-            "url": link["url"],
-            "text": link.get("title") or link["url"],
-            "why": "linked from the service catalog",
-            "diagnostic": None,
-            "action": None,
-            "ready": True,
-            "missing": [],
-            "invalid": [],
-        }
+        Step(
+            runbook_id=CATALOG_ID,
+            title=link.get("title") or link["url"],
+            index=i,
+            type="link",
+            url=link["url"],
+            text=link.get("title") or link["url"],
+            why="linked from the service catalog",
+            ready=True,
+        )
         for i, link in enumerate(links)
     ]
 
@@ -194,5 +188,5 @@ def match_runbooks(
 
 
 def flatten_steps(matched: Iterable[MatchedRunbook]) -> list[dict[str, Any]]:
-    """Every matched step in order, for ``HypothesisDraft.steps``."""
-    return [step for m in matched for step in m.steps]
+    """Every matched step in order, in its stored form, for ``HypothesisDraft.steps``."""
+    return [step.stored() for m in matched for step in m.steps]

@@ -6,7 +6,7 @@ Action and Kubernetes-read parameters have their own typed schemas (:mod:`incide
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -97,7 +97,9 @@ class Action(Strict):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-class Step(Strict):
+class StepSpec(Strict):
+    """A step as a runbook's front matter writes it (rendered into a :class:`incident.runbooks.step.Step`)."""
+
     title: str | None = None
     why: str | None = None
     text: str | None = None
@@ -105,7 +107,7 @@ class Step(Strict):
     action: Action | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> Step:
+    def _exactly_one(self) -> StepSpec:
         found = [name for name in ("text", "diagnostic", "action") if getattr(self, name) is not None]
         if len(found) != 1:
             raise ValueError(
@@ -114,7 +116,7 @@ class Step(Strict):
         return self
 
     @property
-    def type(self) -> str:
+    def type(self) -> Literal["text", "diagnostic", "action"]:
         return "text" if self.text is not None else "diagnostic" if self.diagnostic is not None else "action"
 
 
@@ -125,7 +127,7 @@ class Runbook(Strict):
     components: list[str] = Field(default_factory=list)
     """When set, the runbook only applies to these components."""
     severity: str | None = None
-    steps: list[Step] = Field(min_length=1)
+    steps: list[StepSpec] = Field(min_length=1)
 
     _path: Path | None = PrivateAttr(default=None)
     _line: int = PrivateAttr(default=1)
@@ -151,6 +153,8 @@ class Runbook(Strict):
 
 
 SCHEMA_KEYS: tuple[str, ...] = tuple(
-    sorted({name for model in (Runbook, Matches, Step, Diagnostic, Action) for name in model.model_fields} | {"read"})
+    sorted(
+        {name for model in (Runbook, Matches, StepSpec, Diagnostic, Action) for name in model.model_fields} | {"read"}
+    )
 )
 """Every key the front matter knows, for "did you mean" on unknown keys."""

@@ -48,7 +48,7 @@ def template_problems(source: str) -> list[tuple[int, str]]:
         lineno = getattr(exc, "lineno", 1) or 1
         return [(lineno, f"template syntax error: {getattr(exc, 'message', None) or exc}")]
     unknown = meta.find_undeclared_variables(ast) - set(CONTEXT_VARIABLES)
-    first_line = {}
+    first_line: dict[str, int] = {}
     for name_node in ast.find_all(nodes.Name):
         if name_node.name in unknown:
             first_line.setdefault(name_node.name, name_node.lineno)
