@@ -301,6 +301,76 @@ class GroupInfo:
 
 
 @dataclass(frozen=True)
+class Silence:
+    id: str
+    state: str
+    """``active``, ``pending`` or ``expired``."""
+    matchers: dict[str, str]
+    """Equality matchers; regex or negative ones are shown as ``=~value`` / ``!=value``."""
+    starts_at: datetime | None
+    ends_at: datetime | None
+    created_by: str = ""
+    comment: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """Why Alertmanager holds back an alert's notifications (empty when it does not)."""
+
+    silenced_by: tuple[Silence, ...] = ()
+    """The silences muting it (an id Alertmanager names but no longer lists has only its id)."""
+    inhibited_by: tuple[str, ...] = ()
+    """Fingerprints of the alerts inhibiting it."""
+
+    @property
+    def suppressed(self) -> bool:
+        return bool(self.silenced_by or self.inhibited_by)
+
+
+@dataclass(frozen=True)
+class RejectedAlert:
+    """An alert that failed validation: kept raw (as ASCII JSON text) with the reason."""
+
+    reason: str
+    raw: str
+    fingerprint: str | None = None
+    """Alertmanager's own, else computed from the labels when they are readable; None otherwise."""
+
+
+@dataclass(frozen=True)
+class AlertPoll:
+    """One unfiltered read of ``GET /api/v2/alerts``: every still-firing alert (silenced and
+    inhibited included), what suppresses each, and the alerts that failed validation."""
+
+    alerts: list[AlertRecord] = field(default_factory=list)
+    suppression: dict[str, Suppression] = field(default_factory=dict)
+    """fingerprint -> suppression, for the suppressed alerts only."""
+    rejected: list[RejectedAlert] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """One PagerDuty v3 webhook delivery. ``incident_id`` is set for every ``incident.*`` event."""
+
+    event_type: str
+    """e.g. ``incident.triggered``, ``incident.acknowledged``, ``incident.resolved``."""
+    occurred_at: datetime
+    incident_id: str | None
+    incident_status: str | None
+    title: str | None
+    service_id: str | None
+    id: str | None = None
+    """The event's own id (deliveries may repeat; use it to de-duplicate)."""
+    resource_type: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_incident(self) -> bool:
+        return self.incident_id is not None
+
+
+@dataclass(frozen=True)
 class DeploymentState:
     """A Deployment as an action reads it back: what it runs now and wants to run."""
 
@@ -393,6 +463,24 @@ class SilenceActions(Protocol):
         ...
 
     def expire_silence(self, silence_id: str) -> None: ...
+
+    def silences(self) -> list[Silence]:
+        """Every silence the server knows (active, pending and recently expired)."""
+        ...
+
+
+@runtime_checkable
+class AlertPolling(AlertSource, Protocol):
+    """An alert source that also says what suppresses each alert (Alertmanager)."""
+
+    def poll(self) -> AlertPoll: ...
+
+
+def poll_of(source: AlertSource) -> AlertPoll:
+    """An :class:`AlertPoll` from any alert source (one without suppression data lists alerts only)."""
+    if isinstance(source, AlertPolling):
+        return source.poll()
+    return AlertPoll(alerts=source.active_alerts())
 
 
 @runtime_checkable

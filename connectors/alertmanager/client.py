@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from connectors.alertmanager.config import AlertmanagerConfig
-from connectors.alertmanager.webhook import RejectedAlert, alert_record, parse_end, rejected
-from connectors.base import AlertRecord, AlertSource, CheckResult
+from connectors.alertmanager.webhook import alert_record, parse_end, rejected
+from connectors.base import AlertPoll as AlertPoll  # re-exported; home: connectors/base.py
+from connectors.base import AlertRecord, CheckResult
+from connectors.base import Silence as Silence  # re-exported; home: connectors/base.py
+from connectors.base import Suppression as Suppression  # re-exported; home: connectors/base.py
+from connectors.base import poll_of as poll_of  # re-exported; home: connectors/base.py
 from connectors.common.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
 from connectors.limits import Limits, limited_transport
 
@@ -21,45 +24,6 @@ NAME = "alertmanager"
 _ACTIVE_STATES = ("active", "unprocessed", "suppressed")
 """``unprocessed``: posted but not yet through the dispatcher; ``suppressed``: silenced or
 inhibited. All three are still firing."""
-
-
-@dataclass(frozen=True)
-class Silence:
-    id: str
-    state: str
-    """``active``, ``pending`` or ``expired``."""
-    matchers: dict[str, str]
-    """Equality matchers; regex or negative ones are shown as ``=~value`` / ``!=value``."""
-    starts_at: datetime | None
-    ends_at: datetime | None
-    created_by: str = ""
-    comment: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, compare=False)
-
-
-@dataclass(frozen=True)
-class Suppression:
-    """Why Alertmanager holds back an alert's notifications (empty when it does not)."""
-
-    silenced_by: tuple[Silence, ...] = ()
-    """The silences muting it (an id Alertmanager names but no longer lists has only its id)."""
-    inhibited_by: tuple[str, ...] = ()
-    """Fingerprints of the alerts inhibiting it."""
-
-    @property
-    def suppressed(self) -> bool:
-        return bool(self.silenced_by or self.inhibited_by)
-
-
-@dataclass(frozen=True)
-class AlertPoll:
-    """One unfiltered read of ``GET /api/v2/alerts``: every still-firing alert (silenced and
-    inhibited included), what suppresses each, and the alerts that failed validation."""
-
-    alerts: list[AlertRecord] = field(default_factory=list)
-    suppression: dict[str, Suppression] = field(default_factory=dict)
-    """fingerprint -> suppression, for the suppressed alerts only."""
-    rejected: list[RejectedAlert] = field(default_factory=list)
 
 
 def _iso(when: datetime) -> str:
@@ -267,10 +231,3 @@ class AlertmanagerConnector:
 
     def close(self) -> None:
         self._http.close()
-
-
-def poll_of(source: AlertSource) -> AlertPoll:
-    """An :class:`AlertPoll` from any alert source (one without suppression data lists alerts only)."""
-    if isinstance(source, AlertmanagerConnector):
-        return source.poll()
-    return AlertPoll(alerts=source.active_alerts())

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import AlertRecord
+from connectors.base import RejectedAlert as RejectedAlert  # re-exported; home: connectors/base.py
 from connectors.common.errors import WebhookError
 
 _RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
@@ -146,16 +147,6 @@ def alert_record(raw: dict[str, Any], *, status: str, where: str) -> AlertRecord
         generator_url=check_text(generator, f"{where}.generatorURL") if generator else None,
         raw=raw,
     )
-
-
-@dataclass(frozen=True)
-class RejectedAlert:
-    """An alert that failed validation: kept raw (as ASCII JSON text) with the reason."""
-
-    reason: str
-    raw: str
-    fingerprint: str | None = None
-    """Alertmanager's own, else computed from the labels when they are readable; None otherwise."""
 
 
 def rejected(raw: Any, reason: str) -> RejectedAlert:

@@ -10,36 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
+from connectors.base import WebhookEvent as WebhookEvent  # re-exported; home: connectors/base.py
 from connectors.common.errors import WebhookError
 from connectors.pagerduty.mapping import parse_time
 
 SIGNATURE_HEADER = "X-PagerDuty-Signature"
 PING = "pagey.ping"
-
-
-@dataclass(frozen=True)
-class WebhookEvent:
-    """One v3 webhook delivery. ``incident_id`` is set for every ``incident.*`` event."""
-
-    event_type: str
-    """e.g. ``incident.triggered``, ``incident.acknowledged``, ``incident.resolved``."""
-    occurred_at: datetime
-    incident_id: str | None
-    incident_status: str | None
-    title: str | None
-    service_id: str | None
-    id: str | None = None
-    """The event's own id (deliveries may repeat; use it to de-duplicate)."""
-    resource_type: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @property
-    def is_incident(self) -> bool:
-        return self.incident_id is not None
 
 
 def sign(body: bytes, secret: str) -> str:

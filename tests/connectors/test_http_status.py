@@ -57,7 +57,7 @@ def test_alertmanager_error_carries_the_status(status: int) -> None:
 @pytest.mark.parametrize("status", [401, 404])
 def test_pagerduty_error_carries_the_status(status: int) -> None:
     with answering(status) as server:
-        config = PagerDutyConfig(api_token="t", base_url=server.url, timeout="2s")
+        config = PagerDutyConfig.model_validate({"api_token": "t", "base_url": server.url, "timeout": "2s"})
         client = PagerDutyConnector(config, backoff_seconds=0.01)
         assert raised(lambda: client.incident("PX1")).http_status == status
 
@@ -109,7 +109,7 @@ def test_no_answer_has_no_status() -> None:
     with socket.socket() as sock:  # nothing listens on the port once the socket is closed
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    client = KubernetesConnector(KubernetesConfig(host=f"http://127.0.0.1:{port}", timeout="1s"))
+    client = KubernetesConnector(KubernetesConfig.model_validate({"host": f"http://127.0.0.1:{port}", "timeout": "1s"}))
     assert raised(lambda: client.read_pod("shop", "a")).http_status is None
 
 
