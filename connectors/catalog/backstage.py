@@ -56,7 +56,7 @@ class BackstageConnector:
 
     def _get(self, path: str, params: list[tuple[str, str | int]], *, allow_404: bool = False) -> Any:
         try:
-            response = self._client.get(path, params=params)
+            response = self._client.get(path, params=tuple(params))
         except LimitError as exc:
             cls = ConnectorTimeout if is_deadline(exc) else ConnectorError
             raise cls(f"{self.url}: {exc}", connector=NAME) from exc

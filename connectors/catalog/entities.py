@@ -189,11 +189,11 @@ def label_values(labels: Mapping[str, str], label_keys: list[str]) -> list[str]:
         sanitised.setdefault(_label_key(str(key)), str(value))
     values = []
     for key in label_keys:
-        value = labels.get(key)
-        if value is None:
-            value = sanitised.get(_label_key(key))
-        if value:
-            values.append(value)
+        found = labels.get(key)
+        if found is None:
+            found = sanitised.get(_label_key(key))
+        if found:
+            values.append(found)
     return values
 
 

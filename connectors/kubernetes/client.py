@@ -48,7 +48,7 @@ class KubernetesConnector(KubernetesActions):
         self.keys = list(cfg.component_label_keys)
 
     def close(self) -> None:
-        self.api_client.close()
+        self.api_client.close()  # type: ignore[no-untyped-call]  # the vendor's ApiClient has no annotations
 
     # ------------------------------------------------------------------ helpers
 

@@ -39,17 +39,19 @@ def build_api_client(cfg: KubernetesConfig) -> k8s.ApiClient:
                 conf.api_key = {"BearerToken": cfg.token.get_secret_value()}
                 conf.api_key_prefix = {"BearerToken": "Bearer"}
             return k8s.ApiClient(conf)
+        # the kubernetes package's config loaders carry no annotations
         if cfg.in_cluster:
-            k8s_config.load_incluster_config(client_configuration=conf)
+            k8s_config.load_incluster_config(client_configuration=conf)  # type: ignore[no-untyped-call]
             return k8s.ApiClient(conf)
         path = cfg.kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or None
         path = path or str(Path.home() / ".kube" / "config")
-        return k8s_config.new_client_from_config(
+        client: k8s.ApiClient = k8s_config.new_client_from_config(  # type: ignore[no-untyped-call]
             config_file=os.path.expanduser(path),
             context=cfg.context,
             persist_config=False,
             client_configuration=conf,
         )
+        return client
     except (ConfigException, OSError, ValueError) as exc:
         raise ConnectorError(f"cannot configure the Kubernetes client: {exc}", connector=NAME) from exc
 

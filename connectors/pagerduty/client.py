@@ -47,6 +47,9 @@ class _Client(pagerduty.RestApiV2Client):
     The vendor's ``url`` setter insists on ``https://``; everything else is the vendor's.
     """
 
+    _url: str  # set by the constructor (the vendor declares the class default None)
+    timeout: float  # type: ignore[assignment]  # httpx takes a float; the vendor's default is an int
+
     @property
     def url(self) -> str:
         return self._url
@@ -111,6 +114,8 @@ class PagerDutyConnector:
             return fn(self._client)
         except pagerduty.HttpError as exc:
             response = exc.response
+            if response is None:  # the vendor raises it with a response; be safe if it does not
+                raise ConnectorError(f"{what}: {exc.msg}", connector=NAME) from exc
             if response.is_success:  # 2xx but not the JSON shape the client expects
                 raise ConnectorDataError(f"{what}: {exc.msg}", connector=NAME) from exc
             if response.status_code == 401:
@@ -200,7 +205,8 @@ class PagerDutyConnector:
             try:
                 client.rput(path, json={"type": "incident_reference", "status": status})
             except pagerduty.HttpError as exc:  # resolved by someone else since we looked
-                if exc.response.status_code != 400 or "already resolved" not in exc.response.text.lower():
+                answer = exc.response
+                if answer is None or answer.status_code != 400 or "already resolved" not in answer.text.lower():
                     raise
 
         self._call(f"PUT {path} status={status}", put)

@@ -18,7 +18,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import requests
-from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
+from prometheus_api_client import PrometheusConnect
+from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
 from connectors.base import CheckResult, MetricSeries
