@@ -18,11 +18,11 @@ records = typer.Typer()
 @records.command("list")
 def list_cmd(open_only: Annotated[bool, typer.Option("--open", help="Only open incidents.")] = False) -> None:
     """List incidents in the store."""
-    from incident import service
+    from incident.app.queries import list_incidents
     from incident.render import incidents_table
 
-    with open_store() as store, store.session() as session:
-        console.print(incidents_table(service.list_incidents(session, open_only=open_only)))
+    with open_store() as store:
+        console.print(incidents_table(list_incidents(store, open_only=open_only)))
 
 
 @records.command()
@@ -33,14 +33,11 @@ def show(incident_id: Annotated[str, typer.Argument(help="Incident id or 'latest
 
 
 def print_incident_by_ref(store: Any, incident_id: str) -> None:
-    from incident import service
-    from incident.hypotheses import ranked
+    from incident.app.queries import load_record
     from incident.render import print_incident
-    from incident.timeline import timeline
 
-    with store.session() as session:
-        incident = service.by_ref(session, incident_id)
-        print_incident(console, incident, timeline(session, incident.id), ranked(session, incident.id))
+    record = load_record(store, incident_id)
+    print_incident(console, record.incident, record.events, record.hypotheses)
 
 
 @records.command()

@@ -66,6 +66,14 @@ def check_citations(draft: HypothesisDraft, refs: set[str], extra: set[str] | No
     return draft.model_copy(update=update)
 
 
+def cite(
+    session: Session, incident_id: int, drafts: list[HypothesisDraft], *, extra: set[str] | None = None
+) -> list[HypothesisDraft]:
+    """:func:`check_citations` for every draft, against what the incident's record holds (and ``extra``)."""
+    refs = known_refs(session, incident_id)
+    return [check_citations(d, refs, extra) for d in drafts]
+
+
 def save_hypotheses(
     session: Session, incident_id: int, drafts: list[HypothesisDraft], *, source: str, at: datetime | None = None
 ) -> list[str]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from incident.app.queries import EventRow, HypothesisRow, IncidentRow
 from incident.models import Hypothesis, Incident, TimelineEvent
 
 KIND_STYLE = {
@@ -26,7 +29,7 @@ KIND_STYLE = {
 }
 
 
-def incident_header(incident: Incident) -> Text:
+def incident_header(incident: Incident | IncidentRow) -> Text:
     text = Text()
     text.append(f"#{incident.id} ", style="bold")
     text.append(incident.title, style="bold")
@@ -41,7 +44,7 @@ def incident_header(incident: Incident) -> Text:
     return text
 
 
-def timeline_table(events: list[TimelineEvent], *, width: int | None = None) -> Table:
+def timeline_table(events: Sequence[TimelineEvent | EventRow], *, width: int | None = None) -> Table:
     table = Table(show_header=True, header_style="bold", expand=True, box=None, pad_edge=False)
     table.add_column("time (UTC)", no_wrap=True, width=19)
     table.add_column("kind", no_wrap=True, width=14)
@@ -57,7 +60,7 @@ def timeline_table(events: list[TimelineEvent], *, width: int | None = None) -> 
     return table
 
 
-def hypotheses_table(hypotheses: list[Hypothesis]) -> Table:
+def hypotheses_table(hypotheses: Sequence[Hypothesis | HypothesisRow]) -> Table:
     table = Table(show_header=True, header_style="bold", expand=True, box=None, pad_edge=False)
     table.add_column("#", no_wrap=True, width=2)
     table.add_column("kind", no_wrap=True, width=20)
@@ -77,7 +80,10 @@ def hypotheses_table(hypotheses: list[Hypothesis]) -> Table:
 
 
 def print_incident(
-    console: Console, incident: Incident, events: list[TimelineEvent], hypotheses: list[Hypothesis] | None = None
+    console: Console,
+    incident: Incident | IncidentRow,
+    events: Sequence[TimelineEvent | EventRow],
+    hypotheses: Sequence[Hypothesis | HypothesisRow] | None = None,
 ) -> None:
     console.print(incident_header(incident))
     if hypotheses:
@@ -87,7 +93,7 @@ def print_incident(
     console.print(timeline_table(events))
 
 
-def incidents_table(incidents: list[Incident]) -> Table:
+def incidents_table(incidents: Sequence[Incident | IncidentRow]) -> Table:
     table = Table(show_header=True, header_style="bold", box=None)
     for col in ("id", "status", "paged (UTC)", "component", "owner", "title"):
         table.add_column(col)

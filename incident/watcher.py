@@ -34,7 +34,7 @@ from connectors.alertmanager.webhook import RejectedAlert, rejected
 from connectors.base import AlertRecord, PagerDutyIncident
 from connectors.pagerduty.webhook import WebhookEvent
 from incident import service
-from incident.analysis import run_analysis
+from incident.app.finalise import run_analysis
 from incident.config import Settings
 from incident.coordination import Coordinator, locks_for
 from incident.errors import CopilotError
@@ -324,6 +324,7 @@ class Watcher:
                     runbooks=self.runbooks,
                     component_label=self.settings.metrics.component_label,
                     at=self.context(incident).window_end,
+                    settings=self.settings,
                 )
                 incident.analysed_at = utcnow()
         except Exception:
@@ -339,6 +340,7 @@ class Watcher:
                 incident_id=incident_id,
                 analyzer_drafts=drafts,
                 on_event=self.on_agent_event,
+                runbooks=self.runbooks,
             )
             log.info("agent on incident %s: %s", incident_id, outcome.reason)
 

@@ -16,10 +16,10 @@ from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES
 from textual.worker import Worker, WorkerState
 
+from incident.app import queries
 from incident.config import Settings
 from incident.errors import ConfigError, CopilotError
 from incident.store import Store
-from tui import data
 from tui.messages import AgentProgress, StoreChanged
 from tui.screens.help import HelpScreen
 from tui.screens.incident_list import IncidentListScreen
@@ -80,7 +80,7 @@ class IncidentApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def poll(self) -> None:
         """The cheap store fingerprint; on a change every screen reloads what it shows."""
-        version = data.store_version(self.store)
+        version = queries.store_version(self.store)
         if version != self._version:  # the first poll too: the screens' first load may have raced a write
             self._version = version
             self.call_from_thread(self._broadcast, version)

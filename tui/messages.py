@@ -7,8 +7,8 @@ from typing import Any
 
 from textual.message import Message
 
-from tui.data import ActionRow, Detail, IncidentRow, QuarantinedView
-from tui.ops import PreviewView
+from incident.app.commands import PreviewView
+from incident.app.queries import ActionRow, Detail, IncidentRow, QuarantinedView
 
 
 @dataclass

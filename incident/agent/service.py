@@ -24,12 +24,14 @@ from incident.agent.judge import judge
 from incident.agent.loop import Loop
 from incident.agent.render import clip, evidence_text, redact_value, render, render_timeline
 from incident.agent.tools import AgentTools
+from incident.app.finalise import finalise
 from incident.config import Settings
-from incident.hypotheses import HypothesisDraft, check_citations, hypothesis_id, known_refs, save_hypotheses
+from incident.hypotheses import HypothesisDraft, check_citations, hypothesis_id, known_refs
 from incident.kinds import MEANING
-from incident.memory import safe_apply_feedback, without_memory
+from incident.memory import without_memory
 from incident.models import EventKind, Hypothesis, Incident, TimelineEvent, utcnow
 from incident.registry import Connectors
+from incident.runbooks import RunbookSet, configured_runbooks
 from incident.store import Store
 from incident.timeline import log_event, timeline
 
@@ -85,9 +87,12 @@ def run_agent(
     incident_id: int,
     analyzer_drafts: list[HypothesisDraft],
     on_event: EventSink | None = None,
+    runbooks: RunbookSet | None = None,
 ) -> AgentOutcome:
     """Investigate the incident with Claude, starting from ``analyzer_drafts``; never raises for
-    API or tool failures (the outcome says ``fallback`` and why)."""
+    API or tool failures (the outcome says ``fallback`` and why). The kept hypotheses are
+    finalised like the analyzer's (:func:`incident.app.finalise.finalise`), with ``runbooks``
+    (the configured ones when omitted)."""
     emit = _safe(on_event)
     cfg = settings.agent
     usage = UsageTotals()
@@ -160,12 +165,20 @@ def run_agent(
             log.exception("agent failed on incident %s", incident_id)
         return fallback(api or f"agent_error: {type(exc).__name__}: {exc}")
     finish = [_with_why(_with_tool_results(d, tools), grounding) for d in judged.kept]
-    kept = _attach_steps(settings, store, incident_id, finish)
     dropped = [_with_why(_with_tool_results(d, tools), grounding) for d in judged.dropped]
     reason = result.reason + (f"; {judged.note}" if judged.note else "")
     with store.session() as s:
-        kept = safe_apply_feedback(s, incident_id, kept)  # team memory: verdicts on similar incidents
-        save_hypotheses(s, incident_id, kept, source="agent", at=at)
+        kept = finalise(
+            s,
+            incident_id,
+            finish,
+            source="agent",
+            settings=settings,
+            runbooks=_runbooks(settings, runbooks),
+            component_label=settings.metrics.component_label,
+            at=at,
+            extra_refs=set(tools.results),
+        )
         kept_ids = {hypothesis_id(incident_id, "agent", d.kind, d.component) for d in kept}
         _save_dropped(s, incident_id, dropped, kept_ids, at)
     summary = f"agent: {len(kept)} hypotheses" + (f", {len(dropped)} dropped by the judge" if dropped else "")
@@ -216,24 +229,15 @@ def _with_tool_results(draft: HypothesisDraft, tools: AgentTools) -> HypothesisD
     return draft.model_copy(update={"details": {**draft.details, "tool_results": stored}})
 
 
-def _attach_steps(
-    settings: Settings, store: Store, incident_id: int, drafts: list[HypothesisDraft]
-) -> list[HypothesisDraft]:
-    """Runbook steps for the agent's hypotheses, matched exactly as for the analyzer's: steps come
-    from runbooks only, never from the model."""
+def _runbooks(settings: Settings, runbooks: RunbookSet | None) -> RunbookSet | None:
+    """``runbooks``, else the configured ones; None (no steps) when those cannot be read."""
+    if runbooks is not None:
+        return runbooks
     try:
-        from incident.analysis.context import load_input
-        from incident.analysis.steps import attach_steps
-        from incident.runbooks import configured_runbooks
-
-        runbooks = configured_runbooks(settings.runbooks)
-        with store.session() as s:
-            data = load_input(s, incident_id)
-            label = settings.metrics.component_label
-            return attach_steps(s, data, drafts, runbooks, component_label=label)
+        return configured_runbooks(settings.runbooks)
     except Exception:  # hypotheses without steps beat no hypotheses
-        log.exception("cannot match runbooks to the agent's hypotheses on incident %s", incident_id)
-        return drafts
+        log.exception("cannot read the configured runbooks; the agent's hypotheses get no steps")
+        return None
 
 
 def _save_dropped(

@@ -1,7 +1,9 @@
 """The offline analyzer: deterministic, no network, no LLM.
 
 ``analyze`` reads one incident from the store (timeline, metric windows, catalog graph) and
-returns ranked :class:`~incident.hypotheses.HypothesisDraft` objects citing their evidence.
+returns ranked :class:`~incident.hypotheses.HypothesisDraft` objects citing their evidence. It
+never writes: saving goes through :func:`incident.app.finalise.run_analysis`, the path the agent's
+hypotheses take too.
 """
 
 from __future__ import annotations
@@ -11,28 +13,18 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from incident.analysis.checks import all_findings
-from incident.analysis.context import load_input
+from incident.analysis.context import AnalysisInput, load_input
 from incident.analysis.localisation import departures
 from incident.analysis.rank import combine
 from incident.analysis.steps import attach_steps
-from incident.hypotheses import Evidence, HypothesisDraft, check_citations, known_refs, save_hypotheses
-from incident.memory import safe_apply_feedback, safe_record_similar
+from incident.hypotheses import Evidence, HypothesisDraft, cite
 from incident.runbooks import RunbookSet
 
 MAX_HYPOTHESES = 6
 
 
-def analyze(
-    session: Session,
-    incident_id: int,
-    *,
-    runbooks: RunbookSet | None = None,
-    component_label: str = "service",
-    now: datetime | None = None,
-) -> list[HypothesisDraft]:
-    """Ranked hypotheses with their evidence (and runbook steps when ``runbooks`` is given), from
-    what was known at ``now`` (default: the page time)."""
-    data = load_input(session, incident_id, now=now)
+def rank(data: AnalysisInput) -> list[HypothesisDraft]:
+    """The ranked hypotheses for ``data``, citations not checked yet and without runbook steps."""
     candidates = combine(data, all_findings(data), departures(data))
     drafts: list[HypothesisDraft] = []
     seen_components: set[str] = set()
@@ -56,24 +48,21 @@ def analyze(
         )
         if len(drafts) >= MAX_HYPOTHESES:
             break
-    refs = known_refs(session, incident_id)
-    drafts = [check_citations(d, refs) for d in drafts]
-    if runbooks is not None:
-        drafts = attach_steps(session, data, drafts, runbooks, component_label=component_label)
     return drafts
 
 
-def run_analysis(
+def analyze(
     session: Session,
     incident_id: int,
     *,
     runbooks: RunbookSet | None = None,
     component_label: str = "service",
-    at: datetime | None = None,
+    now: datetime | None = None,
 ) -> list[HypothesisDraft]:
-    """Analyze and store the hypotheses (and their timeline events, stamped ``at``)."""
-    drafts = analyze(session, incident_id, runbooks=runbooks, component_label=component_label, now=at)
-    drafts = safe_apply_feedback(session, incident_id, drafts)  # team memory: verdicts on similar incidents
-    save_hypotheses(session, incident_id, drafts, source="analyzer", at=at)
-    safe_record_similar(session, incident_id, at=at)
+    """Ranked hypotheses with their evidence (and runbook steps when ``runbooks`` is given), from
+    what was known at ``now`` (default: the page time)."""
+    data = load_input(session, incident_id, now=now)
+    drafts = cite(session, incident_id, rank(data))
+    if runbooks is not None:
+        drafts = attach_steps(session, data, drafts, runbooks, component_label=component_label)
     return drafts

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from incident import actions
 from incident.hypotheses import ranked
 from tests.actions.conftest import World
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: proposals are created only when the TUI opens an incident")
 def test_the_watcher_alone_stores_the_proposals_of_the_shown_hypotheses(world: World) -> None:
     with world.store.session() as s:
         stored = actions.list_actions(s, incident_id=world.incident_id)

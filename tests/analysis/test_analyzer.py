@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from incident.analysis import analyze, run_analysis
+from incident.analysis import analyze
+from incident.app.finalise import run_analysis
 from incident.hypotheses import known_refs, ranked
 from incident.models import Component, Incident, MetricWindow
 from incident.store import Store

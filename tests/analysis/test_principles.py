@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from incident.analysis import analyze, run_analysis
+from incident.analysis import analyze
 from incident.analysis.checks import all_findings
 from incident.analysis.context import load_input
 from incident.analysis.localisation import departures
 from incident.analysis.rank import combine
+from incident.app.finalise import run_analysis
 from incident.hypotheses import HypothesisDraft
 from incident.store import Store
 from incident.timeline import log_event

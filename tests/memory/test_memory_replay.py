@@ -18,7 +18,7 @@ from sqlalchemy import select
 from incident import service
 from incident.actions import approve, execute, sync_proposals
 from incident.agent import run_agent
-from incident.analysis import run_analysis
+from incident.app.finalise import run_analysis
 from incident.config import Settings, load_settings
 from incident.feedback import set_verdict
 from incident.hypotheses import HypothesisDraft, ranked
@@ -90,7 +90,8 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
     first = _replay(load_scenario(SCENARIOS / "checkout-bad-deploy"), db, tmp / "sb1", heal=True)
     reader = Store(f"sqlite:///{db}")
     with reader.session() as s:
-        rollback_title = s.scalars(select(Action.title).where(Action.incident_id == first)).one()
+        executed = select(Action.title).where(Action.incident_id == first, Action.status == "succeeded")
+        rollback_title = s.scalars(executed).one()
     reader.close()
     later = shifted_copy(SCENARIOS / "checkout-bad-deploy", tmp / "checkout-again", WEEK)  # the same alert, again
     again = _replay(load_scenario(later), db, tmp / "sb2")

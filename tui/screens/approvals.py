@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.screen import Screen
 
-from incident.models import IncidentStatus
-from tui import ops
-from tui.data import ActionRow, Detail
+from incident.app import commands
+from incident.app.commands import Status
+from incident.app.queries import ActionRow, Detail
+from tui import data
 from tui.messages import ActionFinished
 from tui.screens.confirm_action import ConfirmActionScreen
 from tui.screens.reject import RejectScreen
@@ -31,14 +32,12 @@ class ApprovalFlows(Screen[None]):
 
         def selected_action(self) -> ActionRow | None: ...
 
-        def reload(self) -> None: ...
+        def reload(self) -> object: ...  # a @work method: returns its Worker
 
     # ------------------------------------------------------------------ approve / reject
     def action_approve(self) -> None:
         a = self.selected_action()
-        if ops.UNAVAILABLE:
-            self.notify(ops.UNAVAILABLE, severity="error")
-        elif a is None:
+        if a is None:
             self.notify("No pending action on this incident.", severity="warning")
         elif not a.allowed:
             self.notify(f"{a.title}: not allowed ({a.disallowed_reason or 'config'})", severity="error")
@@ -57,14 +56,12 @@ class ApprovalFlows(Screen[None]):
     @work(thread=True, exclusive=False, exit_on_error=False, group="act")
     def execute(self, action_id: str) -> None:
         app = self.copilot
-        row = ops.approve_and_execute(app.store, action_id, connectors=app.get_connectors(), settings=app.settings)
+        row = commands.approve_and_execute(app.store, action_id, connectors=app.get_connectors(), settings=app.settings)
         self.post_message(ActionFinished(row))
 
     def action_reject(self) -> None:
         a = self.selected_action()
-        if ops.UNAVAILABLE:
-            self.notify(ops.UNAVAILABLE, severity="error")
-        elif a is None or a.status != "proposed":
+        if a is None or a.status != "proposed":
             self.notify("No pending action to reject.", severity="warning")
         else:
 
@@ -76,7 +73,7 @@ class ApprovalFlows(Screen[None]):
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="act")
     def reject(self, action_id: str, reason: str) -> None:
-        row = ops.reject(self.copilot.store, action_id, settings=self.copilot.settings, reason=reason)
+        row = commands.reject(self.copilot.store, action_id, settings=self.copilot.settings, reason=reason)
         self.post_message(ActionFinished(row))
 
     def on_action_finished(self, message: ActionFinished) -> None:
@@ -91,15 +88,15 @@ class ApprovalFlows(Screen[None]):
 
     # ------------------------------------------------------------------ status and notes
     def action_acknowledge(self) -> None:
-        self.change_status(IncidentStatus.acknowledged)
+        self.change_status("acknowledged")
 
     def action_resolve(self) -> None:
-        self.change_status(IncidentStatus.resolved)
+        self.change_status("resolved")
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="act")
-    def change_status(self, status: IncidentStatus) -> None:
+    def change_status(self, status: Status) -> None:
         app = self.copilot
-        action_id = ops.change_status(app.store, self.incident_id, status, settings=app.settings)
+        action_id = commands.change_status(app.store, self.incident_id, status, settings=app.settings, at=data.now())
         if action_id is not None:  # a PagerDuty incident: confirm the change in PagerDuty first
             app.call_from_thread(self.confirm_then_execute, action_id)
         else:
@@ -108,5 +105,5 @@ class ApprovalFlows(Screen[None]):
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="act")
     def save_note(self, text: str) -> None:
-        ops.add_note(self.copilot.store, self.incident_id, text, settings=self.copilot.settings)
+        commands.add_note(self.copilot.store, self.incident_id, text, settings=self.copilot.settings, at=data.now())
         self.app.call_from_thread(self.reload)

@@ -8,7 +8,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from tui.data import WindowRow
+from incident.app.queries import WindowRow
 from tui.widgets.key_footer import KeyFooter
 
 

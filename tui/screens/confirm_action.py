@@ -16,9 +16,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, LoadingIndicator, Static
 
-from tui import ops
+from incident.app import commands
+from incident.app.commands import PreviewView
 from tui.messages import PreviewReady
-from tui.ops import PreviewView
 from tui.widgets.format import tone
 
 if TYPE_CHECKING:
@@ -60,7 +60,9 @@ class ConfirmActionScreen(ModalScreen[bool]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
     def load_preview(self) -> None:
         app = self.copilot
-        view = ops.preview(app.store, self.target_action_id, connectors=app.get_connectors(), settings=app.settings)
+        view = commands.preview(
+            app.store, self.target_action_id, connectors=app.get_connectors(), settings=app.settings
+        )
         self.post_message(PreviewReady(view))
 
     def on_preview_ready(self, message: PreviewReady) -> None:

@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.data import EventRow
+from incident.app.queries import EventRow
 
 
 class FactsScreen(ModalScreen[None]):

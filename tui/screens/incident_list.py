@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
+from incident.app import queries
 from tui import data
 from tui.messages import IncidentsLoaded, QuarantineLoaded, StoreChanged
 from tui.screens.quarantine import QuarantineScreen
@@ -33,7 +34,7 @@ class IncidentListScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[data.IncidentRow] = []
+        self.rows: list[queries.IncidentRow] = []
         self.loaded = False
         self.quarantined = 0
 
@@ -62,11 +63,11 @@ class IncidentListScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="incidents")
     def load(self) -> None:
-        self.post_message(IncidentsLoaded(data.list_incidents(self.copilot.store)))
+        self.post_message(IncidentsLoaded(queries.list_incidents(self.copilot.store)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="quarantine-count")
     def count_quarantined(self) -> None:
-        total, _ = data.quarantined(self.copilot.store, limit=0)
+        total, _ = queries.quarantined(self.copilot.store, limit=0)
         self.post_message(QuarantineLoaded(total, []))
 
     def on_store_changed(self, _: StoreChanged) -> None:

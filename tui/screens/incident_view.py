@@ -21,10 +21,10 @@ from textual.widgets import (
     TabPane,
 )
 
+from incident.app import commands, queries
+from incident.app.queries import ActionRow
 from incident.explain import Explanation
 from incident.feedback import VERDICT_WORDS
-from tui import data, ops
-from tui.data import ActionRow
 from tui.messages import AgentProgress, DetailLoaded, StoreChanged
 from tui.screens.approvals import ApprovalFlows
 from tui.screens.chart import ChartScreen
@@ -84,7 +84,7 @@ class IncidentViewScreen(ApprovalFlows):
     def __init__(self, incident_id: int) -> None:
         super().__init__()
         self.incident_id = incident_id
-        self.detail: data.Detail | None = None
+        self.detail: queries.Detail | None = None
         self._synced: object = None
         self._evidence_index: dict[str, int] = {}
 
@@ -127,15 +127,9 @@ class IncidentViewScreen(ApprovalFlows):
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     def reload(self) -> None:
         app = self.copilot
-        synced = self._synced
-
-        def actions(session):  # type: ignore[no-untyped-def]
-            rows, note, marker = ops.load_actions(session, self.incident_id, app.settings, synced=synced)
-            self._synced = marker
-            return rows, note
-
-        detail = data.load_detail(app.store, self.incident_id, actions=actions)
+        detail = queries.load_detail(app.store, self.incident_id, settings=app.settings, synced=self._synced)
         if detail is not None:
+            self._synced = detail.actions_synced
             self.post_message(DetailLoaded(detail))
 
     def on_store_changed(self, _: StoreChanged) -> None:
@@ -242,7 +236,7 @@ class IncidentViewScreen(ApprovalFlows):
     @work(thread=True, exit_on_error=False, group="pin")
     def _toggle_pin(self, event_id: str) -> None:
         app = self.copilot
-        pinned = ops.toggle_pin(app.store, self.incident_id, event_id, settings=app.settings)
+        pinned = commands.toggle_pin(app.store, self.incident_id, event_id, settings=app.settings)
         app.call_from_thread(self.query_one(TimelineTable).toggle_pin, event_id, pinned)
 
     def action_verdict(self) -> None:
@@ -261,7 +255,7 @@ class IncidentViewScreen(ApprovalFlows):
     @work(thread=True, exit_on_error=False, group="verdict")
     def _set_verdict(self, hypothesis_id: str, verdict: str) -> None:
         app = self.copilot
-        ops.set_verdict(app.store, hypothesis_id, verdict, settings=app.settings)
+        commands.set_verdict(app.store, hypothesis_id, verdict, settings=app.settings)
         word = VERDICT_WORDS[verdict].capitalize()
         app.call_from_thread(self.notify, f"{word}: team memory will use it for similar incidents.", timeout=4)
         self.reload()
@@ -277,7 +271,7 @@ class IncidentViewScreen(ApprovalFlows):
     @work(thread=True, exclusive=True, exit_on_error=False, group="explain")
     def _load_explanation(self, hypothesis_id: str) -> None:
         app = self.copilot
-        explanation = data.load_explanation(app.store, self.incident_id, hypothesis_id)
+        explanation = queries.load_explanation(app.store, self.incident_id, hypothesis_id)
         app.call_from_thread(self._show_explanation, explanation)
 
     def _show_explanation(self, explanation: Explanation) -> None:
@@ -290,7 +284,7 @@ class IncidentViewScreen(ApprovalFlows):
     @work(thread=True, exclusive=True, exit_on_error=False, group="postmortem")
     def _export_postmortem(self) -> None:
         app = self.copilot
-        path = ops.export_postmortem(app.store, self.incident_id, settings=app.settings)
+        path = commands.export_postmortem(app.store, self.incident_id, settings=app.settings)
         app.call_from_thread(self.notify, f"Postmortem draft written to {path}", title="Postmortem", timeout=8)
 
     def action_evidence(self) -> None:
@@ -314,7 +308,7 @@ class IncidentViewScreen(ApprovalFlows):
         else:
             self.notify(f"{where}: {ref} is not stored any more.", severity="warning")
 
-    def _window(self, window_id: str) -> data.WindowRow | None:
+    def _window(self, window_id: str) -> queries.WindowRow | None:
         windows = self.detail.windows if self.detail else ()
         return next((w for w in windows if w.id == window_id), None)
 
@@ -358,4 +352,5 @@ class IncidentViewScreen(ApprovalFlows):
         h = self.query_one(HypothesisList).current
         pending = [a for a in table.items if a.status == "proposed"]
         mine = [a for a in pending if h is not None and a.hypothesis_id == h.id]
-        return (mine or pending or [table.current])[0]
+        first = mine or pending
+        return first[0] if first else table.current

@@ -13,8 +13,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
-from tui import data
-from tui.data import QuarantinedView
+from incident.app import queries
+from incident.app.queries import QuarantinedView
 from tui.messages import QuarantineLoaded, StoreChanged
 from tui.screens.event_detail import FactsScreen
 from tui.widgets import MOVE_KEYS
@@ -140,7 +140,7 @@ class QuarantineScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="quarantine")
     def load(self) -> None:
-        total, rows = data.quarantined(self.copilot.store)
+        total, rows = queries.quarantined(self.copilot.store)
         self.post_message(QuarantineLoaded(total, rows))
 
     def on_store_changed(self, _: StoreChanged) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui.data import ActionRow
+from incident.app.queries import ActionRow
 from tui.widgets import MOVE_KEYS
 from tui.widgets.format import ACTION_TONE, toned
 

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from tui.data import HypothesisRow
+from incident.app.queries import HypothesisRow
 from tui.widgets import MOVE_KEYS
 from tui.widgets.format import bar, tone
 

@@ -9,7 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Static
 
-from tui.data import EventRow, IncidentRow
+from incident.app.queries import EventRow, IncidentRow
 from tui.widgets.agent_meter import AgentMeter
 from tui.widgets.format import SEVERITY_TONE, STATUS_TONE, stamp, tone
 from tui.widgets.memory import headline, resolved_by

@@ -8,7 +8,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui.data import IncidentRow
+from incident.app.queries import IncidentRow
 from tui.widgets import MOVE_KEYS
 from tui.widgets.format import SEVERITY_TONE, STATUS_TONE, age, toned
 

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui.data import EventRow
+from incident.app.queries import EventRow
 from tui.widgets.format import tone
 
 

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label
 
-from tui.data import EventRow
+from incident.app.queries import EventRow
 from tui.widgets import MOVE_KEYS
 
 

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Label, ListItem, ListView, Sparkline
 
-from tui.data import WindowRow
+from incident.app.queries import WindowRow
 from tui.widgets import MOVE_KEYS
 from tui.widgets.format import tone
 

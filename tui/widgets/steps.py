@@ -7,7 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.data import ActionRow, HypothesisRow
+from incident.app.queries import ActionRow, HypothesisRow
 from tui.widgets.actions import state_label
 from tui.widgets.format import tone
 

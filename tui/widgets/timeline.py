@@ -7,7 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui.data import EventRow
+from incident.app.queries import EventRow
 from tui.widgets import MOVE_KEYS
 
 PINNED = "pinned"
