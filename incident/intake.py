@@ -20,11 +20,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connectors.alertmanager.client import Silence, Suppression
-from connectors.base import AlertRecord, PagerDutyIncident
+from connectors.base import AlertRecord, PagerDutyIncident, Silence, Suppression, WebhookEvent
 from connectors.catalog.entities import ComponentIndex, label_values
 from connectors.pagerduty.mapping import parse_time as pd_time
-from connectors.pagerduty.webhook import WebhookEvent
 from incident import service
 from incident.config import Settings
 from incident.models import Alert, EventKind, Incident, IncidentStatus, TimelineEvent

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connectors.alertmanager.webhook import RejectedAlert
+from connectors.base import RejectedAlert
 from incident.models import QUARANTINE_RAW_MAX, QuarantinedAlert
 
 

@@ -29,10 +29,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from connectors.alertmanager.client import Suppression, poll_of
-from connectors.alertmanager.webhook import RejectedAlert, rejected
-from connectors.base import AlertRecord, PagerDutyIncident
-from connectors.pagerduty.webhook import WebhookEvent
+from connectors.alertmanager.webhook import rejected
+from connectors.base import AlertRecord, PagerDutyIncident, RejectedAlert, Suppression, WebhookEvent, poll_of
 from incident import service
 from incident.app.finalise import run_analysis
 from incident.config import Settings

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from connectors.alertmanager.webhook import parse_webhook as parse_alertmanager
-from connectors.base import AlertRecord, PagerDutyIncident
-from connectors.pagerduty.webhook import WebhookEvent, verify_signature
+from connectors.base import AlertRecord, PagerDutyIncident, WebhookEvent
 from connectors.pagerduty.webhook import parse_webhook as parse_pagerduty
+from connectors.pagerduty.webhook import verify_signature
 from incident.errors import CopilotError, WebhookError
 
 if TYPE_CHECKING:
