@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incident.details import RolloutDetails
 from incident.models import EventKind, Incident, TimelineEvent
 
 COLLECTED = frozenset(
@@ -67,7 +68,7 @@ def rollout_in_window(c: Collected, params: dict[str, Any]) -> str | None:
     ]
     if not rollouts:
         return f"no rollout of deployment {ns}/{dep} was collected in the incident's window"
-    if to is not None and all(str((e.details or {}).get("previous_revision")) != str(to) for e in rollouts):
+    if to is not None and all(str(RolloutDetails.of(e).previous_revision) != str(to) for e in rollouts):
         return f"no rollout of deployment {ns}/{dep} in the window came from revision {to}"
     return None
 

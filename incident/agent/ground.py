@@ -23,6 +23,7 @@ from incident.analysis.checks import TIMESTAMP, all_findings
 from incident.analysis.context import AnalysisInput, load_input
 from incident.analysis.relevance import PathMap, Relevance
 from incident.analysis.timing import symptom_onset
+from incident.details import PodStateDetails
 from incident.hypotheses import HypothesisDraft
 from incident.models import MetricWindow, TimelineEvent
 from incident.timeutil import parse_time
@@ -161,6 +162,7 @@ def build_ground(
     for ev in data.events_of("pod_state"):
         if not ev.component:
             continue
-        names = [ev.details.get("pod"), *(ev.details.get("pods") or [])]
+        pod = PodStateDetails.of(ev)
+        names = [pod.pod, *pod.pods]
         ground.pods.update({n: ev.component for n in names if isinstance(n, str) and n})
     return ground, data.events

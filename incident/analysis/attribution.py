@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from incident.analysis.context import AnalysisInput
 from incident.analysis.timing import parse_time
+from incident.details import AlertDetails, KubeEventDetails, LogExcerptDetails, details_of
 from incident.models import TimelineEvent
 
 HOST = re.compile(
@@ -165,12 +166,13 @@ class Mention:
 
 def error_lines(event: TimelineEvent) -> list[str]:
     """The text of a log excerpt, a Warning event or an alert's annotations, a line each."""
-    if event.kind == "log_excerpt":
-        return [str(x) for x in event.details.get("lines") or []]
-    if event.kind == "k8s_event":
-        return [str(event.details.get("message") or "")]
-    if event.kind == "alert":
-        return [str(v) for v in (event.details.get("annotations") or {}).values()]
+    details = details_of(event)
+    if isinstance(details, LogExcerptDetails):
+        return [str(x) for x in details.lines]
+    if isinstance(details, KubeEventDetails):
+        return [str(details.message or "")]
+    if isinstance(details, AlertDetails):
+        return [str(v) for v in details.annotations.values()]
     return []
 
 

@@ -13,10 +13,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from incident.analysis.attribution import ERROR_CLASSES, Resolver, error_class, mentions
 from incident.analysis.context import AnalysisInput
 from incident.analysis.timing import loop_duration, parse_time
+from incident.details import KubeEventDetails, LogExcerptDetails, NodeStateDetails, PodStateDetails, RolloutDetails
 from incident.models import TimelineEvent
 
 RECENT_CHANGE = timedelta(minutes=45)
@@ -51,16 +53,16 @@ class Finding:
     """Facts later checks use: ``liveness``, ``owner`` (ReplicaSet), ``node``, ``evicted``."""
 
 
-def _containers(event: TimelineEvent) -> list[dict]:
-    return list(event.details.get("containers") or [])
+def _containers(event: TimelineEvent) -> list[dict[str, Any]]:
+    return list(PodStateDetails.of(event).containers)
 
 
-def _loop_since(data: AnalysisInput, c: dict, ev: TimelineEvent) -> float | None:
+def _loop_since(data: AnalysisInput, c: dict[str, Any], ev: TimelineEvent) -> float | None:
     """When a restarting container began failing: its restart count under the kubelet's back-off
     puts a floor on how long it has been at it; it cannot predate its pod."""
     restarts = int(c.get("restarts") or 0)
     present = data.present.timestamp()
-    created = parse_time(ev.details.get("created_at"))
+    created = parse_time(PodStateDetails.of(ev).created_at)
     last = parse_time(c.get("last_finished_at"))
     since = present - loop_duration(restarts)
     if last is not None:  # it cannot have begun later than its last exit allows
@@ -78,8 +80,9 @@ def pod_findings(data: AnalysisInput) -> Iterator[Finding]:
         comp = ev.component
         if not comp or "pod" not in ev.details:
             continue
-        pod = ev.details["pod"]
-        facts = {"owner": ev.details.get("owner"), "node": ev.details.get("node")}
+        details = PodStateDetails.of(ev)
+        pod = details.pod
+        facts: dict[str, object] = {"owner": details.owner, "node": details.node}
         for c in _containers(ev):
             last = parse_time(c.get("last_finished_at"))
             if last is not None and last > present:  # a termination stamped in the future is hindsight
@@ -106,7 +109,7 @@ def pod_findings(data: AnalysisInput) -> Iterator[Finding]:
                     f"{pod} cannot pull {c.get('image')}: {c.get('reason')}",
                     [ev.id],
                     "the image pulls by hand with the cluster's credentials",
-                    since=parse_time(ev.details.get("created_at")) or ev.at.timestamp(),
+                    since=parse_time(details.created_at) or ev.at.timestamp(),
                     detail=facts,
                 )
             elif (
@@ -131,7 +134,7 @@ def pod_findings(data: AnalysisInput) -> Iterator[Finding]:
                     since=since,
                     detail={**facts, "exit_code": code},
                 )
-        for cond in ev.details.get("conditions") or []:
+        for cond in details.conditions:
             if cond.get("type") == "PodScheduled" and cond.get("status") == "False":
                 msg = str(cond.get("message") or "")
                 yield Finding(
@@ -162,11 +165,12 @@ NODE_EVENT_REASONS = {"NodeNotReady", "TaintManagerEviction", "Evicted", "NodeSt
 
 def event_findings(data: AnalysisInput) -> Iterator[Finding]:
     for ev in data.events_of("k8s_event"):
-        comp, reason, msg = ev.component, ev.details.get("reason", ""), str(ev.details.get("message", ""))
+        details = KubeEventDetails.of(ev)
+        comp, reason, msg = ev.component, details.reason, str(details.message)
         if not comp:
             continue
-        count = int(ev.details.get("count") or 1)
-        since = parse_time(ev.details.get("first_at")) or ev.at.timestamp()
+        count = int(details.count or 1)
+        since = parse_time(details.first_at) or ev.at.timestamp()
         liveness = "liveness" in msg.lower()
         if reason == "FailedScheduling":
             yield Finding(
@@ -192,7 +196,9 @@ def event_findings(data: AnalysisInput) -> Iterator[Finding]:
         elif reason == "Unhealthy" and count >= 3:
             # failing probes that took pods out of service are the mechanism; alone they may be noise
             unready = [
-                p.id for p in data.events_of("pod_state") if p.component == comp and p.details.get("ready") is False
+                p.id
+                for p in data.events_of("pod_state")
+                if p.component == comp and PodStateDetails.of(p).ready is False
             ]
             yield Finding(
                 "probe_failure",
@@ -260,23 +266,24 @@ def change_findings(data: AnalysisInput) -> Iterator[Finding]:
             [ev.id],
             "the problem started before the change, or persists after rolling it back",
             since=ev.at.timestamp(),
-            detail={"replicaset": ev.details.get("replicaset")},
+            detail={"replicaset": RolloutDetails.of(ev).replicaset},
         )
 
 
 def node_findings(data: AnalysisInput) -> Iterator[Finding]:
-    bad_nodes = {ev.details.get("node"): ev for ev in data.events_of("node_state")}
+    bad_nodes = {NodeStateDetails.of(ev).node: ev for ev in data.events_of("node_state")}
     if not bad_nodes:
         return
     for ev in data.events_of("pod_state"):
-        node = ev.details.get("node")
+        pod = PodStateDetails.of(ev)
+        node = pod.node
         if node in bad_nodes and ev.component:
             cond = bad_nodes[node]
             yield Finding(
                 "node_failure",
                 ev.component,
                 0.85,
-                f"{ev.details.get('pod')} runs on {cond.summary}",
+                f"{pod.pod} runs on {cond.summary}",
                 [cond.id, ev.id],
                 "the node is Ready with no pressure conditions",
                 since=cond.at.timestamp(),
@@ -303,11 +310,12 @@ def log_findings(data: AnalysisInput) -> Iterator[Finding]:
         comp = ev.component
         if not comp:
             continue
-        pod = ev.details.get("pod")
+        excerpt = LogExcerptDetails.of(ev)
+        pod = excerpt.pod
         own: dict[str, float] = {}
         own_since: dict[str, float | None] = {}
         named: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for line in (str(x)[:MAX_LINE] for x in ev.details.get("lines") or []):
+        for line in (str(x)[:MAX_LINE] for x in excerpt.lines):
             stamp = _line_time(line)
             if stamp is not None and stamp > present:
                 continue

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from incident.analysis.context import AnalysisInput
+from incident.details import OwnershipDetails, PodStateDetails, RolloutDetails
 from incident.hypotheses import HypothesisDraft
 from incident.models import Component
 from incident.runbooks import RunbookSet, catalog_links, flatten_steps, match_runbooks
@@ -28,28 +29,28 @@ def step_context(data: AnalysisInput, component: str, *, component_label: str) -
         e for e in data.events_of("deploy", "config_change") if e.component == component and "deployment" in e.details
     ]
     if rollouts:
-        last = max(rollouts, key=lambda e: e.at).details
+        last = RolloutDetails.of(max(rollouts, key=lambda e: e.at))
         ctx |= {
-            "namespace": last.get("namespace") or ctx["namespace"],
-            "deployment": last.get("deployment"),
-            "revision": last.get("current_revision") or last.get("revision"),
-            "previous_revision": last.get("previous_revision"),
+            "namespace": last.namespace or ctx["namespace"],
+            "deployment": last.deployment,
+            "revision": last.current_revision or last.revision,
+            "previous_revision": last.previous_revision,
         }
     for ev in data.events_of("pod_state"):
         if ev.component != component:
             continue
+        pod = PodStateDetails.of(ev)
         if "pod" in ev.details and "pod" not in ctx:
-            ctx |= {"pod": ev.details["pod"], "node": ev.details.get("node")}
-            ctx["namespace"] = ev.details.get("namespace") or ctx["namespace"]
-            containers = ev.details.get("containers") or []
-            if containers:
-                ctx["container"] = containers[0].get("name")
+            ctx |= {"pod": pod.pod, "node": pod.node}
+            ctx["namespace"] = pod.namespace or ctx["namespace"]
+            if pod.containers:
+                ctx["container"] = pod.containers[0].get("name")
         if "deployment" in ev.details:
-            ctx.setdefault("deployment", ev.details["deployment"])
-            ctx["replicas"] = ev.details.get("replicas")
+            ctx.setdefault("deployment", pod.deployment)
+            ctx["replicas"] = pod.replicas
     for ev in data.events_of("ownership"):
         if ev.component == component:
-            ctx["owner"] = ev.details.get("owner")
+            ctx["owner"] = OwnershipDetails.of(ev).owner
     return {k: v for k, v in ctx.items() if v is not None}
 
 

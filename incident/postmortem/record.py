@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from incident.agent.render import clip
 from incident.changepoints import format_value, signal_label
 from incident.config import Settings
+from incident.details import MetricChangeDetails
 from incident.errors import CopilotError
 from incident.hypotheses import ranked
 from incident.kinds import MEANING
@@ -118,7 +119,7 @@ def _key_class(event: TimelineEvent, affected: set[str], seen: set[str], top_hyp
             return "verdict"
         return "diagnosis" if top_hypothesis and details.get("hypothesis_id") == top_hypothesis else None
     if kind == EventKind.metric_change and event.component in affected:
-        signal = str(details.get("signal") or event.summary)
+        signal = str(MetricChangeDetails.of(event).signal or event.summary)
         if signal not in seen:
             seen.add(signal)
             return "metric_change"
@@ -154,15 +155,15 @@ def _onset(events: list[TimelineEvent], affected: set[str], standard_units: bool
     """The earliest metric change on an affected component; symptoms (errors, latency) first, since the
     detection lag is measured from when users were hurt, else any signal (memory before an OOM)."""
     changes = [e for e in events if e.kind == EventKind.metric_change and e.component in affected]
-    symptoms = [e for e in changes if str((e.details or {}).get("signal", "")).startswith(SYMPTOM_SIGNALS)]
+    symptoms = [e for e in changes if str(MetricChangeDetails.of(e).signal or "").startswith(SYMPTOM_SIGNALS)]
     changes = symptoms or changes
     if not changes:
         return None
     first = min(changes, key=lambda e: e.at)
-    d = first.details or {}
-    signal = str(d.get("signal") or "metric")
-    value = float(d["after"]) if isinstance(d.get("after"), int | float) else float("nan")
-    text = d.get("after_text") or format_value(signal, value, standard_units=standard_units)
+    d = MetricChangeDetails.of(first)
+    signal = str(d.signal or "metric")
+    value = float(d.after) if d.after is not None else float("nan")
+    text = d.after_text or format_value(signal, value, standard_units=standard_units)
     return Figure(
         component=first.component or "", signal=signal, value=value, at=first.at, text=text, label=signal_label(signal)
     )
@@ -172,8 +173,10 @@ def _change_onsets(events: list[TimelineEvent]) -> dict[tuple[str, str], datetim
     """(component, signal) -> when its recorded metric change began."""
     out: dict[tuple[str, str], datetime] = {}
     for e in events:
-        signal = (e.details or {}).get("signal")
-        if e.kind == EventKind.metric_change and e.component and signal:
+        if e.kind != EventKind.metric_change:
+            continue
+        signal = MetricChangeDetails.of(e).signal
+        if e.component and signal:
             out.setdefault((e.component, str(signal)), e.at)
     return out
 
