@@ -14,6 +14,7 @@ from kubernetes import client as k8s
 
 from connectors.base import RESTARTED_AT, DeploymentState, PodState, ReplicaSetState
 from connectors.common.errors import ConnectorError
+from connectors.common.timeutil import rfc3339
 from connectors.kubernetes import mapping
 from connectors.kubernetes.transport import NAME, Transport
 
@@ -164,7 +165,7 @@ class KubernetesActions:
 
     def restart(self, namespace: str, deployment: str, dry_run: bool = False) -> dict[str, Any]:
         """Like ``kubectl rollout restart``: a new template annotation makes the controller roll."""
-        at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        at = rfc3339(datetime.now(UTC))
         body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: at}}}}}
         answer = self.http.json(
             f"restart deployment {namespace}/{deployment}",

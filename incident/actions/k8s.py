@@ -7,7 +7,7 @@ told by the error's ``http_status`` (404), never by its text.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from connectors.base import RESTARTED_AT, ClusterActions
@@ -15,6 +15,7 @@ from incident.actions.executors import Executor, Outcome
 from incident.config import Settings
 from incident.errors import ConnectorError
 from incident.models import Action
+from incident.timeutil import parse_time
 
 
 def _gone(exc: ConnectorError) -> bool:
@@ -162,10 +163,7 @@ class Restart(_Deployment):
     def observe(self, conn: ClusterActions, action: Action) -> Outcome:
         ns, name = self.where(action)
         stamp = conn.read_deployment(ns, name).restarted_at
-        try:
-            at = datetime.fromisoformat(str(stamp).replace("Z", "+00:00")) if stamp else None
-        except ValueError:
-            at = None
+        at = parse_time(stamp)
         since = action.executed_at
         if at is not None and since is not None and at >= since - timedelta(seconds=1):
             return Outcome("succeeded", f"restart annotation set at {stamp}", {"restarted_at": stamp})
