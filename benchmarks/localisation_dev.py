@@ -31,11 +31,11 @@ from incident.analysis import analyze  # noqa: E402
 from incident.analysis.context import load_input  # noqa: E402
 from incident.analysis.localisation import departures  # noqa: E402
 from incident.config import load_settings  # noqa: E402
-from incident.eval import score_ranking  # noqa: E402
 from incident.registry import build_connectors  # noqa: E402
 from incident.sandbox.runner import Sandbox  # noqa: E402
 from incident.scenario import Scenario, load_scenario  # noqa: E402
 from incident.store import Store  # noqa: E402
+from incident.tools.eval import score_ranking  # noqa: E402
 from incident.watcher import Watcher  # noqa: E402
 
 CACHE = ROOT / "benchmarks" / "out" / "localisation"

@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import event  # noqa: E402
 
+from benchmarks.memory_world import LOG, NOW, add_world, drafts, incident_rows, now_incident  # noqa: E402
 from incident.memory import apply_feedback, find_similar  # noqa: E402
 from incident.models import Component  # noqa: E402
 from incident.store import Store  # noqa: E402
-from tests.memory.test_search import LOG, NOW, add_world, drafts, incident_rows, now_incident  # noqa: E402
 
 
 def build(store: Store, size: int) -> int:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from incident.eval import CaseResult, score_ranking, summarize
 from incident.kinds import KINDS
 from incident.scenario import load_scenario
+from incident.tools.eval import CaseResult, score_ranking, summarize
 from tests.conftest import ROOT, SCENARIOS
 
 KINDS_SORTED = sorted(KINDS)
@@ -81,7 +81,7 @@ def test_per_kind_numbers_and_the_confusion_of_kinds() -> None:
 def test_the_confusion_matrix_prints_within_80_columns() -> None:
     from rich.console import Console
 
-    from incident.eval_render import kinds_view
+    from incident.tools.eval_render import kinds_view
 
     cases = [_case(k, [("x", k)]) for k in KINDS] + [_case("oom", [("x", "storage")]), _case("oom", [])]
     console = Console(width=80, record=True, file=io.StringIO())
@@ -99,7 +99,7 @@ def test_the_confusion_matrix_prints_within_80_columns() -> None:
 
 
 def test_per_directory_numbers(tmp_path: Path) -> None:
-    from incident.eval import per_directory
+    from incident.tools.eval import per_directory
 
     dirs = [tmp_path / "tune", tmp_path / "check"]
     paths = []

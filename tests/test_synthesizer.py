@@ -143,7 +143,7 @@ def test_nothing_in_logs_is_stamped_after_the_page(cases: list[Path]) -> None:
 @needs_prometheus
 @needs_alertmanager
 def test_a_handful_run_through_incident_eval(cases: list[Path]) -> None:
-    from incident.eval import run_case
+    from incident.tools.eval import run_case
 
     for root in cases[:2]:
         result = run_case(root)
@@ -157,7 +157,7 @@ def test_a_handful_run_through_incident_eval(cases: list[Path]) -> None:
 @needs_alertmanager
 def test_the_checking_half_of_240_cases_runs_without_errors(tmp_path: Path) -> None:
     """Slow (``pytest -m devset``): synthesise 240 cases, evaluate the checking half; scores are not asserted."""
-    from incident.eval import run_eval
+    from incident.tools.eval import run_eval
 
     for planned in plan(SEED, 240):
         write(build(SEED, planned), tmp_path / planned.split)

@@ -11,6 +11,7 @@ from typing import Any
 import incident.cli as core
 from incident.cli import app
 from incident.cli_support import load, open_store
+from incident.tools.cli import register as register_tools
 
 
 def run_ui(settings: Any, store: Any, *, connectors: Any = None, watcher: Any = None) -> None:
@@ -32,6 +33,7 @@ def tui_cmd() -> None:
 
 
 core.interactive_ui = run_ui
+register_tools(app)  # sandbox up, demo, eval: the tools the core never imports
 
 
 def main() -> None:

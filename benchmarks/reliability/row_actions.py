@@ -189,6 +189,7 @@ def actions_row() -> dict[str, Any]:
 
 def _diagnosed(tmp: Path) -> tuple[Path, int, Any]:
     """The checkout bad deploy handled once by the watcher (as tests/actions' fixture): store and incident."""
+    from benchmarks import SCENARIOS
     from incident import service
     from incident.config import load_settings
     from incident.models import Incident
@@ -196,7 +197,6 @@ def _diagnosed(tmp: Path) -> tuple[Path, int, Any]:
     from incident.sandbox.runner import Sandbox
     from incident.scenario import load_scenario
     from incident.watcher import Watcher
-    from tests.conftest import SCENARIOS
 
     scenario = load_scenario(SCENARIOS / "checkout-bad-deploy")
     db = tmp / "actions.db"

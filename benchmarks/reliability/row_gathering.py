@@ -39,10 +39,10 @@ Key = frozenset[str]
 
 
 def gathering_row() -> dict[str, Any]:
+    from benchmarks import SCENARIOS
     from incident.config import dump_toml
     from incident.sandbox.runner import Sandbox
     from incident.scenario import load_scenario
-    from tests.conftest import SCENARIOS
 
     scenario = load_scenario(SCENARIOS / "checkout-bad-deploy")
     rng = random.Random(5)

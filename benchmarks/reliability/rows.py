@@ -108,15 +108,15 @@ def upstream_row(mode: str) -> dict[str, Any]:
     """20 incidents gathered with Prometheus dripping a byte a second or flooding 100 MB (the bundled
     checkout scenario's sandbox serves Kubernetes and the catalog): an incident that got no Kubernetes
     or catalog data counts as lost."""
+    from benchmarks import SCENARIOS
     from connectors.base import AlertRecord
     from incident.config import load_settings
     from incident.registry import build_connectors
+    from incident.sandbox.faulty import FaultyUpstream
     from incident.sandbox.runner import Sandbox
     from incident.scenario import load_scenario
     from incident.timeline import timeline
     from incident.watcher import Watcher
-    from tests.conftest import SCENARIOS
-    from tests.connectors.faulty import FaultyUpstream
 
     scenario = load_scenario(SCENARIOS / "checkout-bad-deploy")
     upstream = FaultyUpstream("drip", interval=1.0) if mode == "drip" else FaultyUpstream("flood")

@@ -80,7 +80,7 @@ class StandInServer:
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError(f"{self.name} is not started")
-        host, port = self._server.server_address[:2]
+        host, port = self._server.socket.getsockname()[:2]
         return f"http://{host}:{port}"
 
     def start(self) -> StandInServer:

@@ -103,9 +103,11 @@ def apply_patch(target: Obj, body: Any, content_type: str) -> Obj:
     if not isinstance(body, dict):
         raise StatusError(400, "BadRequest", "patch body must be a JSON object")
     if ctype == "application/merge-patch+json":
-        return merge_patch(target, body)
+        merged: Obj = merge_patch(target, body)  # a dict patched by a dict stays a dict
+        return merged
     if ctype == "application/strategic-merge-patch+json":
-        return strategic_merge_patch(target, body)
+        strategic: Obj = strategic_merge_patch(target, body)
+        return strategic
     raise StatusError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {ctype}")
 
 

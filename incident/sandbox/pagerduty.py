@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import threading
 import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -289,11 +290,12 @@ class PagerDutyStandIn(StandInServer):
         items = [self._as_of(i) for i in self._visible(list(self.incidents.values()))]
         if request.arg("date_range") != "all":
             items = self._window(request, items, "created_at")
-        for arg, pick in (
+        picks: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
             ("statuses", lambda i: i.get("status")),
             ("service_ids", lambda i: (i.get("service") or {}).get("id")),
             ("urgencies", lambda i: i.get("urgency")),
-        ):
+        )
+        for arg, pick in picks:
             if wanted := request.args(arg):
                 items = [i for i in items if pick(i) in wanted]
         return self._page(request, "incidents", items)

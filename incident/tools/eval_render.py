@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from incident.eval import MISSED
+from incident.tools.eval import MISSED
 
 
 def summary_line(summary: dict[str, Any], label: str = "") -> str:

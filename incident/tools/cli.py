@@ -1,0 +1,195 @@
+"""The tool commands: ``sandbox up``, ``demo`` and ``eval``, registered on the core's Typer app.
+
+The only module that joins the ``incident`` command line to :mod:`incident.sandbox`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.text import Text
+
+from incident import cli as core
+from incident.cli_records import print_incident_by_ref
+from incident.cli_support import console, err_console
+from incident.cli_support import load as load_settings
+from incident.errors import ConfigError, CopilotError
+
+if TYPE_CHECKING:
+    from incident.scenario import Scenario
+    from incident.store import Store
+    from incident.watcher import Watcher
+
+sandbox_app = typer.Typer(no_args_is_help=True, help="Run a scenario's stand-ins locally.")
+
+DEFAULT_SCENARIO = "checkout-bad-deploy"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sandbox up``, ``demo`` and ``eval`` to ``app`` (once, however often it is called)."""
+    if any(group.typer_instance is sandbox_app for group in app.registered_groups):
+        return
+    app.add_typer(sandbox_app, name="sandbox")
+    app.command()(demo)
+    app.command("eval")(eval_cmd)
+
+
+def default_scenarios_dir() -> Path:
+    env = os.environ.get("INCIDENT_SCENARIOS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "scenarios"
+
+
+@sandbox_app.command("up")
+def sandbox_up(
+    scenario: Annotated[Path, typer.Argument(help="Scenario directory.")],
+    config_out: Annotated[Path | None, typer.Option(help="Also write the config to this file.")] = None,
+    webhook_url: Annotated[str | None, typer.Option(help="Alertmanager sends webhooks here.")] = None,
+) -> None:
+    """Start the stand-ins for SCENARIO, print the config that points a watcher at them, run until Ctrl-C."""
+    from incident.config import dump_toml
+    from incident.sandbox.runner import Sandbox
+    from incident.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    with Sandbox(sc, webhook_url=webhook_url) as box:
+        text = dump_toml(box.config())
+        if config_out:
+            config_out.write_text(text)
+        console.print(f"# sandbox for {sc.name}; page at {sc.page_at:%Y-%m-%d %H:%M:%S} UTC")
+        for part, reason in box.notes.items():
+            console.print(f"# note: {part}: {reason}")
+        console.print(text, markup=False, highlight=False)
+        console.print("# Ctrl-C to stop", style="dim")
+        core.wait_for_signal()
+
+
+def demo(
+    headless: Annotated[bool, typer.Option(help="Print the timeline instead of opening the terminal UI.")] = False,
+    scenario: Annotated[Path | None, typer.Option(help="Scenario directory (default: the bundled default).")] = None,
+    store_url: Annotated[str | None, typer.Option("--store", help="SQLAlchemy URL (default: a temp file).")] = None,
+) -> None:
+    """Run the default scenario end to end: sandbox, watcher, and the terminal UI (or, with
+    --headless or when stdout is not a terminal, the printed timeline)."""
+    from incident.registry import build_connectors
+    from incident.sandbox.runner import Sandbox
+    from incident.scenario import load_scenario
+    from incident.store import Store
+    from incident.watcher import Watcher
+
+    if not headless and not sys.stdout.isatty():
+        err_console.print("stdout is not a terminal: printing the timeline instead of opening the UI (--headless)")
+        headless = True
+    if not headless and core.interactive_ui is None:
+        err_console.print("the terminal UI is not loaded (run the `incident` command): printing the timeline")
+        headless = True
+    path = scenario or default_scenarios_dir() / DEFAULT_SCENARIO
+    sc = load_scenario(path)
+    tmp = tempfile.TemporaryDirectory(prefix="incident-demo-")
+    url = store_url or f"sqlite:///{Path(tmp.name) / 'demo.db'}"
+    err_console.print(f"[bold]incident demo[/]: scenario {sc.name}, page at {sc.page_at:%Y-%m-%d %H:%M} UTC")
+    with Sandbox(sc) as box:
+        for part, reason in box.notes.items():
+            err_console.print(f"  note: {part}: {reason}", style="yellow")
+        settings = load_settings([box.config(store_url=url)], user_file=False)
+        store = Store(settings.store.url)
+        connectors = build_connectors(settings)
+        watcher = Watcher(settings, store, connectors)
+        try:
+            if headless:
+                _demo_headless(sc, store, watcher)
+            else:
+                core.log_to_file(Path(tmp.name) / "demo.log")
+                watcher.start()
+                assert core.interactive_ui is not None
+                core.interactive_ui(settings, store, connectors=connectors, watcher=watcher)
+        finally:
+            watcher.stop()
+            store.close()
+    tmp.cleanup()
+
+
+def _demo_headless(sc: Scenario, store: Store, watcher: Watcher) -> None:
+    from incident import service
+    from incident.render import incidents_table
+
+    watcher.run_once()
+    with store.session() as session:
+        paged = service.find_by_page(session, source=sc.spec.page.source, alert=sc.spec.page.alert)
+        others = [i for i in service.list_incidents(session) if paged is None or i.id != paged.id]
+    if paged is None:
+        raise CopilotError(f"the scenario's page ({sc.spec.page.alert}) opened no incident", title="Demo failed")
+    print_incident_by_ref(store, str(paged.id))
+    if others:
+        console.print("\nAlso open from the same sources:", style="bold")
+        console.print(incidents_table(others))
+
+
+def eval_cmd(
+    dirs: Annotated[list[Path], typer.Argument(help="Scenario directories, or directories of scenarios.")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here.")] = None,
+    agent: Annotated[str, typer.Option(help="none (analyzer only) or claude.")] = "none",
+) -> None:
+    """Score scenarios through the sandbox and the watcher's pipeline (AC@1, AC@3, Avg@5, kinds)."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from incident.scenario import find_scenarios
+    from incident.tools.eval import CaseResult, per_directory, run_case, summarize, write_json
+    from incident.tools.eval_render import kinds_view, summary_line
+
+    if agent not in ("none", "claude"):
+        raise ConfigError(f"--agent: expected none or claude, got {agent!r}")
+    agent_cfg = None
+    if agent == "claude":
+        agent_cfg = load_settings().agent.model_copy(update={"enabled": True})
+        if agent_cfg.provider == "anthropic" and agent_cfg.api_key is None:
+            raise ConfigError("--agent claude needs [agent] api_key (or ANTHROPIC_API_KEY)")
+    paths = find_scenarios(dirs)
+    cases: list[CaseResult] = []
+    with Progress(console=err_console, transient=True) as progress:
+        task = progress.add_task("scenarios", total=len(paths))
+        for path in paths:
+            progress.update(task, description=path.name[:40])
+            cases.append(run_case(path, agent=agent_cfg))
+            progress.advance(task)
+    table = Table(show_header=True, header_style="bold", box=None)
+    for col in ("scenario", "truth", "top 3", "hit", "kind", "s", "error"):
+        table.add_column(col)
+    for c in cases:
+        top = ", ".join(f"{r['component']}:{r['kind']}" for r in c.ranking[:3])
+        truth = f"{c.truth.get('component', '?')}:{c.truth.get('kind', '?')}"
+        table.add_row(
+            c.scenario,
+            truth,
+            Text(top),
+            str(c.hit_rank or "-"),
+            "yes" if c.kind_correct else "no",
+            f"{c.seconds:.1f}" if c.seconds is not None else "-",
+            Text(c.error or ""),
+        )
+    console.print(table)
+    summary = summarize(cases)
+    cal = summary["calibration"]
+    console.print(
+        f"cases {summary['cases']}  errors {summary['errors']}  AC@1 {summary['ac1']:.3f}  AC@3 {summary['ac3']:.3f}"
+        f"  Avg@5 {summary['avg5']:.3f}  kind accuracy {summary['kind_accuracy']:.3f}"
+        f"  median {summary['median_seconds']} s  Brier {cal['brier']}"
+    )
+    for b in cal["buckets"]:
+        console.print(
+            f"  confidence {b['range']}: {b['cases']} cases, mean {b['mean_confidence']}, right {b['accuracy']}"
+        )
+    if len(dirs) > 1:
+        summary["per_dir"] = per_directory(dirs, paths, cases)
+        for name, numbers in summary["per_dir"].items():
+            console.print(summary_line(numbers, f"  {name}: "), markup=False, highlight=False)
+    console.print(kinds_view(summary))
+    if json_out:
+        from dataclasses import asdict
+
+        write_json({"cases": [asdict(c) for c in cases], "summary": summary}, json_out)
