@@ -6,23 +6,13 @@ loading the vendor client.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from connectors.common.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from connectors.alertmanager.client import AlertmanagerConnector, AlertPoll, Silence, Suppression
     from connectors.alertmanager.webhook import AlertmanagerNotification, RejectedAlert, fingerprint, parse_webhook
-
-_HOMES = {
-    "AlertmanagerConnector": "client",
-    "AlertPoll": "client",
-    "Silence": "client",
-    "Suppression": "client",
-    "AlertmanagerNotification": "webhook",
-    "RejectedAlert": "webhook",
-    "fingerprint": "webhook",
-    "parse_webhook": "webhook",
-}
 
 __all__ = [
     "AlertPoll",
@@ -35,8 +25,16 @@ __all__ = [
     "parse_webhook",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "AlertmanagerConnector": "client",
+        "AlertPoll": "client",
+        "Silence": "client",
+        "Suppression": "client",
+        "AlertmanagerNotification": "webhook",
+        "RejectedAlert": "webhook",
+        "fingerprint": "webhook",
+        "parse_webhook": "webhook",
+    },
+)

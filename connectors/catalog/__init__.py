@@ -9,23 +9,14 @@ loading the vendor client.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from connectors.common.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from connectors.catalog.backstage import BackstageConnector, CatalogConnector, build_catalog
     from connectors.catalog.entities import ComponentIndex, parse_entities, parse_systems
     from connectors.catalog.files import CatalogFilesConnector
-
-_HOMES = {
-    "BackstageConnector": "backstage",
-    "CatalogConnector": "backstage",
-    "build_catalog": "backstage",
-    "ComponentIndex": "entities",
-    "parse_entities": "entities",
-    "parse_systems": "entities",
-    "CatalogFilesConnector": "files",
-}
 
 __all__ = [
     "BackstageConnector",
@@ -37,8 +28,15 @@ __all__ = [
     "parse_systems",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "BackstageConnector": "backstage",
+        "CatalogConnector": "backstage",
+        "build_catalog": "backstage",
+        "ComponentIndex": "entities",
+        "parse_entities": "entities",
+        "parse_systems": "entities",
+        "CatalogFilesConnector": "files",
+    },
+)

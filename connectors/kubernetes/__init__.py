@@ -6,22 +6,20 @@ loading the vendor client.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from connectors.common.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from connectors.kubernetes.client import KubernetesConnector
-
-_HOMES = {
-    "KubernetesConnector": "client",
-}
 
 __all__ = [
     "KubernetesConnector",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "KubernetesConnector": "client",
+    },
+)

@@ -6,23 +6,14 @@ loading the vendor client.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from connectors.common.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from connectors.pagerduty.client import PagerDutyConnector
     from connectors.pagerduty.mapping import change_kind
     from connectors.pagerduty.webhook import SIGNATURE_HEADER, WebhookEvent, parse_webhook, sign, verify_signature
-
-_HOMES = {
-    "PagerDutyConnector": "client",
-    "change_kind": "mapping",
-    "SIGNATURE_HEADER": "webhook",
-    "WebhookEvent": "webhook",
-    "parse_webhook": "webhook",
-    "sign": "webhook",
-    "verify_signature": "webhook",
-}
 
 __all__ = [
     "PagerDutyConnector",
@@ -34,8 +25,15 @@ __all__ = [
     "verify_signature",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "PagerDutyConnector": "client",
+        "change_kind": "mapping",
+        "SIGNATURE_HEADER": "webhook",
+        "WebhookEvent": "webhook",
+        "parse_webhook": "webhook",
+        "sign": "webhook",
+        "verify_signature": "webhook",
+    },
+)

@@ -12,5 +12,3 @@ class PrometheusConfig(RequestBudget):
     """Base URL of the Prometheus HTTP API, e.g. http://prometheus:9090. Unset: disabled."""
     bearer_token: SecretStr | None = None
     verify_tls: bool = True
-    unavailable_reason: str | None = None
-    """Why there is no Prometheus (set by the sandbox when the binary is missing); shown on timelines."""
