@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from incident.config import Settings
 from incident.errors import ConnectorError, ConnectorTimeout, CopilotError
@@ -71,7 +71,7 @@ def with_timeout(fn: Callable[[], T], seconds: float, what: str) -> T:
         raise ConnectorTimeout(f"{what}: no answer within {seconds:g}s")
     if "error" in box:
         raise box["error"]
-    return box["value"]
+    return cast(T, box["value"])
 
 
 def plain_error(exc: BaseException, action: Action) -> str:

@@ -9,8 +9,8 @@ from typing import Any
 
 from incident.agent.ground import PLACES, Ground, as_utc
 from incident.agent.grounding import Grounding
-from incident.agent.render import clip
 from incident.hypotheses import HypothesisDraft
+from incident.llm import clip
 from incident.timeutil import parse_time
 
 MAX_COMPONENTS = 12

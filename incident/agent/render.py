@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from incident.llm.prompts import clip as clip  # moved to incident.llm.prompts
 from incident.llm.prompts import prompt_renderer
 from incident.models import MetricWindow, TimelineEvent
 from incident.redact import redact
@@ -21,12 +22,6 @@ PROMPTS = Path(__file__).with_name("prompts")
 
 render = prompt_renderer(PROMPTS)
 """Render ``prompts/<template>.jinja2`` (the agent's and the judge's prompts)."""
-
-
-def clip(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f" …[{len(text) - limit} more chars]"
 
 
 def redact_value(value: Any) -> Any:

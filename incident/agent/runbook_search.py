@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from incident.agent.render import clip
 from incident.config import Settings
+from incident.llm import clip
 
 BUNDLED = Path(__file__).resolve().parents[2] / "runbooks"
 _WORD = re.compile(r"[a-z0-9_.-]{3,}")

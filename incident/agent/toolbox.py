@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from incident.agent import runbook_search
-from incident.agent.render import clip, summarise_points
+from incident.agent.render import summarise_points
 from incident.config import Settings
+from incident.llm import clip
 from incident.models import Component, Hypothesis, Incident
 from incident.registry import Connectors
 from incident.store import Store

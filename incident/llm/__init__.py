@@ -7,13 +7,14 @@ the machine (redacted there); ``usage`` counts tokens and cost and says when a b
 
 from incident.llm.answers import extract_json, parse_model, shape_error
 from incident.llm.client import ask, build_client, message_text, send
-from incident.llm.prompts import prompt_renderer
+from incident.llm.prompts import clip, prompt_renderer
 from incident.llm.usage import UsageTotals, over_budget, price_for
 
 __all__ = [
     "UsageTotals",
     "ask",
     "build_client",
+    "clip",
     "extract_json",
     "message_text",
     "over_budget",

@@ -26,3 +26,10 @@ def prompt_renderer(directory: Path) -> Callable[..., str]:
         return redact(env.get_template(f"{template}.jinja2").render(**context)).strip()
 
     return render
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying how many more there were."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f" …[{len(text) - limit} more chars]"

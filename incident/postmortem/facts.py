@@ -76,8 +76,10 @@ def _lines(rec: PostmortemRecord) -> list[str]:
             out.append(f"Trigger of {rc.kind} on {rc.component}: {fmt.utc(t.at)} {t.kind}: {t.summary}")
         for e in rc.evidence:
             out.append(f"Evidence for {rc.kind} on {rc.component}: {e.text}")
-    for r in rec.rejected:
-        out.append(f"Hypothesis {r.kind} on {r.component} (#{r.rank}) was marked wrong by {r.verdict_by}.")
+    for wrong in rec.rejected:
+        out.append(
+            f"Hypothesis {wrong.kind} on {wrong.component} (#{wrong.rank}) was marked wrong by {wrong.verdict_by}."
+        )
     for a in rec.resolution:
         out.append(
             f"Action '{a.title}' ({a.type} on {a.target}): approved by {a.approved_by}, executed by {a.executed_by}, "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -115,8 +115,8 @@ class ExecutedAction(BaseModel):
     finished_at: datetime | None = None
     outcome: str
     """The result message, or the error."""
-    params: dict = Field(default_factory=dict)
-    result: dict = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
+    result: dict[str, Any] = Field(default_factory=dict)
 
 
 ItemType = Literal["mitigate", "prevent", "process"]

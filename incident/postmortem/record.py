@@ -8,13 +8,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incident.agent.render import clip
 from incident.changepoints import format_value, signal_label
 from incident.config import Settings
 from incident.details import MetricChangeDetails
 from incident.errors import CopilotError
 from incident.hypotheses import ranked
 from incident.kinds import MEANING
+from incident.llm import clip
 from incident.models import (
     Action,
     Component,

@@ -131,7 +131,7 @@ class _Lines:
         if node is None:
             return self.line(path)
         block = 1 if getattr(node, "style", None) in ("|", ">") else 0
-        return node.start_mark.line + self.offset + block + lineno - 1
+        return int(node.start_mark.line) + self.offset + block + lineno - 1
 
 
 def _dotted(path: Path_) -> str:

@@ -13,10 +13,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from incident.actions.params import Params
 from incident.actions.types import REGISTRY
 from incident.redact import redact
 from incident.runbooks.model import Runbook, StepSpec
-from incident.runbooks.params import KUBERNETES_READS, Params
+from incident.runbooks.params import KUBERNETES_READS
 from incident.runbooks.render import render_value
 from incident.runbooks.step import Step, StepAction
 
