@@ -28,7 +28,7 @@ def load(overlays: list[dict[str, Any]] | None = None, *, user_file: bool = True
     from incident.config import load_settings
 
     settings = load_settings(state["config"], overlays=overlays, user_file=user_file)
-    clock.set_offset(settings.watcher.clock_offset_seconds)
+    clock.set_offset(settings.replay.clock_offset_seconds)
     return settings
 
 

@@ -1,7 +1,7 @@
 """The copilot's clock: wall-clock UTC, shifted in a scenario replay so that what people do
 during a replay (approvals, notes, resolution) lands minutes after the recorded page, not months.
 
-The offset is process-wide and set once at start-up from ``[watcher] clock_offset_seconds``
+The offset is process-wide and set once at start-up from ``[replay] clock_offset_seconds``
 (the sandbox writes it: page time minus the moment the sandbox started). Zero in production.
 """
 

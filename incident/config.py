@@ -85,11 +85,18 @@ class WatcherConfig(Section):
     event_lookback: Duration = timedelta(hours=1)
     follow_for: Duration = timedelta(hours=6)
     """Refresh windows end at page time + this (or now, whichever is earlier)."""
-    replay: bool = False
-    """Treat each page time as the present: every window ends at the page (scenario replays)."""
+
+
+class ReplayConfig(Section):
+    """``[replay]``: written by the sandbox (``Sandbox.config``) for a scenario replay, never by a user."""
+
+    enabled: bool = False
+    """Treat each page time as the present: every window ends at the page."""
     clock_offset_seconds: float = 0.0
-    """Shift of the copilot's clock (:mod:`incident.clock`); the sandbox sets it so a replay's
-    approvals and resolution land just after the recorded page. Zero in production."""
+    """Shift of the copilot's clock (:mod:`incident.clock`) so a replay's approvals and resolution
+    land just after the recorded page."""
+    prometheus_unavailable: str | None = None
+    """Why the sandbox has no Prometheus (e.g. the binary is missing); shown on timelines."""
 
 
 class WebhooksConfig(Section):
@@ -275,6 +282,7 @@ class Settings(BaseSettings):
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
     catalog: CatalogConfig = Field(default_factory=CatalogConfig)
     watcher: WatcherConfig = Field(default_factory=WatcherConfig)
+    replay: ReplayConfig = Field(default_factory=ReplayConfig)
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     runbooks: RunbooksConfig = Field(default_factory=RunbooksConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)

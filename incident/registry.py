@@ -91,7 +91,7 @@ def _build_into(out: Connectors, settings: Settings) -> None:
             lambda: PrometheusConnector(settings.prometheus, component_label=settings.metrics.component_label),
         )
     else:
-        out.disabled["prometheus"] = settings.prometheus.unavailable_reason or "not configured ([prometheus] url)"
+        out.disabled["prometheus"] = settings.replay.prometheus_unavailable or "not configured ([prometheus] url)"
     if settings.kubernetes.enabled:
         from connectors.kubernetes.client import KubernetesConnector
 

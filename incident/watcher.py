@@ -239,7 +239,7 @@ class Watcher:
             component=incident.component,
             namespace=incident.namespace or self._catalog_namespace(incident.component),
             page_at=incident.page_at,
-            window_end=incident.page_at if self.settings.watcher.replay else min(utcnow(), follow),
+            window_end=incident.page_at if self.settings.replay.enabled else min(utcnow(), follow),
             settings=self.settings,
             related=self.catalog.related(incident.component),
             pagerduty_id=incident.source_ref if incident.source == "pagerduty" else None,

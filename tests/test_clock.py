@@ -30,7 +30,7 @@ def test_a_sandbox_replay_reads_the_page_time_at_its_start(tmp_path: Path) -> No
     scenario = load_scenario(SCENARIOS / "checkout-bad-deploy")
     box = Sandbox(scenario, tmp_path / "sb", binaries=False)  # not started: only its config is read
     settings = load_settings(overlays=[box.config()], user_file=False)
-    assert settings.watcher.clock_offset_seconds < 0  # recorded pages are in the past
-    clock.set_offset(settings.watcher.clock_offset_seconds)
+    assert settings.replay.clock_offset_seconds < 0  # recorded pages are in the past
+    clock.set_offset(settings.replay.clock_offset_seconds)
     drift = utcnow() - scenario.page_at
     assert timedelta(0) <= drift < timedelta(seconds=30), drift

@@ -117,7 +117,7 @@ def run_agent(
         refs = known_refs(s, incident_id)
         context = {"title": incident.title, "component": incident.component, "page_at": incident.page_at.isoformat()}
         page_at, component, namespace = incident.page_at, incident.component, incident.namespace
-        at = page_at if settings.watcher.replay else min(utcnow(), page_at + settings.watcher.follow_for)
+        at = page_at if settings.replay.enabled else min(utcnow(), page_at + settings.watcher.follow_for)
         ground, events = _ground(s, incident_id, at, analyzer_drafts)
         opening = render(
             "investigate",

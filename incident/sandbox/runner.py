@@ -165,11 +165,7 @@ class Sandbox:
         """Copilot config pointing at this sandbox (merged over the scenario's config.toml)."""
         cfg: dict[str, Any] = self.scenario.config_overlay()
         cfg.setdefault("metrics", {})
-        cfg["prometheus"] = (
-            {"url": self.url("prometheus")}
-            if self.url("prometheus")
-            else {"unavailable_reason": self.notes.get("prometheus", "no Prometheus in this sandbox")}
-        )
+        cfg["prometheus"] = {"url": self.url("prometheus")} if self.url("prometheus") else {}
         if self.url("alertmanager"):
             cfg["alertmanager"] = {"url": self.url("alertmanager")}
         pd: dict[str, Any] = {"webhook_secret": SANDBOX_WEBHOOK_SECRET}
@@ -183,13 +179,13 @@ class Sandbox:
         cfg["kubernetes"] = {"host": self.url("kubernetes")} if self.url("kubernetes") else {"enabled": False}
         if self.url("backstage"):
             cfg["catalog"] = {"backstage_url": self.url("backstage")}
-        cfg["watcher"] = {
-            "poll_interval": "2s",
-            "refresh_interval": "30s",
-            "gather_timeout": "20s",
-            "replay": True,
+        cfg["watcher"] = {"poll_interval": "2s", "refresh_interval": "30s", "gather_timeout": "20s"}
+        cfg["replay"] = {
+            "enabled": True,
             "clock_offset_seconds": round((self.scenario.page_at - self.started_at).total_seconds(), 3),
         }
+        if not self.url("prometheus"):
+            cfg["replay"]["prometheus_unavailable"] = self.notes.get("prometheus", "no Prometheus in this sandbox")
         if store_url:
             cfg["store"] = {"url": store_url}
         return cfg

@@ -23,7 +23,7 @@ def test_approved_rollback_heals_the_cluster_and_resolves_the_page(tmp_path: Pat
     page = scenario.spec.page
     with Sandbox(scenario, tmp_path / "sb") as box:
         settings = load_settings(overlays=[box.config(store_url=f"sqlite:///{tmp_path / 's.db'}")], user_file=False)
-        clock.set_offset(settings.watcher.clock_offset_seconds)  # as the CLI does: the replay's clock
+        clock.set_offset(settings.replay.clock_offset_seconds)  # as the CLI does: the replay's clock
         store = Store(settings.store.url)
         connectors = build_connectors(settings)
         watcher = Watcher(settings, store, connectors)

@@ -52,7 +52,7 @@ class Ground:
         settings = Settings.model_validate(
             {
                 "agent": {"api_key": KEY, "base_url": messages.url, "max_retries": 0, "timeout": "10s"},
-                "watcher": {"replay": True},  # the analysis' present is the page time
+                "replay": {"enabled": True},  # the analysis' present is the page time
             }
         )
         return run_agent(

@@ -169,7 +169,7 @@ def test_the_agents_hypotheses_are_ranked_by_memory_too(story: Story, store: Sto
 
     llm = MessagesStandIn(script).start()
     try:
-        settings = Settings(agent=llm.agent_config() | {"max_retries": 0}, watcher={"replay": True})
+        settings = Settings(agent=llm.agent_config() | {"max_retries": 0}, replay={"enabled": True})
         drafts = [HypothesisDraft.model_validate(h, from_attributes=True) for h in analyzer]
         outcome = run_agent(
             settings=settings, store=store, connectors=Connectors(), incident_id=story.again, analyzer_drafts=drafts
