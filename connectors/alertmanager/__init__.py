@@ -1,8 +1,4 @@
-"""Alertmanager connector: alert source, silences, and the webhook payload parser.
-
-Names are imported on first use: the settings read ``alertmanager.config`` without
-loading the vendor client.
-"""
+"""Alertmanager connector: alert source, silences, and the webhook payload parser."""
 
 from __future__ import annotations
 
@@ -11,30 +7,19 @@ from typing import TYPE_CHECKING
 from connectors.common.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from connectors.alertmanager.client import AlertmanagerConnector, AlertPoll, Silence, Suppression
-    from connectors.alertmanager.webhook import AlertmanagerNotification, RejectedAlert, fingerprint, parse_webhook
-
-__all__ = [
-    "AlertPoll",
-    "AlertmanagerConnector",
-    "AlertmanagerNotification",
-    "RejectedAlert",
-    "Silence",
-    "Suppression",
-    "fingerprint",
-    "parse_webhook",
-]
+    from connectors.alertmanager.client import AlertmanagerConnector as AlertmanagerConnector
+    from connectors.alertmanager.client import AlertPoll as AlertPoll
+    from connectors.alertmanager.client import Silence as Silence
+    from connectors.alertmanager.client import Suppression as Suppression
+    from connectors.alertmanager.webhook import AlertmanagerNotification as AlertmanagerNotification
+    from connectors.alertmanager.webhook import RejectedAlert as RejectedAlert
+    from connectors.alertmanager.webhook import fingerprint as fingerprint
+    from connectors.alertmanager.webhook import parse_webhook as parse_webhook
 
 __getattr__ = lazy_exports(
     __name__,
     {
-        "AlertmanagerConnector": "client",
-        "AlertPoll": "client",
-        "Silence": "client",
-        "Suppression": "client",
-        "AlertmanagerNotification": "webhook",
-        "RejectedAlert": "webhook",
-        "fingerprint": "webhook",
-        "parse_webhook": "webhook",
+        "client": ["AlertmanagerConnector", "AlertPoll", "Silence", "Suppression"],
+        "webhook": ["AlertmanagerNotification", "RejectedAlert", "fingerprint", "parse_webhook"],
     },
 )

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 
-def lazy_exports(package: str, homes: dict[str, str]) -> Callable[[str], Any]:
-    """A module ``__getattr__`` for ``package``: each name in ``homes`` (name -> submodule) is
+def lazy_exports(package: str, exports: dict[str, list[str]]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` for ``package``: each name of ``exports`` (submodule -> names) is
     imported from its submodule when first asked for."""
+    homes = {name: module for module, names in exports.items() for name in names}
 
     def __getattr__(name: str) -> Any:
         if name not in homes:

@@ -1,8 +1,4 @@
-"""Prometheus connector: the metrics source (``MetricsSource``).
-
-Names are imported on first use: the settings read ``prometheus.config`` without
-loading the vendor client.
-"""
+"""Prometheus connector: the metrics source (``MetricsSource``)."""
 
 from __future__ import annotations
 
@@ -11,15 +7,6 @@ from typing import TYPE_CHECKING
 from connectors.common.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from connectors.prometheus.client import PrometheusConnector
+    from connectors.prometheus.client import PrometheusConnector as PrometheusConnector
 
-__all__ = [
-    "PrometheusConnector",
-]
-
-__getattr__ = lazy_exports(
-    __name__,
-    {
-        "PrometheusConnector": "client",
-    },
-)
+__getattr__ = lazy_exports(__name__, {"client": ["PrometheusConnector"]})
