@@ -10,6 +10,7 @@ return data stamped after it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -493,6 +494,14 @@ class MetricsSource(Connector, Protocol):
 
 
 @runtime_checkable
+class PartialMetrics(Protocol):
+    """A metrics source that answers with the signals that worked and says why the others failed."""
+
+    last_errors: dict[str, str]
+    """Signal -> error of the last ``query_signals`` call, for the signals that failed."""
+
+
+@runtime_checkable
 class ClusterSource(Connector, Protocol):
     def pods(self, component: str, *, namespace: str | None = None) -> list[PodInfo]: ...
 
@@ -522,6 +531,18 @@ class ClusterSource(Connector, Protocol):
     def workloads(self, *, namespace: str | None = None) -> list[WorkloadInfo]:
         """Deployments and StatefulSets with their current pod template's plain env values."""
         ...
+
+
+@runtime_checkable
+class ClusterBatches(Protocol):
+    """:class:`ClusterSource` reads of several components at once (one list call per label key or
+    namespace, where asking per component would repeat it)."""
+
+    def pods_of(self, components: Sequence[str], *, namespace: str | None = None) -> dict[str, list[PodInfo]]: ...
+
+    def deployments_of(
+        self, components: Sequence[str], *, namespace: str | None = None, until: datetime
+    ) -> dict[str, list[DeploymentInfo]]: ...
 
 
 @runtime_checkable

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from connectors.base import ClusterSource, ContainerLog, DeploymentInfo, KubeEvent, PodInfo, Revision
+from connectors.base import ClusterBatches, ClusterSource, ContainerLog, DeploymentInfo, KubeEvent, PodInfo, Revision
 from incident.errors import ConnectorError
 from incident.gathering.drafts import Draft, GatherContext
 from incident.gathering.pods import pod_drafts, pod_problem
@@ -256,17 +256,16 @@ def gather_related(source: ClusterSource, ctx: GatherContext) -> list[Draft]:
     components = ctx.related or ((ctx.component,) if ctx.component else ())
     drafts: list[Draft] = []
     names: list[str] = []
-    pods_batch = getattr(source, "pods_of", None)  # optional: one set-based list per label key
-    pods_by_component: dict[str, list[PodInfo]] = (
-        pods_batch(components, namespace=ctx.namespace)
-        if pods_batch
-        else {c: source.pods(c, namespace=ctx.namespace) for c in components}
-    )
-    batch = getattr(source, "deployments_of", None)  # optional: one Deployment list for all components
-    by_component = batch(components, namespace=ctx.namespace, until=ctx.window_end) if batch else {}
+    if isinstance(source, ClusterBatches):  # optional: one list per label key or namespace for all components
+        pods_by_component = source.pods_of(components, namespace=ctx.namespace)
+        deps_by_component = source.deployments_of(components, namespace=ctx.namespace, until=ctx.window_end)
+    else:
+        pods_by_component = {c: source.pods(c, namespace=ctx.namespace) for c in components}
+        deps_by_component = {
+            c: source.deployments(c, namespace=ctx.namespace, until=ctx.window_end) for c in components
+        }
     for comp in components:
-        pods = pods_by_component[comp]
-        deps = by_component[comp] if batch else source.deployments(comp, namespace=ctx.namespace, until=ctx.window_end)
+        pods, deps = pods_by_component[comp], deps_by_component[comp]
         if pods or deps:
             drafts.extend(pod_drafts(comp, pods, ctx))
         for dep in deps:

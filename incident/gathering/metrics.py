@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.base import MetricsSource
+from connectors.base import MetricsSource, PartialMetrics
 from incident.changepoints import describe, detect, format_value, signal_label
 from incident.gathering.drafts import Draft, GatherContext, WindowDraft
 from incident.models import EventKind
@@ -50,7 +50,7 @@ def gather_metrics(source: MetricsSource, ctx: GatherContext) -> list[Draft | Wi
                 },
             )
         )
-    errors = getattr(source, "last_errors", {}) or {}
+    errors = source.last_errors if isinstance(source, PartialMetrics) else {}
     if errors:
         drafts.append(
             Draft(
