@@ -18,13 +18,10 @@ CONTRACTS: list[dict[str, Any]] = tomllib.loads((ROOT / "pyproject.toml").read_t
     "contracts"
 ]
 
-KNOWN_BROKEN: dict[str, int] = {
-    # tui/data.py, tui/ops.py and tui/screens/approvals.py still query the store; issue 11 moves them
-    # onto incident.app. Once kept, the contract passes; more chains than this fail it.
-    "tui-no-sql": 5,
-}
-"""Contract id -> the illegal import chains it may still have: reported as a known failure (xfail)
-with today's count while at or under it."""
+KNOWN_BROKEN: dict[str, int] = {}
+"""Contract id -> the illegal import chains it may still have while a refactor is under way:
+reported as a known failure (xfail) with the count while at or under it, failed above it. Empty
+since issue 11 (``tui-no-sql`` had 5 chains until the TUI moved onto incident.app)."""
 
 TOOLS = ("incident.sandbox", "incident.tools", "incident.__main__")
 """The modules of incident/ that are not core: the sandbox, the commands that drive it, and
