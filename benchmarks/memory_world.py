@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from incident.hypotheses import HypothesisDraft
+from incident.hypotheses import Evidence, HypothesisDraft
+from incident.kinds import Kind
 from incident.models import Alert, Hypothesis, Incident, TimelineEvent
 from incident.timeline import event_id
 
@@ -101,9 +102,10 @@ def add_world(
 
 
 def drafts() -> list[HypothesisDraft]:
+    ranked: tuple[tuple[Kind, float], ...] = (("deploy_regression", 0.6), ("config_change", 0.5), ("network", 0.3))
     return [
-        HypothesisDraft(kind=k, component="checkout", confidence=c, summary=k, evidence=[{"ref": "ev_x"}])
-        for k, c in (("deploy_regression", 0.6), ("config_change", 0.5), ("network", 0.3))
+        HypothesisDraft(kind=k, component="checkout", confidence=c, summary=k, evidence=[Evidence(ref="ev_x")])
+        for k, c in ranked
     ]
 
 
