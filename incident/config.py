@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 # Each connector declares its own section; they are re-exported here (``X as X``) for the core.
@@ -182,7 +183,9 @@ class AgentConfig(Section):
     """Retries of the SDK on connection errors, 408/409/429 and 5xx."""
     redact_emails: bool = True
     """Mask e-mail addresses in everything sent to the model (credentials are always masked)."""
-    prices: dict[str, ModelPrice] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=lambda: {m: ModelPrice(**p) for m, p in DEFAULT_PRICES.items()}
+    )
     """Model -> USD per million tokens, merged over the defaults; unknown models cost the dearest known price."""
 
     @field_validator("prices", mode="before")
@@ -331,7 +334,9 @@ def known_keys(model: type[BaseModel] = Settings) -> dict[str, Any]:
     return out
 
 
-def drop_unknown(data: dict[str, Any], keys: dict[str, Any] | None = None, prefix: str = "") -> tuple[dict, list[str]]:
+def drop_unknown(
+    data: dict[str, Any], keys: dict[str, Any] | None = None, prefix: str = ""
+) -> tuple[dict[str, Any], list[str]]:
     """Remove keys the schema does not know; return the cleaned dict and their dotted names.
 
     Used for scenario overlays, which SCENARIOS.md says may carry unknown keys (warned, not fatal).
@@ -352,7 +357,7 @@ def drop_unknown(data: dict[str, Any], keys: dict[str, Any] | None = None, prefi
     return cleaned, dropped
 
 
-def _describe(error: dict[str, Any], source: str) -> str:
+def _describe(error: ErrorDetails, source: str) -> str:
     loc = ".".join(str(p) for p in error["loc"])
     msg = error["msg"]
     if error["type"] == "extra_forbidden":
