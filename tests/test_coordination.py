@@ -119,6 +119,8 @@ def test_leadership_passes_when_the_leader_is_killed(store_url: str) -> None:
     finally:
         proc.kill()
         proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 @pytest.mark.postgres
