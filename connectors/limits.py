@@ -3,8 +3,10 @@
 Client libraries only time single reads: an upstream that drips a byte a second never trips them,
 and an answer is read whole before anyone looks at its size. Here each request's connect and read
 timeouts are lowered to what is left of its deadline, and the body is read as it arrives, chunk by
-chunk, checking the clock and the byte count after each one, so a call ends within its deadline
-(plus at most one read timeout when the upstream falls silent) and never holds more than the cap.
+chunk, checking the clock and the byte count after each one, and a
+:class:`Watchdog` shuts the call's socket down when the deadline passes, whatever phase the call is
+in (an upstream that drips its status line and headers is cut too: the client libraries read every
+header before the body reader runs), so a call ends at its deadline and never holds more than the cap.
 
 One way in per client family: :class:`LimitedAdapter` for ``requests`` (Prometheus),
 :func:`read_limited` for ``urllib3`` responses (Kubernetes), :func:`limited_transport` for
@@ -13,8 +15,11 @@ One way in per client family: :class:`LimitedAdapter` for ``requests`` (Promethe
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
@@ -99,6 +104,93 @@ class Clock:
         return None
 
 
+# --------------------------------------------------------------------------- watchdog
+
+
+def _no_socket() -> socket.socket | None:
+    return None
+
+
+class Watchdog:
+    """Cuts one call at its deadline, whatever it is waiting for: connect, status line, headers, body.
+
+    Read timeouts bound each receive, not the call. A timer armed when the call starts shuts the
+    call's socket down when the deadline passes; the blocked receive returns, the client library
+    raises, and the call's wrapper reports the deadline. The client library tells the watchdog which
+    socket the call uses while the call runs on its thread (:meth:`active`): urllib3 pools report the
+    connection they lend (:func:`watch_pools`), httpcore streams report themselves on every read and
+    write (:func:`limited_transport`). The watchdog never touches a connection once the call is over
+    (:meth:`stop`) or the connection is back in its pool (:meth:`release`).
+    """
+
+    _local = threading.local()
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.fired = False
+        """The deadline passed while the call ran."""
+        self.cut = False
+        """A socket was shut down: what the library made of the answer since may be truncated."""
+        self._lock = threading.Lock()
+        self._owner: object = None
+        self._socket: Callable[[], socket.socket | None] = _no_socket
+        self._done = False
+        self._timer = threading.Timer(max(0.0, clock.remaining()), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    @classmethod
+    def current(cls) -> Watchdog | None:
+        """The watchdog of the call running on this thread, if any."""
+        dog: Watchdog | None = getattr(cls._local, "dog", None)
+        return dog
+
+    @contextmanager
+    def active(self) -> Iterator[Watchdog]:
+        """While inside, the client library reports this thread's connection to this watchdog."""
+        previous = Watchdog.current()
+        Watchdog._local.dog = self
+        try:
+            yield self
+        finally:
+            Watchdog._local.dog = previous
+
+    def watch(self, owner: object, sock: Callable[[], socket.socket | None]) -> None:
+        """The call now uses ``owner`` (a connection or stream) whose socket ``sock()`` returns;
+        past the deadline it is cut at once."""
+        with self._lock:
+            self._owner, self._socket = owner, sock
+            if self.fired and not self._done:
+                self._shut()
+
+    def release(self, owner: object) -> None:
+        """``owner`` went back to its pool: no longer this call's to cut."""
+        with self._lock:
+            if self._owner is owner:
+                self._owner, self._socket = None, _no_socket
+
+    def stop(self) -> None:
+        """The call is over: the timer is cancelled and nothing is cut from now on."""
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            self._shut()
+
+    def _shut(self) -> None:
+        sock = self._socket()
+        if sock is None:  # still connecting: the connect timeout was lowered to the deadline
+            return
+        with suppress(OSError):  # the plain socket's shutdown, also for TLS: no close_notify
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        self.cut = True
+
+
 # --------------------------------------------------------------------------- urllib3 / requests
 
 
@@ -142,6 +234,73 @@ def read_limited(read1: Callable[[int], bytes], clock: Clock, content_length: st
     return b"".join(parts)
 
 
+@contextmanager
+def watched(clock: Clock, request: requests.PreparedRequest | None = None) -> Iterator[Watchdog]:
+    """Run a requests/urllib3 call (sent through pools made by :func:`watch_pools`) under a
+    :class:`Watchdog`: any failure after the deadline passed, or an answer read from a cut
+    connection, becomes :class:`DeadlineExceeded`."""
+    dog = Watchdog(clock)
+
+    def deadline() -> LimitError:
+        exc = _fail(DeadlineExceeded, deadline_text(clock.limits, clock.read), clock.read)
+        exc.request = request  # type: ignore[attr-defined]
+        return exc
+
+    try:
+        with dog.active():
+            yield dog
+    except LimitError:
+        raise
+    except Exception as exc:
+        if dog.fired:
+            raise deadline() from exc
+        raise
+    finally:
+        dog.stop()
+    if dog.cut:  # http.client takes a head cut mid-line for a complete one, and an empty body for the end
+        raise deadline()
+
+
+class _WatchedPool(urllib3.HTTPConnectionPool):
+    """Reports the connection it lends to the calling thread's :class:`Watchdog`; once the deadline
+    has passed it refuses the call's retries and redirects (mixed into a manager's pool classes)."""
+
+    def urlopen(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        dog = Watchdog.current()
+        if dog is not None and dog.fired:
+            raise urllib3.exceptions.TimeoutError("the call's deadline has passed")
+        return super().urlopen(method, url, *args, **kwargs)
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)
+        dog = Watchdog.current()
+        if dog is not None:
+            dog.watch(conn, lambda: getattr(conn, "sock", None))
+        return conn
+
+    def _put_conn(self, conn: Any) -> None:
+        dog = Watchdog.current()
+        if dog is not None and conn is not None:
+            dog.release(conn)
+        super()._put_conn(conn)
+
+
+@cache
+def _watched_pool(cls: type[urllib3.HTTPConnectionPool]) -> type[urllib3.HTTPConnectionPool]:
+    if issubclass(cls, _WatchedPool):
+        return cls
+    return type(f"Watched{cls.__name__}", (_WatchedPool, cls), {})
+
+
+def watch_pools(manager: urllib3.PoolManager) -> None:
+    """Make ``manager`` (also a proxy or SOCKS manager) build pools that report to :class:`Watchdog`.
+    Pools it already holds are dropped (idle connections close)."""
+    watched_classes = {scheme: _watched_pool(cls) for scheme, cls in manager.pool_classes_by_scheme.items()}
+    if watched_classes != manager.pool_classes_by_scheme:
+        manager.pool_classes_by_scheme = watched_classes
+        manager.clear()
+
+
 class LimitedAdapter(HTTPAdapter):
     """A requests transport adapter that applies :class:`Limits` to every request it sends."""
 
@@ -149,34 +308,92 @@ class LimitedAdapter(HTTPAdapter):
         super().__init__(**kwargs)
         self.limits = limits
 
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        watch_pools(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        watch_pools(manager)
+        return manager
+
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any
     ) -> requests.Response:
         clock = Clock(self.limits)
         connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-        response = super().send(request, stream=True, timeout=(clock.cap(connect), clock.cap(read)), **kwargs)
-        try:
-            body = read_limited(
-                lambda n: response.raw.read1(n, decode_content=True), clock, response.headers.get("Content-Length")
-            )
-        except LimitError as exc:
-            response.close()
-            exc.request = request  # type: ignore[attr-defined]
-            raise
-        except urllib3.exceptions.ReadTimeoutError as exc:  # as requests' own body reading maps them
-            response.close()
-            raise requests.ReadTimeout(exc, request=request) from exc
-        except urllib3.exceptions.HTTPError as exc:
-            response.close()
-            raise requests.ConnectionError(exc, request=request) from exc
-        finally:
-            response.raw.release_conn()
+        with watched(clock, request):
+            response = super().send(request, stream=True, timeout=(clock.cap(connect), clock.cap(read)), **kwargs)
+            try:
+                body = read_limited(
+                    lambda n: response.raw.read1(n, decode_content=True), clock, response.headers.get("Content-Length")
+                )
+            except LimitError as exc:
+                response.close()
+                exc.request = request  # type: ignore[attr-defined]
+                raise
+            except urllib3.exceptions.ReadTimeoutError as exc:  # as requests' own body reading maps them
+                response.close()
+                raise requests.ReadTimeout(exc, request=request) from exc
+            except urllib3.exceptions.HTTPError as exc:
+                response.close()
+                raise requests.ConnectionError(exc, request=request) from exc
+            finally:
+                response.raw.release_conn()
         response._content = body  # what requests itself sets when it reads the body
         response._content_consumed = True
         return response
 
 
 # --------------------------------------------------------------------------- httpx / httpx2
+
+
+class _WatchedStream:
+    """An httpcore network stream that reports itself to the calling thread's :class:`Watchdog` on
+    every read and write: a kept-alive connection has no connect event to learn its socket from."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def _report(self) -> None:
+        dog = Watchdog.current()
+        if dog is not None:
+            dog.watch(self._inner, lambda: self._inner.get_extra_info("socket"))
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self._report()
+        data: bytes = self._inner.read(max_bytes, timeout)
+        return data
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._report()
+        self._inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> Any:
+        self._report()  # a handshake dripped a byte at a time is cut too
+        return _WatchedStream(self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _WatchedBackend:
+    """An httpcore network backend whose streams are :class:`_WatchedStream`."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def connect_tcp(self, *args: Any, **kwargs: Any) -> _WatchedStream:
+        return _WatchedStream(self._inner.connect_tcp(*args, **kwargs))
+
+    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> _WatchedStream:
+        return _WatchedStream(self._inner.connect_unix_socket(*args, **kwargs))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
 
 
 @cache
@@ -200,22 +417,35 @@ def _httpx_classes(mod: ModuleType) -> tuple[type, type, type, type]:
         exc.bytes_read = read
         return exc  # type: ignore[no-any-return]
 
+    def deadline(clock: Clock, request: Any) -> Exception:
+        return fail(DeadlineExceeded, deadline_text(clock.limits, clock.read), clock.read, request)
+
     class LimitedStream(mod.SyncByteStream):  # type: ignore[name-defined,misc]
-        def __init__(self, inner: Any, clock: Clock, request: Any) -> None:
-            self.inner, self.clock, self.request = inner, clock, request
+        def __init__(self, inner: Any, clock: Clock, request: Any, dog: Watchdog) -> None:
+            self.inner, self.clock, self.request, self.dog = inner, clock, request, dog
 
         def __iter__(self) -> Iterator[bytes]:
-            for chunk in self.inner:
-                stop = self.clock.took(len(chunk))
-                if stop == "size":
-                    read = self.clock.read
-                    raise fail(AnswerTooLarge, too_large_text(self.clock.limits, read), read, self.request)
-                if stop == "deadline":
-                    read = self.clock.read
-                    raise fail(DeadlineExceeded, deadline_text(self.clock.limits, read), read, self.request)
-                yield chunk
+            try:
+                for chunk in self.inner:
+                    stop = self.clock.took(len(chunk))
+                    if stop == "size":
+                        read = self.clock.read
+                        raise fail(AnswerTooLarge, too_large_text(self.clock.limits, read), read, self.request)
+                    if stop == "deadline":
+                        raise deadline(self.clock, self.request)
+                    yield chunk
+            except LimitError:
+                raise
+            except Exception as exc:
+                if self.dog.fired:
+                    raise deadline(self.clock, self.request) from exc
+                raise
+            self.dog.stop()
+            if self.dog.cut:  # a body read until the connection closes ends early when cut
+                raise deadline(self.clock, self.request)
 
         def close(self) -> None:
+            self.dog.stop()
             self.inner.close()
 
     class LimitedTransport(mod.BaseTransport):  # type: ignore[name-defined,misc]
@@ -224,19 +454,28 @@ def _httpx_classes(mod: ModuleType) -> tuple[type, type, type, type]:
 
         def handle_request(self, request: Any) -> Any:
             clock = Clock(self.limits)
+            dog = Watchdog(clock)
             timeouts = dict(request.extensions.get("timeout") or {})
             request.extensions["timeout"] = {
                 k: clock.cap(timeouts.get(k)) for k in ("connect", "read", "write", "pool")
             }
-            response = self.inner.handle_request(request)
+            try:
+                with dog.active():
+                    response = self.inner.handle_request(request)
+            except Exception as exc:
+                dog.stop()
+                if dog.fired:
+                    raise deadline(clock, request) from exc
+                raise
             declared = clock.declared(response.headers.get("Content-Length"))
             if declared is not None:
+                dog.stop()
                 response.close()
                 raise fail(AnswerTooLarge, too_large_text(self.limits, 0, declared), 0, request)
             return mod.Response(
                 status_code=response.status_code,
                 headers=response.headers,
-                stream=LimitedStream(response.stream, clock, request),
+                stream=LimitedStream(response.stream, clock, request, dog),
                 extensions=response.extensions,
             )
 
@@ -248,9 +487,19 @@ def _httpx_classes(mod: ModuleType) -> tuple[type, type, type, type]:
 
 def limited_transport(mod: ModuleType, limits: Limits, **transport_kwargs: Any) -> Any:
     """An ``mod.HTTPTransport(**transport_kwargs)`` whose every request runs under ``limits``;
-    ``mod`` is ``httpx`` or ``httpx2`` (PagerDuty's client uses the fork)."""
+    ``mod`` is ``httpx`` or ``httpx2`` (PagerDuty's client uses the fork).
+
+    The :class:`Watchdog` learns each call's socket from the connection pool's network backend,
+    httpcore's extension point for custom networking: httpx has no option to pass one, so it is
+    set on the pool the transport just built, before the pool has made any connection."""
     transport_cls = _httpx_classes(mod)[0]
-    return transport_cls(mod.HTTPTransport(**transport_kwargs), limits)
+    inner = mod.HTTPTransport(**transport_kwargs)
+    pool = getattr(inner, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if backend is None:  # a layout this module was not written for: fail loudly, never run unwatched
+        raise TypeError(f"{mod.__name__}.HTTPTransport has no connection pool network backend to watch")
+    pool._network_backend = _WatchedBackend(backend)  # type: ignore[union-attr]
+    return transport_cls(inner, limits)
 
 
 def is_deadline(exc: BaseException) -> bool:

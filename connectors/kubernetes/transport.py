@@ -20,7 +20,16 @@ from kubernetes.config.config_exception import ConfigException
 
 from connectors.common.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
 from connectors.kubernetes.config import KubernetesConfig
-from connectors.limits import AnswerTooLarge, Clock, DeadlineExceeded, LimitError, Limits, read_limited
+from connectors.limits import (
+    AnswerTooLarge,
+    Clock,
+    DeadlineExceeded,
+    LimitError,
+    Limits,
+    read_limited,
+    watch_pools,
+    watched,
+)
 
 NAME = "kubernetes"
 PAGE_SIZE = 500
@@ -99,22 +108,24 @@ class Transport:
         self.timeout = timeout
         self.limits = limits or Limits(deadline=2 * timeout, max_bytes=32 * 2**20)
         self.host = api.configuration.host
+        watch_pools(api.rest_client.pool_manager)
 
     def raw(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bytes:
         """The answer's body, read as it streams in under the deadline and the size cap."""
         clock = Clock(self.limits)
         timeouts = (clock.cap(self.timeout), clock.cap(self.timeout))
         try:
-            response = fn(*args, _preload_content=False, _request_timeout=timeouts, **kwargs)
-            try:
-                return read_limited(
-                    lambda n: response.read1(n, decode_content=True), clock, response.headers.get("Content-Length")
-                )
-            except LimitError:
-                response.close()  # the rest of the answer is never read: the connection cannot be reused
-                raise
-            finally:
-                response.release_conn()
+            with watched(clock):  # cuts the call at the deadline in any phase, headers included
+                response = fn(*args, _preload_content=False, _request_timeout=timeouts, **kwargs)
+                try:
+                    return read_limited(
+                        lambda n: response.read1(n, decode_content=True), clock, response.headers.get("Content-Length")
+                    )
+                except LimitError:
+                    response.close()  # the rest of the answer is never read: the connection cannot be reused
+                    raise
+                finally:
+                    response.release_conn()
         except DeadlineExceeded as exc:
             raise ConnectorTimeout(f"{what}: {exc}", connector=NAME) from exc
         except AnswerTooLarge as exc:

@@ -1,0 +1,231 @@
+"""The connector deadline bounds the whole call, status line and headers included (issue 10, point 4).
+
+An upstream that drips its status line and headers a byte every 0.2 s never trips a read timeout, and
+the client libraries read every header before any body reader runs: only a watchdog that cuts the
+connection at the deadline ends such a call. Each client family is driven by its real library over
+loopback; after a cut, the same client (and its connection pool) still talks to a healthy upstream.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import httpx2
+import pytest
+import requests
+import urllib3
+from kubernetes import client as k8s
+
+from connectors.common.errors import ConnectorTimeout
+from connectors.kubernetes.client import KubernetesConnector
+from connectors.kubernetes.config import KubernetesConfig
+from connectors.limits import LimitedAdapter, LimitError, Limits, deadline_text, is_deadline, limited_transport
+
+DEADLINE = 1.0
+LIMITS = Limits(deadline=DEADLINE, max_bytes=2**20)
+EXPECTED = deadline_text(LIMITS, 0)
+BOUND = DEADLINE + 4  # a call still running then is hung (today's clients run ~30 s): fail fast
+HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: " + b"p" * 400 + b"\r\n\r\n"
+OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+
+
+class HeaderDrip:
+    """An HTTP/1.1 upstream with keep-alive: answers ``{}`` at once, or, while ``drip`` is set and to
+    a ``GET /drip``, sends its status line and headers one byte every ``interval`` seconds (for 30 s
+    at 0.2 s a byte)."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.drip = False
+        self.connections = 0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._conns: set[socket.socket] = set()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._listener.close()
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                self._conns.add(conn)
+                self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            while not self._stop.is_set():
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    head += data
+                if not (self.drip or head.startswith(b"GET /drip")):
+                    conn.sendall(OK)
+                    continue
+                for i in range(min(len(HEAD), int(30 / self.interval))):
+                    if self._stop.wait(self.interval):
+                        return
+                    conn.sendall(HEAD[i : i + 1])
+                return
+        except OSError:
+            return
+        finally:
+            with self._lock:
+                self._conns.discard(conn)
+            conn.close()
+
+
+@pytest.fixture
+def upstream() -> Iterator[HeaderDrip]:
+    server = HeaderDrip()
+    yield server
+    server.stop()
+
+
+def timed(call: Callable[[], Any]) -> tuple[Any, BaseException | None, float]:
+    """``call``'s result or error and its duration; the test fails if it runs past ``BOUND``."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        started = time.monotonic()
+        try:
+            box["result"] = call()
+        except BaseException as exc:
+            box["error"] = exc
+        box["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(BOUND)
+    assert not thread.is_alive(), f"the call was still running after {BOUND:g} s"
+    return box.get("result"), box.get("error"), box["seconds"]
+
+
+def assert_cut(call: Callable[[], Any], upstream: HeaderDrip) -> BaseException:
+    upstream.drip = True
+    _, error, seconds = timed(call)
+    upstream.drip = False
+    assert error is not None, "a dripping head was accepted"
+    assert EXPECTED in str(error), error
+    assert DEADLINE - 0.1 < seconds < DEADLINE + 1
+    return error
+
+
+# One client per family, configured the way its connectors configure it; ``get(path)`` -> body.
+
+
+def requests_client(upstream: HeaderDrip) -> Callable[[str], bytes]:
+    session = requests.Session()
+    retry = urllib3.Retry(total=1, connect=1, read=False, status=0, backoff_factor=0.1)  # as Prometheus's
+    session.mount(upstream.url, LimitedAdapter(LIMITS, max_retries=retry))
+    return lambda path: session.get(upstream.url + path, timeout=5).content
+
+
+def httpx_client(upstream: HeaderDrip) -> Callable[[str], bytes]:
+    client = httpx.Client(base_url=upstream.url, transport=limited_transport(httpx, LIMITS), timeout=5)
+    return lambda path: client.get(path).content
+
+
+def httpx2_client(upstream: HeaderDrip) -> Callable[[str], bytes]:
+    client = httpx2.Client(base_url=upstream.url, transport=limited_transport(httpx2, LIMITS), timeout=5)
+    return lambda path: client.get(path).content
+
+
+CLIENTS = [requests_client, httpx_client, httpx2_client]
+Client = Callable[[HeaderDrip], Callable[[str], bytes]]
+
+
+@pytest.mark.parametrize("interval", [0.2, 0.01], ids=["in-the-status-line", "in-the-headers"])
+@pytest.mark.parametrize("warm", [False, True], ids=["new-connection", "kept-alive-connection"])
+@pytest.mark.parametrize("make", CLIENTS, ids=lambda f: f.__name__)
+def test_a_dripping_head_is_cut_at_the_deadline(
+    make: Client, warm: bool, interval: float, upstream: HeaderDrip
+) -> None:
+    get = make(upstream)
+    upstream.interval = interval  # at 0.01 s a byte the cut falls inside a header line, which http.client
+    if warm:  # would take for the end of the head, and the close for the end of an empty body
+        assert get("/ok") == b"{}"
+        assert upstream.connections == 1
+    error = assert_cut(lambda: get("/ok"), upstream)
+    assert isinstance(error, LimitError) and is_deadline(error) and error.bytes_read == 0
+    assert get("/ok") == b"{}"  # the cut connection left the pool; a fresh one serves
+    assert get("/ok") == b"{}"
+
+
+def test_a_cut_is_a_timeout_to_requests_handlers(upstream: HeaderDrip) -> None:
+    get = requests_client(upstream)
+    assert isinstance(assert_cut(lambda: get("/api/v1/query"), upstream), requests.Timeout)
+
+
+@pytest.mark.parametrize("make", CLIENTS, ids=lambda f: f.__name__)
+def test_a_cut_ends_only_its_own_call(make: Client, upstream: HeaderDrip) -> None:
+    """Calls of other threads through the same client and pool go on while one call is cut."""
+    get = make(upstream)
+    healthy: list[float] = []
+
+    def others() -> None:
+        end = time.monotonic() + DEADLINE + 0.5
+        while time.monotonic() < end:
+            started = time.monotonic()
+            assert get("/ok") == b"{}"
+            healthy.append(time.monotonic() - started)
+
+    workers = [threading.Thread(target=others) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    _, error, seconds = timed(lambda: get("/drip"))
+    for worker in workers:
+        worker.join(BOUND)
+    assert EXPECTED in str(error) and seconds < DEADLINE + 1
+    assert len(healthy) > 30 and max(healthy) < DEADLINE / 2  # none failed (a failure stops its thread early)
+
+
+def test_the_kubernetes_connector_cuts_a_dripping_head(upstream: HeaderDrip) -> None:
+    cfg = KubernetesConfig(
+        host=upstream.url, timeout=timedelta(seconds=5), deadline=timedelta(seconds=DEADLINE), max_answer_bytes=2**20
+    )
+    connector = KubernetesConnector(cfg)
+    try:
+        assert connector.check().ok
+        version = k8s.VersionApi(connector.api_client).get_code
+        error = assert_cut(lambda: connector.http.json("GET /version", version), upstream)
+        assert isinstance(error, ConnectorTimeout)
+        assert connector.check().ok
+        assert upstream.connections == 2  # one kept alive before the cut, one after
+    finally:
+        connector.close()
+
+
+@pytest.mark.parametrize("make", CLIENTS, ids=lambda f: f.__name__)
+def test_a_healthy_call_is_untouched_by_its_watchdog(make: Client, upstream: HeaderDrip) -> None:
+    get = make(upstream)
+    started = time.monotonic()
+    for _ in range(20):
+        assert get("/ok") == b"{}"
+    assert time.monotonic() - started < DEADLINE
+    threading.Event().wait(DEADLINE + 0.2)  # every call's deadline has passed: no late cut of the kept connection
+    assert get("/ok") == b"{}"
+    assert upstream.connections == 1  # one connection kept alive throughout
