@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,6 +16,10 @@ from incident.runbooks import RunbookSet, catalog_links, flatten_steps, match_ru
 MAX_RUNBOOKS = 2
 
 
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 def step_context(data: AnalysisInput, component: str, *, component_label: str) -> dict[str, Any]:
     """Template variables for ``component``: its namespace, deployment, revisions, a pod, the page."""
     incident = data.incident
@@ -25,17 +30,29 @@ def step_context(data: AnalysisInput, component: str, *, component_label: str) -
         "component_label": component_label,
         "namespace": incident.namespace,
     }
-    rollouts = [
-        e for e in data.events_of("deploy", "config_change") if e.component == component and "deployment" in e.details
-    ]
-    if rollouts:
-        last = RolloutDetails.of(max(rollouts, key=lambda e: e.at))
+    rollouts = sorted(
+        (
+            e
+            for e in data.events_of("deploy", "config_change")
+            if e.component == component and "deployment" in e.details
+        ),
+        key=lambda e: e.at,
+    )
+    # The suspect is the last rollout before the page: one made after it (a rollback, a fix
+    # forward) answers the page and cannot have caused it.
+    suspects = [e for e in rollouts if _utc(e.at) <= _utc(incident.page_at)]
+    if suspects:
+        last = RolloutDetails.of(suspects[-1])
         ctx |= {
             "namespace": last.namespace or ctx["namespace"],
             "deployment": last.deployment,
             "revision": last.current_revision or last.revision,
-            "previous_revision": last.previous_revision,
         }
+        later = rollouts[len(suspects) :]
+        if not later:  # still the running revision: rolling back to the one before it is meaningful
+            ctx["previous_revision"] = last.previous_revision
+        else:  # already rolled back or redeployed since: a rollback now would undo that
+            ctx["rolled_out_since"] = RolloutDetails.of(later[-1]).revision
     for ev in data.events_of("pod_state"):
         if ev.component != component:
             continue

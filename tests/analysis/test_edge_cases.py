@@ -144,3 +144,50 @@ def test_sharing_a_service_is_not_sharing_a_datastore(store: Store) -> None:
         paths = PathMap(load_input(s, iid, now=PAGE))
     assert paths.of("reports").how == "off_path"
     assert paths.of("billing").how == "datastore"
+
+
+def test_a_rollback_made_after_the_page_is_never_proposed_to_be_rolled_back() -> None:
+    """After the on-call rolled checkout back (a rollout after the page), re-analysis took that
+    rollback as "the latest rollout" and offered to roll back to the revision before it."""
+    from incident.analysis.steps import step_context
+
+    store = Store("sqlite://")
+    iid = incident(store, "checkout")
+    catalog(store, {"checkout": []})
+    rollout = {"namespace": "shop", "deployment": "checkout"}
+    event(
+        store,
+        iid,
+        "deploy",
+        "rollout/7",
+        "checkout",
+        -6,
+        **rollout,
+        revision=7,
+        previous_revision=6,
+        current_revision=8,
+    )
+    with store.session() as s:
+        before = step_context(
+            load_input(s, iid, now=PAGE + timedelta(minutes=30)), "checkout", component_label="service"
+        )
+    assert before["previous_revision"] == 6  # the suspect is still running: rolling back is meaningful
+    event(
+        store,
+        iid,
+        "deploy",
+        "rollout/8",
+        "checkout",
+        12,
+        **rollout,
+        revision=8,
+        previous_revision=7,
+        current_revision=8,
+    )
+    with store.session() as s:
+        after = step_context(
+            load_input(s, iid, now=PAGE + timedelta(minutes=30)), "checkout", component_label="service"
+        )
+    assert "previous_revision" not in after  # neither back to 7 (the bad one) nor further
+    assert after["rolled_out_since"] == 8
+    assert after["deployment"] == "checkout"
