@@ -10,7 +10,7 @@ return data stamped after it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -369,6 +369,27 @@ class WebhookEvent:
     @property
     def is_incident(self) -> bool:
         return self.incident_id is not None
+
+
+class AlertBatch(Protocol):
+    """What an alert webhook delivers: the valid alerts and the ones that failed validation."""
+
+    @property
+    def alerts(self) -> list[AlertRecord]: ...
+
+    @property
+    def rejected(self) -> list[RejectedAlert]: ...
+
+
+@dataclass(frozen=True)
+class WebhookParsers:
+    """How the core reads each source's webhook body (:func:`incident.registry.webhook_parsers`
+    fills it from the connectors). A parser raises ``WebhookError`` (400) for a malformed body."""
+
+    alertmanager: Callable[[bytes], AlertBatch]
+    pagerduty: Callable[[bytes], WebhookEvent]
+    pagerduty_signed: Callable[[bytes, str | None, str], bool]
+    """(raw body, signature header, secret) -> whether any signature of the header matches."""
 
 
 @dataclass(frozen=True)

@@ -5,17 +5,20 @@ Vendor client modules are imported lazily here, so ``incident --help`` stays fas
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
 from connectors.base import (
     AlertSource,
     CatalogSource,
     CheckResult,
     ClusterSource,
+    Connector,
     MetricsSource,
     PagingSource,
+    WebhookParsers,
 )
 from incident.config import Settings
 from incident.errors import CopilotError
@@ -31,7 +34,7 @@ class Connectors:
     disabled: dict[str, str] = field(default_factory=dict)
     """name -> why it is not configured (shown on the timeline and by doctor)."""
 
-    def items(self) -> list[tuple[str, Any]]:
+    def items(self) -> list[tuple[str, Connector | None]]:
         return [
             ("pagerduty", self.pagerduty),
             ("alertmanager", self.alertmanager),
@@ -61,7 +64,10 @@ def build_connectors(settings: Settings) -> Connectors:
     return out
 
 
-def _guard(out: Connectors, name: str, build: Callable[[], Any]) -> Any:
+C = TypeVar("C", bound=Connector | None)
+
+
+def _guard(out: Connectors, name: str, build: Callable[[], C]) -> C | None:
     try:
         return build()
     except CopilotError as exc:
@@ -103,3 +109,13 @@ def _build_into(out: Connectors, settings: Settings) -> None:
     out.catalog = _guard(out, "catalog", lambda: build_catalog(settings.catalog))
     if out.catalog is None and "catalog" not in out.disabled:
         out.disabled["catalog"] = "not configured ([catalog] dirs or backstage_url)"
+
+
+@functools.cache
+def webhook_parsers() -> WebhookParsers:
+    """The connectors' webhook parsers, for :mod:`incident.webhooks` (which imports no connector)."""
+    from connectors.alertmanager.webhook import parse_webhook as alertmanager
+    from connectors.pagerduty.webhook import parse_webhook as pagerduty
+    from connectors.pagerduty.webhook import verify_signature
+
+    return WebhookParsers(alertmanager=alertmanager, pagerduty=pagerduty, pagerduty_signed=verify_signature)

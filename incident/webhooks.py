@@ -1,7 +1,8 @@
 """What an Alertmanager or PagerDuty v3 webhook means: validation before it is accepted, and its
 processing once committed to the inbox.
 
-The HTTP side (authentication, limits, the durable inbox) is :mod:`incident.listener`. Validation
+The HTTP side (authentication, limits, the durable inbox) is :mod:`incident.listener`; the parsers
+are the connectors', reached through :func:`incident.registry.webhook_parsers`. Validation
 runs before anything is written, so a refused webhook (bad signature 401, malformed body 400)
 leaves no trace; processing is idempotent (intake de-duplicates), so a payload processed twice
 after a crash changes nothing the second time.
@@ -13,11 +14,9 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from connectors.alertmanager.webhook import parse_webhook as parse_alertmanager
 from connectors.base import AlertRecord, PagerDutyIncident, WebhookEvent
-from connectors.pagerduty.webhook import parse_webhook as parse_pagerduty
-from connectors.pagerduty.webhook import verify_signature
 from incident.errors import CopilotError, WebhookError
+from incident.registry import webhook_parsers
 
 if TYPE_CHECKING:
     from incident.config import Settings
@@ -38,7 +37,7 @@ class Verdict:
 
 
 def validate_alertmanager(body: bytes) -> Verdict:
-    notification = parse_alertmanager(body)
+    notification = webhook_parsers().alertmanager(body)
     summary: dict[str, object] = {"alerts": len(notification.alerts)}
     if notification.rejected:  # quarantined when processed; the others proceed
         summary["rejected"] = [r.reason for r in notification.rejected]
@@ -50,13 +49,13 @@ def check_pagerduty_signature(body: bytes, signature: str | None, settings: Sett
     secret = settings.pagerduty.webhook_secret
     if secret is None:
         raise WebhookError("no [pagerduty] webhook_secret configured; refusing unsigned webhooks", status=401)
-    if not verify_signature(body, signature, secret.get_secret_value()):
+    if not webhook_parsers().pagerduty_signed(body, signature, secret.get_secret_value()):
         raise WebhookError("signature does not match the configured webhook secret", status=401)
 
 
 def validate_pagerduty(body: bytes) -> Verdict:
     """Shape (400); events that are not about an incident are ignored."""
-    event = parse_pagerduty(body)
+    event = webhook_parsers().pagerduty(body)
     if not _is_incident_event(event):
         return Verdict(False, {"event_type": event.event_type})
     return Verdict(True, {"event_type": event.event_type, "incident": event.incident_id})
@@ -69,11 +68,11 @@ def _is_incident_event(event: WebhookEvent) -> bool:
 def process(watcher: Watcher, source: str, body: bytes) -> list[int]:
     """Apply one committed webhook payload; return the incidents it opened (gathering is queued)."""
     if source == ALERTMANAGER:
-        notification = parse_alertmanager(body)
+        notification = webhook_parsers().alertmanager(body)
         watcher.quarantine(notification.rejected, channel="webhook")
         opened = watcher.ingest_alerts(list(notification.alerts))
     elif source == PAGERDUTY:
-        event = parse_pagerduty(body)
+        event = webhook_parsers().pagerduty(body)
         if not _is_incident_event(event):
             return []
         opened = watcher.ingest_pagerduty([pagerduty_incident(watcher, event)], event=event)

@@ -26,3 +26,18 @@ def parse_time(value: Any) -> datetime | None:
 def rfc3339(at: datetime) -> str:
     """Second-precision ``...Z`` form, as Kubernetes and PagerDuty write it."""
     return at.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def parse_time_strict(value: Any) -> datetime:
+    """RFC 3339 (``Z`` or an offset; a naive value is UTC) -> aware UTC datetime, as PagerDuty writes
+    it; ValueError for anything else (a datetime passes through, made UTC)."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+    else:
+        raise ValueError(f"not a timestamp: {value!r}")
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is past the last representable UTC time
+        raise ValueError(f"timestamp out of range: {value!r}") from None

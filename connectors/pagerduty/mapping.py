@@ -13,22 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import AlertRecord, ChangeRecord, LogEntry, PagerDutyIncident
+from connectors.common.timeutil import parse_time_strict
 
 SOURCE = "pagerduty"
 
 
-def parse_time(value: Any) -> datetime:
-    """RFC 3339 (``Z`` or an offset) -> aware UTC datetime; a naive value is taken as UTC."""
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
-        parsed = datetime.fromisoformat(value)
-    else:
-        raise ValueError(f"not a timestamp: {value!r}")
-    try:
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is past the last representable UTC time
-        raise ValueError(f"timestamp out of range: {value!r}") from None
+parse_time = parse_time_strict
+"""RFC 3339 -> aware UTC datetime, ValueError otherwise (home: connectors/common/timeutil.py)."""
 
 
 def format_time(value: datetime) -> str:

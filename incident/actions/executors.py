@@ -17,9 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from connectors.base import Connector
 from incident.config import Settings
 from incident.errors import ConnectorError, ConnectorTimeout, CopilotError
 from incident.models import Action
+from incident.registry import Connectors
 
 T = TypeVar("T")
 
@@ -104,9 +106,9 @@ def executor_for(action: Action) -> Executor:
     return found
 
 
-def connector_for(executor: Executor, connectors: Any) -> Any:
+def connector_for(executor: Executor, connectors: Connectors) -> Connector:
     """The connector an executor needs, or a CopilotError saying why it is not there."""
-    conn = getattr(connectors, executor.connector, None)
+    conn: Connector | None = getattr(connectors, executor.connector, None)
     if conn is None:
         why = getattr(connectors, "disabled", {}).get(executor.connector, "not configured")
         raise CopilotError(f"{executor.connector} is not available: {why}")
