@@ -21,27 +21,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors.base import AlertRecord, PagerDutyIncident, Silence, Suppression, WebhookEvent
-from connectors.catalog.entities import ComponentIndex, label_values
 from connectors.pagerduty.mapping import parse_time as pd_time
 from incident import service
+from incident.catalog import ComponentIndex, resolve_component
 from incident.config import Settings
 from incident.models import Alert, EventKind, Incident, IncidentStatus, TimelineEvent
 from incident.redact import redact
 from incident.timeline import event_id, log_event
-
-
-def resolve_component(labels: dict[str, str], keys: list[str], index: ComponentIndex) -> tuple[str | None, bool]:
-    """The component an alert's labels name, and whether the catalog knows it.
-
-    Unknown to the catalog, the first label value among ``keys`` still names the component, so
-    metrics and pods can be found by it.
-    """
-    found = index.resolve(labels, keys)
-    if found:
-        return found, True
-    values = label_values(labels, keys)
-    return (values[0], False) if values else (None, False)
-
 
 DEDUP_KEY_MAX = 255
 

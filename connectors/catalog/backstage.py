@@ -13,7 +13,7 @@ import httpx
 
 from connectors.base import CheckResult, ComponentInfo, GroupInfo
 from connectors.catalog.config import CatalogConfig
-from connectors.catalog.entities import ComponentIndex, parse_entities
+from connectors.catalog.entities import parse_entities
 from connectors.catalog.files import CatalogFilesConnector
 from connectors.common.errors import ConnectorDataError, ConnectorError, ConnectorTimeout
 from connectors.limits import LimitError, Limits, is_deadline, limited_transport
@@ -181,12 +181,10 @@ class CatalogConnector:
         *,
         files: CatalogFilesConnector | None = None,
         backstage: BackstageConnector | None = None,
-        label_keys: list[str] | None = None,
     ) -> None:
         self.parts: list[Part] = [p for p in (files, backstage) if p is not None]
         if not self.parts:
             raise ConnectorError("neither catalog.dirs nor catalog.backstage_url is set", connector=self.name)
-        self.label_keys = list(label_keys or CatalogConfig().alert_label_keys)
         self.problems: list[str] = []
 
     def snapshot(self) -> tuple[list[ComponentInfo], list[GroupInfo]]:
@@ -215,13 +213,6 @@ class CatalogConnector:
     def groups(self) -> list[GroupInfo]:
         return self.snapshot()[1]
 
-    def index(self) -> ComponentIndex:
-        return ComponentIndex(*self.snapshot())
-
-    def resolve(self, labels: dict[str, str]) -> str | None:
-        """The component an alert's labels name, using the configured ``alert_label_keys``."""
-        return self.index().resolve(labels, self.label_keys)
-
     def check(self) -> CheckResult:
         results = [part.check() for part in self.parts]
         detail = "; ".join(f"{r.name}: {r.detail}" for r in results)
@@ -235,5 +226,4 @@ def build_catalog(cfg: CatalogConfig, *, page_size: int = 500) -> CatalogConnect
     return CatalogConnector(
         files=CatalogFilesConnector(cfg.dirs) if cfg.dirs else None,
         backstage=BackstageConnector(cfg, page_size=page_size) if cfg.backstage_url else None,
-        label_keys=cfg.alert_label_keys,
     )

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from incident.agent import runbook_search
 from incident.agent.render import summarise_points
+from incident.catalog.graph import DependencyGraph
 from incident.config import Settings
 from incident.llm import clip
 from incident.models import Component, Hypothesis, Incident
@@ -236,7 +237,7 @@ def owner_and_dependencies(ctx: Context, a: OwnerArgs) -> Any:
     entry = entries.get(a.component)
     if entry is None:
         raise NoData(f"{a.component!r} is not in the catalog")
-    dependents = sorted(n for n, e in entries.items() if a.component in (e.get("depends_on") or ()))
+    dependents = DependencyGraph({n: e.get("depends_on") or () for n, e in entries.items()}).dependents(a.component)
     return {"component": entry, "dependents": dependents}
 
 

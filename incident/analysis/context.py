@@ -1,4 +1,4 @@
-"""What the analyzer reads: one incident's timeline, metric windows and dependency graph, from the store."""
+"""What the analyzer reads: one incident's timeline, metric windows and the catalog's dependency graph."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incident.models import Component, Incident, MetricWindow, TimelineEvent
+from incident.catalog.graph import DependencyGraph, load_graph
+from incident.models import Incident, MetricWindow, TimelineEvent
 from incident.timeline import timeline
 
 
@@ -42,7 +43,7 @@ class AnalysisInput:
     """caller -> components its pods' environment names"""
     nodes: dict[str, set[str]] = field(default_factory=dict)
     """node -> components with a pod on it"""
-    _downstream: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+    _graph: DependencyGraph | None = field(default=None, repr=False)
 
     @property
     def paged(self) -> str | None:
@@ -60,35 +61,20 @@ class AnalysisInput:
             names.add(self.paged)
         return names
 
+    @property
+    def graph(self) -> DependencyGraph:
+        """The catalog's dependency graph (:mod:`incident.catalog.graph`) over :attr:`depends_on`,
+        built once: the graph does not change during one analysis."""
+        if self._graph is None:
+            self._graph = DependencyGraph(self.depends_on, types=self.types)
+        return self._graph
+
     def dependents(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = defaultdict(list)
-        for name, deps in self.depends_on.items():
-            for dep in deps:
-                out[dep].append(name)
-        return out
+        return defaultdict(list, self.graph.all_dependents())
 
     def downstream(self, component: str) -> dict[str, int]:
-        """Everything ``component`` depends on, transitively, with its distance in hops (memoised:
-        the catalog graph does not change during one analysis)."""
-        cache = self._downstream
-        if component not in cache:
-            cache[component] = self._walk(component)
-        return cache[component]
-
-    def _walk(self, component: str) -> dict[str, int]:
-        hops: dict[str, int] = {}
-        frontier = [component]
-        depth = 0
-        while frontier:
-            depth += 1
-            nxt = []
-            for name in frontier:
-                for dep in self.depends_on.get(name, []):
-                    if dep not in hops and dep != component:
-                        hops[dep] = depth
-                        nxt.append(dep)
-            frontier = nxt
-        return hops
+        """Everything ``component`` depends on, transitively, with its distance in hops."""
+        return self.graph.downstream(component)
 
     def events_of(self, *kinds: str) -> list[TimelineEvent]:
         return [e for e in self.events if e.kind in kinds]
@@ -110,10 +96,9 @@ def load_input(session: Session, incident_id: int, *, now: datetime | None = Non
     for w in session.scalars(select(MetricWindow).where(MetricWindow.incident_id == incident_id)):
         pts = np.asarray(w.points, dtype=float).reshape(-1, 2) if w.points else np.empty((0, 2))
         data.series.setdefault(w.component, {})[w.signal] = Series(w.id, w.component, w.signal, pts[:, 0], pts[:, 1])
-    for c in session.scalars(select(Component)):
-        data.depends_on[c.name] = list(c.depends_on or [])
-        if c.type:
-            data.types[c.name] = c.type
+    graph = load_graph(session)
+    data.depends_on = {name: list(deps) for name, deps in graph.depends_on.items()}
+    data.types = dict(graph.types)
     _load_topology(data)
     return data
 

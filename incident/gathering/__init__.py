@@ -17,8 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from connectors.base import ComponentInfo, GroupInfo
-from connectors.catalog.entities import ComponentIndex
+from incident.catalog import CatalogCache  # re-exported: its home is incident.catalog
 from incident.errors import CopilotError
 from incident.gathering.drafts import Draft, GatherContext, WindowDraft
 from incident.gathering.kubernetes import gather_kubernetes
@@ -49,45 +48,9 @@ class Outcome:
     seconds: float = 0.0
 
 
-@dataclass
-class CatalogCache:
-    """The last catalog read: components and groups by name (refreshed by the ownership task)."""
-
-    components: dict[str, ComponentInfo] = field(default_factory=dict)
-    groups: dict[str, GroupInfo] = field(default_factory=dict)
-    loaded: bool = False
-    index: ComponentIndex = field(default_factory=lambda: ComponentIndex(()))
-    """Built once per refresh, for resolving alert labels to components."""
-
-    def related(self, component: str | None, *, limit: int = 24) -> tuple[str, ...]:
-        """The component, what it depends on (breadth first, three levels) and its direct callers,
-        nearest first: its dependencies and callers, then their dependencies, at most ``limit``."""
-        if not component:
-            return ()
-        callers = sorted(n for n, info in self.components.items() if component in info.depends_on and n != component)
-        out = {component: None}
-        frontier = [component]
-        for depth in range(3):
-            nxt = []
-            for name in frontier:
-                info = self.components.get(name)
-                for dep in info.depends_on if info else ():
-                    if dep not in out:
-                        out[dep] = None
-                        nxt.append(dep)
-            if depth == 0:
-                out.update((c, None) for c in callers if c not in out)
-            frontier = nxt
-        return tuple(out)[:limit]
-
-
 def refresh_catalog(connectors: Connectors, cache: CatalogCache) -> None:
-    if connectors.catalog is None:
-        return
-    components = {c.name: c for c in connectors.catalog.components()}
-    groups = {g.name: g for g in connectors.catalog.groups()}
-    cache.components, cache.groups, cache.loaded = components, groups, True
-    cache.index = ComponentIndex(components.values(), groups.values())
+    if connectors.catalog is not None:
+        cache.refresh(connectors.catalog)
 
 
 def _tasks(connectors: Connectors, cache: CatalogCache, ctx: GatherContext) -> dict[str, Callable[[], list[Any]]]:

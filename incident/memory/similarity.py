@@ -15,13 +15,12 @@ same service with a different cause is not offered as "what fixed it last time".
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incident.catalog.graph import DependencyGraph, load_graph
 from incident.memory.profile import Profile
-from incident.models import Component
 
 WEIGHTS: Mapping[str, float] = {"component": 0.25, "alerts": 0.15, "kinds": 0.30, "signatures": 0.30}
 NEIGHBOUR = 0.5
@@ -38,12 +37,8 @@ _SIGNATURE_WORDS = {
 }
 
 
-@dataclass(frozen=True)
-class Catalog:
-    """The dependency graph and systems of the catalog, as mirrored in the store."""
-
-    depends_on: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    system: Mapping[str, str | None] = field(default_factory=dict)
+class Catalog(DependencyGraph):
+    """The catalog's dependency graph and systems (as mirrored in the store), with the component credit."""
 
     def relation(self, a: str | None, b: str | None) -> tuple[float, str | None]:
         """Component credit of ``b`` for an incident on ``a``, and why."""
@@ -60,21 +55,10 @@ class Catalog:
             return SAME_SYSTEM, f"same system {system}"
         return 0.0, None
 
-    def neighbours(self, name: str | None) -> set[str]:
-        """What ``name`` depends on and what depends on it."""
-        if not name:
-            return set()
-        return set(self.depends_on.get(name, ())) | {n for n, deps in self.depends_on.items() if name in deps}
-
 
 def load_catalog(session: Session) -> Catalog:
-    rows = session.execute(select(Component.name, Component.system, Component.depends_on))
-    depends: dict[str, frozenset[str]] = {}
-    systems: dict[str, str | None] = {}
-    for name, system, deps in rows:
-        depends[name] = frozenset(str(d) for d in deps or [])
-        systems[name] = system
-    return Catalog(depends, systems)
+    graph = load_graph(session)
+    return Catalog(graph.depends_on, graph.system, graph.types)
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from connectors.catalog import (
     BackstageConnector,
     CatalogConnector,
     CatalogFilesConnector,
-    ComponentIndex,
     build_catalog,
     parse_entities,
     parse_systems,
 )
+from incident.catalog import ComponentIndex
 from incident.config import CatalogConfig
 from incident.errors import ConnectorDataError, ConnectorError
 from incident.sandbox.backstage import BackstageStandIn
@@ -313,17 +313,17 @@ def test_combined_catalog_backstage_overrides_files(tmp_path: Path) -> None:
     with BackstageStandIn(entities=[override]) as server:
         catalog = build_catalog(CatalogConfig(dirs=[str(tmp_path)], backstage_url=server.url))
         assert catalog is not None
-        index = catalog.index()
+        index = ComponentIndex(*catalog.snapshot())
         assert index.owner_of("checkout") == "team-new"
         assert index.owner_of("cartservice") == "team-cart"
-        assert catalog.resolve({"app": "CHECKOUT"}) == "checkout"
+        assert index.resolve({"app": "CHECKOUT"}, CatalogConfig().alert_label_keys) == "checkout"
         assert catalog.check().ok
     # Backstage unreachable: files still answer, the failure is a visible problem.
     degraded = CatalogConnector(
         files=CatalogFilesConnector([str(tmp_path)]),
         backstage=BackstageConnector(CatalogConfig(backstage_url=f"http://127.0.0.1:{free_port()}")),
     )
-    assert degraded.index().owner_of("checkout") == "team-cart"
+    assert ComponentIndex(*degraded.snapshot()).owner_of("checkout") == "team-cart"
     assert any(p.startswith("backstage: cannot reach") for p in degraded.problems)
     assert not degraded.check().ok
 
