@@ -169,6 +169,28 @@ class Watchdog:
             if self._owner is owner:
                 self._owner, self._socket = None, _no_socket
 
+    def ended(self, exc: BaseException, *timeouts: type[BaseException]) -> bool:
+        """Whether the deadline ended the call that raised ``exc``: the watchdog had fired, or a
+        timeout (one of ``timeouts`` or a socket/urllib3/requests one, anywhere in the chain) ran out
+        with the deadline it was lowered to, just before the timer would have fired."""
+        if self.fired:
+            return True
+        if self.clock.remaining() > _SLACK:
+            return False
+        kinds: tuple[type[BaseException], ...] = (
+            TimeoutError,
+            urllib3.exceptions.TimeoutError,
+            requests.Timeout,
+            *timeouts,
+        )
+        seen: BaseException | None = exc
+        for _ in range(8):  # a chain of wrapped errors, never a cycle
+            if seen is None or isinstance(seen, kinds):
+                break
+            reason = getattr(seen, "reason", None)  # urllib3's MaxRetryError
+            seen = reason if isinstance(reason, BaseException) else seen.__cause__ or seen.__context__
+        return isinstance(seen, kinds)
+
     def stop(self) -> None:
         """The call is over: the timer is cancelled and nothing is cut from now on."""
         with self._lock:
@@ -252,7 +274,7 @@ def watched(clock: Clock, request: requests.PreparedRequest | None = None) -> It
     except LimitError:
         raise
     except Exception as exc:
-        if dog.fired:
+        if dog.ended(exc):
             raise deadline() from exc
         raise
     finally:
@@ -437,7 +459,7 @@ def _httpx_classes(mod: ModuleType) -> tuple[type, type, type, type]:
             except LimitError:
                 raise
             except Exception as exc:
-                if self.dog.fired:
+                if self.dog.ended(exc, mod.TimeoutException):
                     raise deadline(self.clock, self.request) from exc
                 raise
             self.dog.stop()
@@ -464,7 +486,7 @@ def _httpx_classes(mod: ModuleType) -> tuple[type, type, type, type]:
                     response = self.inner.handle_request(request)
             except Exception as exc:
                 dog.stop()
-                if dog.fired:
+                if dog.ended(exc, mod.TimeoutException):
                     raise deadline(clock, request) from exc
                 raise
             declared = clock.declared(response.headers.get("Content-Length"))

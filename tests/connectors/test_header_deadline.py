@@ -9,7 +9,10 @@ loopback; after a cut, the same client (and its connection pool) still talks to 
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -39,17 +42,18 @@ OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\
 class HeaderDrip:
     """An HTTP/1.1 upstream with keep-alive: answers ``{}`` at once, or, while ``drip`` is set and to
     a ``GET /drip``, sends its status line and headers one byte every ``interval`` seconds (for 30 s
-    at 0.2 s a byte)."""
+    at 0.2 s a byte). Over TLS when given a server context."""
 
-    def __init__(self, interval: float = 0.2) -> None:
-        self.interval = interval
+    def __init__(self, interval: float = 0.2, tls: ssl.SSLContext | None = None) -> None:
+        self.interval, self.tls = interval, tls
         self.drip = False
         self.connections = 0
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._conns: set[socket.socket] = set()
         self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self.port = self._listener.getsockname()[1]
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         threading.Thread(target=self._accept, daemon=True).start()
 
     def stop(self) -> None:
@@ -69,12 +73,15 @@ class HeaderDrip:
             except OSError:
                 return
             with self._lock:
-                self._conns.add(conn)
                 self.connections += 1
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
         try:
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            with self._lock:
+                self._conns.add(conn)
             while not self._stop.is_set():
                 head = b""
                 while b"\r\n\r\n" not in head:
@@ -96,6 +103,59 @@ class HeaderDrip:
             with self._lock:
                 self._conns.discard(conn)
             conn.close()
+
+
+class SlowRelay:
+    """Forwards TCP connections to ``port``, passing the upstream's bytes on one every 0.2 s: a TLS
+    handshake that drips (the server's certificate alone takes minutes)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._sockets: list[socket.socket] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"https://127.0.0.1:{self._listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def stop(self) -> None:
+        for sock in [self._listener, *self._sockets]:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.port))
+            self._sockets += [client, server]
+            threading.Thread(target=self._pump, args=(client, server, 0.0), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, 0.2), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket, interval: float) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(1 if interval else 65536):
+                time.sleep(interval)
+                sink.sendall(data)
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
+    """A server context with a throwaway self-signed certificate (the clients do not verify it)."""
+    openssl = shutil.which("openssl") or pytest.skip("needs the openssl command to make a test certificate")
+    where = tmp_path_factory.mktemp("tls")
+    key, cert = where / "key.pem", where / "cert.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        + ["-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 @pytest.fixture
@@ -124,10 +184,13 @@ def timed(call: Callable[[], Any]) -> tuple[Any, BaseException | None, float]:
     return box.get("result"), box.get("error"), box["seconds"]
 
 
-def assert_cut(call: Callable[[], Any], upstream: HeaderDrip) -> BaseException:
-    upstream.drip = True
+def assert_cut(call: Callable[[], Any], upstream: HeaderDrip | None = None) -> BaseException:
+    """``call`` (to a dripping upstream, or to ``upstream`` made to drip) fails at the deadline."""
+    if upstream is not None:
+        upstream.drip = True
     _, error, seconds = timed(call)
-    upstream.drip = False
+    if upstream is not None:
+        upstream.drip = False
     assert error is not None, "a dripping head was accepted"
     assert EXPECTED in str(error), error
     assert DEADLINE - 0.1 < seconds < DEADLINE + 1
@@ -136,26 +199,39 @@ def assert_cut(call: Callable[[], Any], upstream: HeaderDrip) -> BaseException:
 
 # One client per family, configured the way its connectors configure it; ``get(path)`` -> body.
 
+_opened: list[Callable[[], None]] = []
 
-def requests_client(upstream: HeaderDrip) -> Callable[[str], bytes]:
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    """Close every client a test made (a TLS socket left to the collector is a ResourceWarning)."""
+    yield
+    while _opened:
+        _opened.pop()()
+
+
+def requests_client(base: str, verify: bool = True) -> Callable[[str], bytes]:
     session = requests.Session()
     retry = urllib3.Retry(total=1, connect=1, read=False, status=0, backoff_factor=0.1)  # as Prometheus's
-    session.mount(upstream.url, LimitedAdapter(LIMITS, max_retries=retry))
-    return lambda path: session.get(upstream.url + path, timeout=5).content
+    session.mount(base, LimitedAdapter(LIMITS, max_retries=retry))
+    _opened.append(session.close)
+    return lambda path: session.get(base + path, timeout=5, verify=verify).content
 
 
-def httpx_client(upstream: HeaderDrip) -> Callable[[str], bytes]:
-    client = httpx.Client(base_url=upstream.url, transport=limited_transport(httpx, LIMITS), timeout=5)
+def httpx_client(base: str, verify: bool = True) -> Callable[[str], bytes]:
+    client = httpx.Client(base_url=base, transport=limited_transport(httpx, LIMITS, verify=verify), timeout=5)
+    _opened.append(client.close)
     return lambda path: client.get(path).content
 
 
-def httpx2_client(upstream: HeaderDrip) -> Callable[[str], bytes]:
-    client = httpx2.Client(base_url=upstream.url, transport=limited_transport(httpx2, LIMITS), timeout=5)
+def httpx2_client(base: str, verify: bool = True) -> Callable[[str], bytes]:
+    client = httpx2.Client(base_url=base, transport=limited_transport(httpx2, LIMITS, verify=verify), timeout=5)
+    _opened.append(client.close)
     return lambda path: client.get(path).content
 
 
 CLIENTS = [requests_client, httpx_client, httpx2_client]
-Client = Callable[[HeaderDrip], Callable[[str], bytes]]
+Client = Callable[..., Callable[[str], bytes]]
 
 
 @pytest.mark.parametrize("interval", [0.2, 0.01], ids=["in-the-status-line", "in-the-headers"])
@@ -164,7 +240,7 @@ Client = Callable[[HeaderDrip], Callable[[str], bytes]]
 def test_a_dripping_head_is_cut_at_the_deadline(
     make: Client, warm: bool, interval: float, upstream: HeaderDrip
 ) -> None:
-    get = make(upstream)
+    get = make(upstream.url)
     upstream.interval = interval  # at 0.01 s a byte the cut falls inside a header line, which http.client
     if warm:  # would take for the end of the head, and the close for the end of an empty body
         assert get("/ok") == b"{}"
@@ -176,14 +252,14 @@ def test_a_dripping_head_is_cut_at_the_deadline(
 
 
 def test_a_cut_is_a_timeout_to_requests_handlers(upstream: HeaderDrip) -> None:
-    get = requests_client(upstream)
-    assert isinstance(assert_cut(lambda: get("/api/v1/query"), upstream), requests.Timeout)
+    get = requests_client(upstream.url)
+    assert isinstance(assert_cut(lambda: get("/drip"), upstream), requests.Timeout)
 
 
 @pytest.mark.parametrize("make", CLIENTS, ids=lambda f: f.__name__)
 def test_a_cut_ends_only_its_own_call(make: Client, upstream: HeaderDrip) -> None:
     """Calls of other threads through the same client and pool go on while one call is cut."""
-    get = make(upstream)
+    get = make(upstream.url)
     healthy: list[float] = []
 
     def others() -> None:
@@ -201,6 +277,22 @@ def test_a_cut_ends_only_its_own_call(make: Client, upstream: HeaderDrip) -> Non
         worker.join(BOUND)
     assert EXPECTED in str(error) and seconds < DEADLINE + 1
     assert len(healthy) > 30 and max(healthy) < DEADLINE / 2  # none failed (a failure stops its thread early)
+
+
+@pytest.mark.parametrize("make", CLIENTS, ids=lambda f: f.__name__)
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_over_tls_a_dripping_handshake_or_head_is_cut(make: Client, tls: ssl.SSLContext) -> None:
+    upstream = HeaderDrip(tls=tls)
+    relay = SlowRelay(upstream.port)
+    try:
+        get = make(upstream.url, verify=False)
+        assert get("/ok") == b"{}"
+        assert_cut(lambda: get("/drip"))
+        assert_cut(lambda: make(relay.url, verify=False)("/ok"))
+        assert get("/ok") == b"{}"
+    finally:
+        relay.stop()
+        upstream.stop()
 
 
 def test_the_kubernetes_connector_cuts_a_dripping_head(upstream: HeaderDrip) -> None:
@@ -221,7 +313,7 @@ def test_the_kubernetes_connector_cuts_a_dripping_head(upstream: HeaderDrip) -> 
 
 @pytest.mark.parametrize("make", CLIENTS, ids=lambda f: f.__name__)
 def test_a_healthy_call_is_untouched_by_its_watchdog(make: Client, upstream: HeaderDrip) -> None:
-    get = make(upstream)
+    get = make(upstream.url)
     started = time.monotonic()
     for _ in range(20):
         assert get("/ok") == b"{}"
