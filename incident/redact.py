@@ -293,6 +293,7 @@ def _detector_rules() -> tuple[Rule, ...]:
     from detect_secrets.plugins.base import RegexBasedDetector
 
     rules: list[Rule] = []
+    cls: type
     for cls in get_mapping_from_secret_type_to_class().values():
         if not issubclass(cls, RegexBasedDetector) or cls.__name__ in _SKIP_DETECTORS:
             continue

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate requirements.lock: exact pins of what the project and its dev extra need, taken from the
 # working .venv ("pip freeze --exclude-editable") and filtered to the dependency closure of
-# pyproject.toml's dependencies plus the dev extra (tools installed by hand, such as mypy, stay out).
+# pyproject.toml's dependencies plus the dev extra (tools installed by hand stay out).
 # Run it after changing a dependency or upgrading one in .venv:  bash scripts/lock.sh
 # scripts/setup.sh installs from the lock, then the project with --no-deps, then runs pip check.
 set -euo pipefail

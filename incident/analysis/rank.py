@@ -402,7 +402,7 @@ def _one_per_kind(cands: list[Candidate]) -> list[Candidate]:
     return list(best.values())
 
 
-def combine(data: AnalysisInput, findings: list[Finding], deps: dict[str, Departure]) -> list[dict]:
+def combine(data: AnalysisInput, findings: list[Finding], deps: dict[str, Departure]) -> list[dict[str, Any]]:
     """Candidate hypotheses as dicts (kind, component, score, summary, evidence, refutation, why)."""
     paged = data.paged
     paged_dep = deps.get(paged) if paged else None

@@ -40,7 +40,7 @@ def loop_duration(restarts: int) -> float:
     exponential back-off (10 s doubling to a 5-minute cap): 30 restarts take over two hours."""
     n = max(restarts, 0)
     doubling = min(n, 5)  # 10, 20, 40, 80, 160 s; then the cap
-    return 10.0 * (2**doubling - 1) + max(n - doubling, 0) * BACKOFF_CAP
+    return 10.0 * ((1 << doubling) - 1) + max(n - doubling, 0) * BACKOFF_CAP
 
 
 EARLIEST = datetime(1971, 1, 1, tzinfo=UTC).timestamp()

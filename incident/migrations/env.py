@@ -10,7 +10,10 @@ connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only for `alembic` run by hand
     from sqlalchemy import create_engine
 
-    connection = create_engine(context.config.get_main_option("sqlalchemy.url")).connect()
+    url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic run by hand needs sqlalchemy.url in its config")
+    connection = create_engine(url).connect()
 
 context.configure(
     connection=connection,

@@ -224,7 +224,7 @@ def _load(path: Path) -> tuple[Runbook | None, list[Problem], tuple[str | None, 
         return None, [Problem(path, line, message)], no_id
     finally:
         loader.dispose()
-    if not isinstance(data, dict):
+    if node is None or not isinstance(data, dict):
         return None, [Problem(path, offset, "front matter must be a mapping (id, title, matches, steps)")], no_id
     lines = _Lines(offset)
     lines.walk(node)

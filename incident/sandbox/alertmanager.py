@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-import yaml  # type: ignore[import-untyped]  # no stubs installed (types-PyYAML)
+import yaml
 
 from connectors.alertmanager.webhook import parse_end, parse_time
 from incident.errors import SandboxError
