@@ -39,7 +39,8 @@ def resolutions(
         .order_by(Postmortem.incident_id, Postmortem.created_at, Postmortem.id)
     )
     for incident_id, path in session.execute(written):
-        paths[incident_id] = path  # the latest wins
+        if path is not None:  # never, by the query; the column is nullable
+            paths[incident_id] = path  # the latest wins
     out = {}
     for i in ids:
         accepted = [
