@@ -15,6 +15,8 @@ One way in per client family: :class:`LimitedAdapter` for ``requests`` (Promethe
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import socket
 import threading
 import time
@@ -111,10 +113,39 @@ def _no_socket() -> socket.socket | None:
     return None
 
 
+class _Alarms:
+    """One daemon thread that fires every :class:`Watchdog` at its deadline (a thread per call would
+    cost more than a request on loopback). Stopped watchdogs stay queued until their time and then
+    do nothing."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._queue: list[tuple[float, int, Watchdog]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, when: float, dog: Watchdog) -> None:
+        with self._cond:
+            heapq.heappush(self._queue, (when, next(self._order), dog))
+            if self._thread is None or not self._thread.is_alive():  # first use, or a forked child
+                self._thread = threading.Thread(target=self._run, name="connector-deadlines", daemon=True)
+                self._thread.start()
+            elif self._queue[0][2] is dog:  # sooner than what the thread waits for
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue or (wait := self._queue[0][0] - time.monotonic()) > 0:
+                    self._cond.wait(wait if self._queue else None)
+                dog = heapq.heappop(self._queue)[2]
+            dog._fire()
+
+
 class Watchdog:
     """Cuts one call at its deadline, whatever it is waiting for: connect, status line, headers, body.
 
-    Read timeouts bound each receive, not the call. A timer armed when the call starts shuts the
+    Read timeouts bound each receive, not the call. An alarm set when the call starts shuts the
     call's socket down when the deadline passes; the blocked receive returns, the client library
     raises, and the call's wrapper reports the deadline. The client library tells the watchdog which
     socket the call uses while the call runs on its thread (:meth:`active`): urllib3 pools report the
@@ -135,9 +166,7 @@ class Watchdog:
         self._owner: object = None
         self._socket: Callable[[], socket.socket | None] = _no_socket
         self._done = False
-        self._timer = threading.Timer(max(0.0, clock.remaining()), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
+        _ALARMS.arm(clock.end, self)
 
     @classmethod
     def current(cls) -> Watchdog | None:
@@ -172,7 +201,7 @@ class Watchdog:
     def ended(self, exc: BaseException, *timeouts: type[BaseException]) -> bool:
         """Whether the deadline ended the call that raised ``exc``: the watchdog had fired, or a
         timeout (one of ``timeouts`` or a socket/urllib3/requests one, anywhere in the chain) ran out
-        with the deadline it was lowered to, just before the timer would have fired."""
+        with the deadline it was lowered to, just before the alarm would have gone off."""
         if self.fired:
             return True
         if self.clock.remaining() > _SLACK:
@@ -192,10 +221,10 @@ class Watchdog:
         return isinstance(seen, kinds)
 
     def stop(self) -> None:
-        """The call is over: the timer is cancelled and nothing is cut from now on."""
+        """The call is over: nothing is cut from now on."""
         with self._lock:
             self._done = True
-        self._timer.cancel()
+            self._owner, self._socket = None, _no_socket  # the queued alarm keeps no connection alive
 
     def _fire(self) -> None:
         with self._lock:
@@ -211,6 +240,9 @@ class Watchdog:
         with suppress(OSError):  # the plain socket's shutdown, also for TLS: no close_notify
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
         self.cut = True
+
+
+_ALARMS = _Alarms()
 
 
 # --------------------------------------------------------------------------- urllib3 / requests

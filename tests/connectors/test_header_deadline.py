@@ -29,7 +29,16 @@ from kubernetes import client as k8s
 from connectors.common.errors import ConnectorTimeout
 from connectors.kubernetes.client import KubernetesConnector
 from connectors.kubernetes.config import KubernetesConfig
-from connectors.limits import LimitedAdapter, LimitError, Limits, deadline_text, is_deadline, limited_transport
+from connectors.limits import (
+    Clock,
+    LimitedAdapter,
+    LimitError,
+    Limits,
+    Watchdog,
+    deadline_text,
+    is_deadline,
+    limited_transport,
+)
 
 DEADLINE = 1.0
 LIMITS = Limits(deadline=DEADLINE, max_bytes=2**20)
@@ -321,3 +330,34 @@ def test_a_healthy_call_is_untouched_by_its_watchdog(make: Client, upstream: Hea
     threading.Event().wait(DEADLINE + 0.2)  # every call's deadline has passed: no late cut of the kept connection
     assert get("/ok") == b"{}"
     assert upstream.connections == 1  # one connection kept alive throughout
+
+
+def test_a_sooner_deadline_set_later_fires_first() -> None:
+    late = Watchdog(Clock(Limits(deadline=30, max_bytes=1)))
+    soon = Watchdog(Clock(Limits(deadline=0.3, max_bytes=1)))
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        ours.settimeout(BOUND)
+        soon.watch(ours, lambda: ours)
+        started = time.monotonic()
+        assert ours.recv(1) == b""  # the blocked receive returns: the socket was shut down
+        assert 0.25 < time.monotonic() - started < 1
+        assert soon.fired and soon.cut and not late.fired
+    late.stop()
+
+
+@pytest.mark.parametrize("end", ["stop", "release"])
+def test_nothing_is_cut_once_the_call_is_over_or_its_connection_back_in_the_pool(end: str) -> None:
+    dog = Watchdog(Clock(Limits(deadline=0.2, max_bytes=1)))
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        dog.watch(ours, lambda: ours)
+        if end == "stop":
+            dog.stop()
+        else:
+            dog.release(ours)
+        threading.Event().wait(0.4)
+        ours.settimeout(0.05)
+        with pytest.raises(TimeoutError):  # still open: nothing to read, no end of stream
+            ours.recv(1)
+        assert not dog.cut
