@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors.base import AlertRecord, PagerDutyIncident, Silence, Suppression, WebhookEvent
-from connectors.pagerduty.mapping import parse_time as pd_time
+from connectors.common.timeutil import parse_time_strict as pd_time
 from incident import service
 from incident.catalog import ComponentIndex, resolve_component
 from incident.config import Settings
