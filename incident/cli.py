@@ -128,7 +128,7 @@ def doctor() -> None:
 
 def _doctor_quarantine(url: str) -> None:
     """Alerts refused as invalid: listed so a bad alert is never silently dropped."""
-    from incident.quarantine import doctor_lines
+    from incident.app.queries import doctor_quarantine
     from incident.store import Store
 
     try:
@@ -136,8 +136,7 @@ def _doctor_quarantine(url: str) -> None:
     except CopilotError:
         return  # the store line already says why
     try:
-        with store.session() as session:
-            lines = doctor_lines(session)
+        lines = doctor_quarantine(store)
     finally:
         store.close()
     for index, detail in enumerate(lines):

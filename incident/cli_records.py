@@ -50,14 +50,14 @@ def explain(
 ) -> None:
     """Why each hypothesis ranks where it does: its score's terms, onset, what it explains, memory,
     evidence, what would refute it, and why #1 is above #2."""
+    from incident.app.queries import load_explanation
     from incident.explain import ExplainError
-    from incident.explain import explain as explain_incident
     from incident.explain_render import explanation_view
-    from incident.service import IncidentRefError, by_ref
+    from incident.service import IncidentRefError
 
     try:
-        with open_store() as store, store.session() as session:
-            result = explain_incident(session, by_ref(session, incident_id), rank=hypothesis)
+        with open_store() as store:
+            result = load_explanation(store, incident_id, rank=hypothesis)
     except (IncidentRefError, ExplainError) as exc:
         print_error(exc)
         raise typer.Exit(1) from None
@@ -77,11 +77,11 @@ def audit(
     """Print the append-only audit log of actions (approvals, executions, results, refusals, rejections)."""
     from rich.table import Table
 
-    from incident.actions import audit_log, verify_audit
+    from incident.app.queries import audit_entries, verify_audit_log
 
     if verify:
-        with open_store() as store, store.session() as session:
-            checked, broken = verify_audit(session)
+        with open_store() as store:
+            checked, broken = verify_audit_log(store)
         if broken is None:
             console.print(f"audit log intact: {checked} row(s), every link holds")
             return
@@ -89,15 +89,15 @@ def audit(
         console.print(Text(f"audit log broken at {where} (after {checked} row(s) checked): {broken.reason}", "red"))
         raise typer.Exit(1)
 
-    with open_store() as store, store.session() as session:
-        entries = audit_log(session, incident_id=incident_id)
+    with open_store() as store:
+        entries = audit_entries(store, incident_id=incident_id)
     scope = f"incident {incident_id}" if incident_id is not None else "all incidents"
     table = Table(title=f"Audit log ({scope})", expand=False)
     for column in ("#", "when (UTC)", "incident", "action", "who", "what", "detail"):
         table.add_column(column, overflow="fold")
     styles = {"succeeded": "green", "failed": "red", "refused": "red", "rejected": "yellow", "reconciled": "magenta"}
     for entry in entries:
-        detail = entry.detail or {}
+        detail = entry.detail
         text = detail.get("error") or (detail.get("result") or {}).get("message") or detail.get("reason")
         text = text or detail.get("message") or detail.get("target") or ""
         table.add_row(
@@ -122,18 +122,16 @@ def postmortem(
     no_llm: Annotated[bool, typer.Option("--no-llm", help="Deterministic prose even when a key is set.")] = False,
 ) -> None:
     """Draft a blameless postmortem (Markdown) from the stored record; print it or write it to FILE."""
-    from incident.actions import operator_name
+    from incident.app.commands import draft_postmortem
     from incident.cli_support import load
-    from incident.postmortem import PostmortemError, write_postmortem
-    from incident.service import IncidentRefError, by_ref
+    from incident.postmortem import PostmortemError
+    from incident.service import IncidentRefError
 
     settings = load()
     try:
         with open_store(settings) as store:
-            with store.session() as session:
-                number = by_ref(session, incident_id).id
-            result = write_postmortem(
-                store, number, settings, who=operator_name(settings), path=output, use_llm=False if no_llm else None
+            result = draft_postmortem(
+                store, incident_id, settings=settings, path=output, use_llm=False if no_llm else None
             )
     except (PostmortemError, IncidentRefError) as exc:
         print_error(exc)
@@ -172,11 +170,11 @@ def stats(
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the numbers as JSON here.")] = None,
 ) -> None:
     """Incidents per component, MTTA and MTTR, and the analyzer's and agent's accuracy from feedback."""
-    from incident.stats import compute_stats
+    from incident.app.queries import incident_stats
     from incident.stats_render import stats_view
 
-    with open_store() as store, store.session() as session:
-        result = compute_stats(session, since=_since(since))
+    with open_store() as store:
+        result = incident_stats(store, since=_since(since))
     console.print(stats_view(result))
     if json_out:
         try:

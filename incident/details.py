@@ -9,6 +9,7 @@ a default and unknown keys are kept, so details written by an older version stil
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol, Self
 
@@ -30,7 +31,12 @@ class Details(BaseModel):
     def of(cls, event: _HasDetails) -> Self:
         """The event's details as this model; a value of the wrong type (``None`` for a list, say)
         reads as the field's default, as ``details.get(key) or default`` did."""
-        raw = event.details or {}
+        return cls.parse(event.details)
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any] | None) -> Self:
+        """Stored details (a JSON object) as this model, read as :meth:`of` reads an event's."""
+        raw = raw or {}
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
@@ -48,6 +54,11 @@ class RolloutDetails(Details):
     replicaset: str | None = None
     change_cause: str | None = None
     images: list[str] = Field(default_factory=list)
+    component: str | None = None
+    """Set by change sources that name the component rather than the event."""
+    diff: dict[str, Any] = Field(default_factory=dict)
+    """Kubernetes rollouts: what changed since the previous revision (``images``: container ->
+    ``{from, to}``, ``env``, ``config_refs``)."""
 
 
 class PodStateDetails(Details):
@@ -132,6 +143,72 @@ class NodeStateDetails(Details):
     last_transition: Stamp = None
 
 
+class SubjectDetails(Details):
+    """The Kubernetes object an event of any cluster kind concerns (rollouts and Deployments name
+    ``deployment``, pods ``pod``, Warning events ``object_name``): for readers that match events of
+    several kinds against one object."""
+
+    deployment: str | None = None
+    pod: str | None = None
+    object_name: str | None = None
+
+
+class NoteDetails(Details):
+    """``note``: a remark on the timeline; ``author`` names the person behind a note a system source
+    carries (a note written through PagerDuty, say)."""
+
+    author: str | None = None
+
+
+class ActionEventDetails(Details):
+    """``action``: an audit-log entry of an action, mirrored on the timeline (with the entry's own
+    detail keys: ``result``, ``error``, ``reason``...)."""
+
+    action_id: str | None = None
+    type: str | None = None
+    target: str | None = None
+    what: str | None = None
+    """approved, executing, succeeded, failed, refused, rejected, reconciled..."""
+    who: str | None = None
+
+
+class HypothesisEventDetails(Details):
+    """``hypothesis``: a hypothesis ranked (``rank``, ``kind``, ``confidence``, ``evidence``), a
+    verdict on one (``verdict``, ``by``, ``note``), or one the agent's judge dropped (``status``, ``judge``)."""
+
+    hypothesis_id: str | None = None
+    rank: int | None = None
+    kind: str | None = None
+    confidence: float | None = None
+    evidence: list[str] = Field(default_factory=list)
+    verdict: str | None = None
+    by: str | None = None
+    note: str | None = None
+    status: str | None = None
+    judge: dict[str, Any] | None = None
+
+
+class ConnectorErrorDetails(Details):
+    """``connector_error``: a connector failed while gathering (``recovered_at`` once it answered again)."""
+
+    error: str | None = None
+    seconds: float | None = None
+    at: Stamp = None
+    recovered_at: Stamp = None
+
+
+class MemoryDetails(Details):
+    """``memory``: a similar past incident (an :class:`incident.memory.model.Match`, dumped as JSON)."""
+
+    past_incident_id: int | None = None
+    title: str | None = None
+    status: str | None = None
+    score: float | None = None
+    reasons: list[str] = Field(default_factory=list)
+    resolved_by: dict[str, Any] = Field(default_factory=dict)
+    """``actions``, ``accepted`` (confirmed causes) and ``postmortem`` of the past incident."""
+
+
 class OwnershipDetails(Details):
     """``ownership``: the catalog entry of a component."""
 
@@ -149,6 +226,11 @@ MODELS: dict[str, type[Details]] = {
     "log_excerpt": LogExcerptDetails,
     "node_state": NodeStateDetails,
     "ownership": OwnershipDetails,
+    "note": NoteDetails,
+    "action": ActionEventDetails,
+    "hypothesis": HypothesisEventDetails,
+    "connector_error": ConnectorErrorDetails,
+    "memory": MemoryDetails,
 }
 """Event kind -> its details model; other kinds read as :class:`Details`."""
 

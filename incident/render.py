@@ -10,6 +10,7 @@ from rich.text import Text
 
 from incident.app.queries import EventRow, HypothesisRow, IncidentRow
 from incident.models import Hypothesis, Incident, TimelineEvent
+from incident.runbooks.step import steps_of
 
 KIND_STYLE = {
     "alert": "bold red",
@@ -70,11 +71,11 @@ def hypotheses_table(hypotheses: Sequence[Hypothesis | HypothesisRow]) -> Table:
     for h in hypotheses:
         why = Text(h.summary)
         why.append(f"  [{len(h.evidence)} cited]", style="dim")
-        actions = [s for s in h.steps if s.get("type") == "action"]
+        steps = h.steps if isinstance(h, HypothesisRow) else steps_of(h.steps)
+        actions = [s for s in steps if s.type == "action"]
         if actions:
-            why.append(
-                f"\n  proposes: {actions[0].get('text') or actions[0].get('action', {}).get('type')}", style="cyan"
-            )
+            offered = actions[0].text or (actions[0].action.type if actions[0].action else None)
+            why.append(f"\n  proposes: {offered}", style="cyan")
         table.add_row(str(h.rank or "-"), h.kind, h.component, f"{h.confidence:.0%}", why)
     return table
 

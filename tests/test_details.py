@@ -7,12 +7,18 @@ from types import SimpleNamespace
 from typing import Any
 
 from incident.details import (
+    ActionEventDetails,
     AlertDetails,
+    ConnectorErrorDetails,
     Details,
+    HypothesisEventDetails,
     KubeEventDetails,
+    MemoryDetails,
     MetricChangeDetails,
+    NoteDetails,
     PodStateDetails,
     RolloutDetails,
+    SubjectDetails,
     details_of,
 )
 
@@ -22,13 +28,13 @@ def _event(kind: str, details: dict[str, Any] | None) -> SimpleNamespace:
 
 
 def test_each_kind_reads_as_its_model_and_keeps_unknown_keys() -> None:
-    deploy = details_of(_event("deploy", {"deployment": "checkout", "previous_revision": 6, "diff": ["image"]}))
+    deploy = details_of(_event("deploy", {"deployment": "checkout", "previous_revision": 6, "url": "https://ci/1"}))
     assert isinstance(deploy, RolloutDetails) and deploy.deployment == "checkout" and deploy.previous_revision == 6
-    assert deploy.model_extra == {"diff": ["image"]}
+    assert deploy.model_extra == {"url": "https://ci/1"}
     assert isinstance(details_of(_event("alert", {"labels": {"service": "cart"}})), AlertDetails)
     assert isinstance(details_of(_event("metric_change", {"signal": "error_ratio"})), MetricChangeDetails)
-    other = details_of(_event("note", {"author": "ann"}))
-    assert type(other) is Details and other.model_extra == {"author": "ann"}
+    other = details_of(_event("topology", {"addresses": {}}))
+    assert type(other) is Details and other.model_extra == {"addresses": {}}
     assert details_of(_event("k8s_event", None)) == KubeEventDetails()
 
 
@@ -40,3 +46,27 @@ def test_values_are_not_converted_and_wrong_types_read_as_defaults() -> None:
     assert broken.pod == "cart-1" and broken.containers == [] and broken.pods == []
     event = KubeEventDetails.of(_event("k8s_event", {"reason": "Unhealthy"}))
     assert (event.reason, event.message, event.count) == ("Unhealthy", "", None)
+
+
+def test_the_kinds_the_record_writes_read_as_their_models() -> None:
+    note = details_of(_event("note", {"author": "ann"}))
+    assert isinstance(note, NoteDetails) and note.author == "ann"
+    step = details_of(_event("action", {"what": "failed", "who": "bob", "error": "HTTP 403", "target": {"a": 1}}))
+    assert isinstance(step, ActionEventDetails) and (step.what, step.who, step.target) == ("failed", "bob", None)
+    assert step.model_extra == {"error": "HTTP 403"}  # the audit entry's own keys are kept
+    verdict = details_of(_event("hypothesis", {"hypothesis_id": "h1", "verdict": "confirmed", "by": "ann"}))
+    assert isinstance(verdict, HypothesisEventDetails)
+    assert (verdict.hypothesis_id, verdict.verdict) == ("h1", "confirmed")
+    gap = details_of(_event("connector_error", {"error": "timeout", "recovered_at": "2026-01-01T00:00:00Z"}))
+    assert isinstance(gap, ConnectorErrorDetails) and gap.recovered_at == "2026-01-01T00:00:00Z"
+    assert not ConnectorErrorDetails.of(_event("connector_error", {"error": "timeout"})).recovered_at
+    past = details_of(_event("memory", {"past_incident_id": 4, "score": 0.8, "resolved_by": {"postmortem": "p"}}))
+    assert isinstance(past, MemoryDetails) and (past.past_incident_id, past.score) == (4, 0.8)
+    assert past.resolved_by == {"postmortem": "p"}
+
+
+def test_subject_reads_the_object_of_any_cluster_kind() -> None:
+    pod = SubjectDetails.of(_event("pod_state", {"namespace": "shop", "pod": "cart-1", "phase": "Running"}))
+    assert (pod.namespace, pod.pod, pod.deployment, pod.object_name) == ("shop", "cart-1", None, None)
+    warning = SubjectDetails.parse({"object_kind": "Pod", "object_name": "cart-2"})
+    assert warning.object_name == "cart-2" and SubjectDetails.parse(None) == SubjectDetails()

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incident.details import RolloutDetails
+from incident.details import RolloutDetails, SubjectDetails
 from incident.models import EventKind, Incident, TimelineEvent
 
 COLLECTED = frozenset(
@@ -52,8 +52,8 @@ Rule = Callable[[Collected, dict[str, Any]], str | None]
 
 
 def _names(event: TimelineEvent, namespace: str | None, deployment: str | None) -> bool:
-    d = event.details or {}
-    return d.get("deployment") == deployment and (namespace is None or d.get("namespace") == namespace)
+    d = SubjectDetails.of(event)
+    return d.deployment == deployment and (namespace is None or d.namespace == namespace)
 
 
 def rollout_in_window(c: Collected, params: dict[str, Any]) -> str | None:
@@ -80,10 +80,10 @@ def deployment_symptoms(c: Collected, params: dict[str, Any]) -> str | None:
     for e in events:
         if e.kind not in COLLECTED:
             continue
-        d = e.details or {}
+        d = SubjectDetails.of(e)
         if _names(e, ns, dep) or e.component in components:
             return None
-        if ns is not None and d.get("namespace") == ns and str(d.get("pod", "")).startswith(f"{dep}-"):
+        if ns is not None and d.namespace == ns and str(d.pod or "").startswith(f"{dep}-"):
             return None
     return f"no collected evidence (pods, events, metrics, alerts) concerns deployment {ns}/{dep}"
 
@@ -91,9 +91,9 @@ def deployment_symptoms(c: Collected, params: dict[str, Any]) -> str | None:
 def pod_in_trouble(c: Collected, params: dict[str, Any]) -> str | None:
     ns, pod = params.get("namespace"), params.get("pod")
     for e in c.events:
-        d = e.details or {}
-        named = pod in (d.get("pod"), d.get("object_name"))
-        if e.kind in (EventKind.pod_state, EventKind.k8s_event) and d.get("namespace") == ns and named:
+        d = SubjectDetails.of(e)
+        named = pod in (d.pod, d.object_name)
+        if e.kind in (EventKind.pod_state, EventKind.k8s_event) and d.namespace == ns and named:
             return None
     return f"no collected evidence shows pod {ns}/{pod} in trouble"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from incident.analysis.context import AnalysisInput
 from incident.analysis.timing import parse_time
-from incident.details import AlertDetails, KubeEventDetails, LogExcerptDetails, details_of
+from incident.details import AlertDetails, Details, KubeEventDetails, LogExcerptDetails, details_of
 from incident.models import TimelineEvent
 
 HOST = re.compile(
@@ -111,7 +111,8 @@ class Resolver:
         self.names = {n.lower(): n for n in names if n}
         for lower, name in self.names.items():
             self.addresses.setdefault(lower, name)
-        self.namespaces = {str(e.details.get("namespace")).lower() for e in data.events if e.details.get("namespace")}
+        spaces = (Details.of(e).namespace for e in data.events)
+        self.namespaces = {ns.lower() for ns in spaces if ns}
         if data.incident.namespace:
             self.namespaces.add(data.incident.namespace.lower())
 
@@ -201,4 +202,7 @@ def mentions(
 def _began(event: TimelineEvent) -> float | None:
     if event.kind == "log_excerpt":
         return None
-    return parse_time(event.details.get("first_at") or event.details.get("starts_at")) or event.at.timestamp()
+    details = details_of(event)
+    start = details.first_at if isinstance(details, KubeEventDetails) else None
+    start = start or (details.starts_at if isinstance(details, AlertDetails) else None)
+    return parse_time(start) or event.at.timestamp()

@@ -254,7 +254,8 @@ def change_findings(data: AnalysisInput) -> Iterator[Finding]:
     """Every rollout and config change in the lookback; ``rank`` weighs them by timing."""
     present = data.present
     for ev in data.events_of("deploy", "config_change"):
-        comp = ev.component or ev.details.get("component")
+        rollout = RolloutDetails.of(ev)
+        comp = ev.component or rollout.component
         if not comp or not (present - 3 * RECENT_CHANGE <= ev.at <= present):
             continue
         kind = "deploy_regression" if ev.kind == "deploy" else "config_change"
@@ -266,7 +267,7 @@ def change_findings(data: AnalysisInput) -> Iterator[Finding]:
             [ev.id],
             "the problem started before the change, or persists after rolling it back",
             since=ev.at.timestamp(),
-            detail={"replicaset": RolloutDetails.of(ev).replicaset},
+            detail={"replicaset": rollout.replicaset},
         )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from incident import actions, feedback, pins, service
 from incident.app.queries import ActionRow, action_row
@@ -19,6 +19,9 @@ from incident.errors import CopilotError
 from incident.models import EventKind, IncidentStatus
 from incident.store import Store
 from incident.timeline import log_event
+
+if TYPE_CHECKING:
+    from incident.postmortem import PostmortemResult
 
 Status = Literal["acknowledged", "resolved"]
 
@@ -129,8 +132,21 @@ def set_verdict(store: Store, hypothesis_id: str, verdict: str, *, settings: Set
 
 def export_postmortem(store: Store, incident_id: int, *, settings: Settings) -> Path:
     """Write the incident's postmortem draft to the export directory; the file's path."""
-    from incident.postmortem import export_path, write_postmortem  # slow to import (LLM client); only when asked
+    from incident.postmortem import export_path  # slow to import (LLM client); only when asked
 
     path = export_path(settings, incident_id)
-    write_postmortem(store, incident_id, settings, who=who(settings), path=path)
+    draft_postmortem(store, incident_id, settings=settings, path=path)
     return path
+
+
+def draft_postmortem(
+    store: Store, ref: str | int, *, settings: Settings, path: Path | None = None, use_llm: bool | None = None
+) -> PostmortemResult:
+    """Draft and store the postmortem of incident ``ref`` (an id or ``latest``), written to ``path``
+    when given; ``use_llm`` None follows ``[postmortem] llm``. Raises ``IncidentRefError`` or
+    ``PostmortemError``."""
+    from incident.postmortem import write_postmortem  # slow to import (LLM client); only when asked
+
+    with store.session() as s:
+        number = service.by_ref(s, ref).id
+    return write_postmortem(store, number, settings, who=who(settings), path=path, use_llm=use_llm)

@@ -16,20 +16,26 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from incident import quarantine, service
+from incident.actions.audit import audit_log, verify_audit
+from incident.actions.chain import Break
 from incident.actions.proposals import list_actions, sync_proposals
 from incident.config import Settings
+from incident.details import MemoryDetails, MetricChangeDetails
 from incident.errors import CopilotError
 from incident.explain import Explanation, explain
 from incident.hypotheses import ranked
 from incident.models import Action, Hypothesis, Incident, MetricWindow, Pin, QuarantinedAlert, TimelineEvent
 from incident.pins import pinned
 from incident.quarantine import QuarantinedView
+from incident.runbooks.step import Step, steps_of
+from incident.stats import Stats, compute_stats
 from incident.store import Store
 from incident.timeline import timeline
 
 __all__ = [
     "QUARANTINE_SHOWN",
     "ActionRow",
+    "AuditRow",
     "Detail",
     "EventRow",
     "HypothesisRow",
@@ -38,12 +44,17 @@ __all__ = [
     "Record",
     "WindowRow",
     "action_row",
+    "audit_entries",
+    "doctor_quarantine",
+    "incident_id_of",
+    "incident_stats",
     "list_incidents",
     "load_detail",
     "load_explanation",
     "load_record",
     "quarantined",
     "store_version",
+    "verify_audit_log",
 ]
 
 
@@ -103,7 +114,7 @@ class HypothesisRow:
     summary: str
     source: str
     evidence: tuple[str, ...]
-    steps: tuple[dict[str, Any], ...] = field(hash=False, compare=False)
+    steps: tuple[Step, ...] = field(hash=False, compare=False)
     status: str = "proposed"
     """proposed, or a person's verdict: confirmed / rejected."""
     verdict_by: str | None = None
@@ -124,7 +135,7 @@ class HypothesisRow:
             h.summary,
             h.source,
             tuple(str(e.get("ref")) for e in h.evidence if isinstance(e, dict)),
-            tuple(h.steps or ()),
+            tuple(steps_of(h.steps)),
             h.status,
             h.verdict_by,
             dict(details.get("memory") or {}),
@@ -194,7 +205,7 @@ class Detail:
     def similar(self) -> list[EventRow]:
         """Team memory: the similar past incidents found for this one, best first."""
         found = [e for e in self.events if e.kind == "memory"]
-        return sorted(found, key=lambda e: -float(e.details.get("score") or 0))
+        return sorted(found, key=lambda e: -float(MemoryDetails.of(e).score or 0))
 
 
 @dataclass(frozen=True)
@@ -238,10 +249,14 @@ def quarantined(store: Store, *, limit: int = QUARANTINE_SHOWN) -> tuple[int, li
 def _onsets(events: Sequence[EventRow]) -> dict[tuple[str | None, str], tuple[datetime, str]]:
     out: dict[tuple[str | None, str], tuple[datetime, str]] = {}
     for e in events:
-        signal, onset = e.details.get("signal"), e.details.get("onset")
-        if e.kind == "metric_change" and signal and onset:
-            change = f"{e.details.get('before_text', '?')} -> {e.details.get('after_text', '?')}"
-            out.setdefault((e.component, signal), (datetime.fromisoformat(onset), change))
+        if e.kind != "metric_change":
+            continue
+        d = MetricChangeDetails.of(e)
+        if d.signal and d.onset:
+            onset = d.onset if isinstance(d.onset, datetime) else datetime.fromisoformat(d.onset)
+            before, after = (text if text is not None else "?" for text in (d.before_text, d.after_text))
+            change = f"{before} -> {after}"
+            out.setdefault((e.component, d.signal), (onset, change))
     return out
 
 
@@ -324,7 +339,56 @@ def load_record(store: Store, ref: str | int) -> Record:
         )
 
 
-def load_explanation(store: Store, incident_id: int, hypothesis_id: str) -> Explanation:
-    """Why one shown hypothesis ranks where it does (:mod:`incident.explain`), and #1 over #2."""
+def load_explanation(
+    store: Store, ref: str | int, hypothesis_id: str | None = None, *, rank: int | None = None
+) -> Explanation:
+    """Why the shown hypotheses of incident ``ref`` rank where they do (:mod:`incident.explain`),
+    and #1 over #2: all of them, or only the one with ``hypothesis_id`` or at ``rank`` (1-based)."""
     with store.session() as s:
-        return explain(s, service.by_ref(s, incident_id), hypothesis_id=hypothesis_id)
+        return explain(s, service.by_ref(s, ref), rank=rank, hypothesis_id=hypothesis_id)
+
+
+def incident_id_of(store: Store, ref: str | int) -> int:
+    """The id of the incident ``ref`` names (an id or ``latest``; ``IncidentRefError`` otherwise)."""
+    with store.session() as s:
+        return service.by_ref(s, ref).id
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One entry of the append-only audit log of actions."""
+
+    id: int
+    at: datetime
+    incident_id: int
+    action_id: str | None
+    who: str
+    what: str
+    detail: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+def audit_entries(store: Store, *, incident_id: int | None = None) -> list[AuditRow]:
+    """The audit log in the order it was written, of one incident or of all."""
+    with store.session() as s:
+        return [
+            AuditRow(e.id, e.at, e.incident_id, e.action_id, e.who, e.what, dict(e.detail or {}))
+            for e in audit_log(s, incident_id=incident_id)
+        ]
+
+
+def verify_audit_log(store: Store) -> tuple[int, Break | None]:
+    """Check the audit log's hash chain: (rows checked, the first broken link or None)."""
+    with store.session() as s:
+        return verify_audit(s)
+
+
+def incident_stats(store: Store, *, since: datetime | None = None) -> Stats:
+    """Incidents per component, MTTA/MTTR and the analyses' accuracy, over incidents paged since ``since``."""
+    with store.session() as s:
+        return compute_stats(s, since=since)
+
+
+def doctor_quarantine(store: Store) -> list[str]:
+    """What ``incident doctor`` says of quarantined alerts: nothing when there are none."""
+    with store.session() as s:
+        return quarantine.doctor_lines(s)

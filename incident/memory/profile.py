@@ -24,6 +24,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, load_only
 
+from incident.details import (
+    MODELS,
+    Details,
+    KubeEventDetails,
+    LogExcerptDetails,
+    NodeStateDetails,
+    PodStateDetails,
+)
 from incident.hypotheses import shown
 from incident.memory.normalise import error_templates
 from incident.models import Alert, EventKind, Hypothesis, Incident, TimelineEvent
@@ -75,25 +83,25 @@ def draft_diagnosis(kinds_in_rank_order: list[str]) -> tuple[frozenset[str], fro
 def event_signatures(kind: str, details: Mapping[str, Any]) -> set[str]:
     """The signatures one stored timeline event carries (see the module docstring)."""
     out: set[str] = set()
-    if kind == EventKind.log_excerpt:
-        lines = [str(x) for x in details.get("lines") or []]
-        out |= {f"log: {t}" for t in error_templates(lines)[:MAX_LOG_TEMPLATES]}
-    elif kind == EventKind.k8s_event and details.get("reason"):
-        out.add(f"event: {details['reason']}")
-    elif kind == EventKind.pod_state:
-        for c in details.get("containers") or []:
+    typed = MODELS.get(kind, Details).parse(details)
+    if isinstance(typed, LogExcerptDetails):
+        out |= {f"log: {t}" for t in error_templates([str(x) for x in typed.lines])[:MAX_LOG_TEMPLATES]}
+    elif isinstance(typed, KubeEventDetails) and typed.reason:
+        out.add(f"event: {typed.reason}")
+    elif isinstance(typed, PodStateDetails):
+        for c in typed.containers:
             if c.get("state") == "waiting" and c.get("reason"):
                 out.add(f"state: {c['reason']}")
             if c.get("state") == "terminated" and c.get("reason") and c.get("reason") != "Completed":
                 out.add(f"exit: {c['reason']} ({c.get('exit_code')})")
             if c.get("last_state") == "terminated" and c.get("last_reason"):
                 out.add(f"exit: {c['last_reason']} ({c.get('last_exit_code')})")
-        for cond in details.get("conditions") or []:
+        for cond in typed.conditions:
             stalled = cond.get("type") in ("PodScheduled", "Progressing") and cond.get("status") == "False"
             if stalled and cond.get("reason"):
                 out.add(f"state: {cond['reason']}")
-    elif kind == EventKind.node_state and details.get("type"):
-        out.add(f"node: {details['type']}={details.get('status')}")
+    elif isinstance(typed, NodeStateDetails) and typed.type:
+        out.add(f"node: {typed.type}={typed.status}")
     return out
 
 

@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 
 from incident.changepoints import format_value, signal_label
 from incident.config import Settings
-from incident.details import MetricChangeDetails
+from incident.details import (
+    ActionEventDetails,
+    ConnectorErrorDetails,
+    HypothesisEventDetails,
+    MetricChangeDetails,
+    NoteDetails,
+)
 from incident.errors import CopilotError
 from incident.hypotheses import ranked
 from incident.kinds import MEANING
@@ -88,19 +94,16 @@ def _item(event: TimelineEvent, *, pin: Pin | None = None) -> TimelineItem:
 
 
 def _is_person_note(event: TimelineEvent) -> bool:
-    return event.kind == EventKind.note and (
-        bool((event.details or {}).get("author")) or event.source not in SYSTEM_SOURCES
-    )
+    return event.kind == EventKind.note and (bool(NoteDetails.of(event).author) or event.source not in SYSTEM_SOURCES)
 
 
 def _note_author(event: TimelineEvent) -> str:
-    return str((event.details or {}).get("author") or event.source)
+    return NoteDetails.of(event).author or event.source
 
 
 def _key_class(event: TimelineEvent, affected: set[str], seen: set[str], top_hypothesis: str | None) -> str | None:
     """Why an event is a key event (its priority class), or None; ``seen`` collects the classes and
     signals already met (only the first alert and the first change of each signal rank high)."""
-    details = event.details or {}
     kind = event.kind
     if kind == EventKind.alert:
         first = "first_alert" not in seen
@@ -111,13 +114,14 @@ def _key_class(event: TimelineEvent, affected: set[str], seen: set[str], top_hyp
     if kind in CHANGE_KINDS:
         return "change"
     if kind == EventKind.action:
-        return None if details.get("what") == "executing" else "action"
+        return None if ActionEventDetails.of(event).what == "executing" else "action"
     if kind == EventKind.note:
         return "person_note" if _is_person_note(event) else "note"
     if kind == EventKind.hypothesis:
-        if details.get("verdict"):
+        ranked = HypothesisEventDetails.of(event)
+        if ranked.verdict:
             return "verdict"
-        return "diagnosis" if top_hypothesis and details.get("hypothesis_id") == top_hypothesis else None
+        return "diagnosis" if top_hypothesis and ranked.hypothesis_id == top_hypothesis else None
     if kind == EventKind.metric_change and event.component in affected:
         signal = str(MetricChangeDetails.of(event).signal or event.summary)
         if signal not in seen:
@@ -423,7 +427,7 @@ def build_record(session: Session, incident_id: int, settings: Settings) -> Post
         resolution=executed,
         gaps=[
             ConnectorGap(
-                source=e.source, summary=redact(e.summary), recovered=bool((e.details or {}).get("recovered_at"))
+                source=e.source, summary=redact(e.summary), recovered=bool(ConnectorErrorDetails.of(e).recovered_at)
             )
             for e in events
             if e.kind == EventKind.connector_error

@@ -144,7 +144,7 @@ class IncidentViewScreen(ApprovalFlows):
         table = self.query_one(ActionsTable)
         table.show(list(d.actions))
         note = self.query_one("#actions-note", Static)
-        has_steps = any(s.get("type") == "action" for h in d.hypotheses for s in h.steps)
+        has_steps = any(s.type == "action" for h in d.hypotheses for s in h.steps)
         table.display = bool(d.actions)
         self.query_one("#actions-label").display = bool(d.actions) or has_steps
         note.display = not d.actions and has_steps

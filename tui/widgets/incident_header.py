@@ -10,6 +10,7 @@ from textual.message import Message
 from textual.widgets import Button, Static
 
 from incident.app.queries import EventRow, IncidentRow
+from incident.details import MemoryDetails
 from tui.widgets.agent_meter import AgentMeter
 from tui.widgets.format import SEVERITY_TONE, STATUS_TONE, stamp, tone
 from tui.widgets.memory import headline, resolved_by
@@ -47,7 +48,7 @@ class IncidentHeader(Vertical):
         line = self.query_one("#memory-line", Static)
         line.display = bool(similar)
         if similar:
-            best = similar[0].details
+            best = MemoryDetails.of(similar[0])
             how = resolved_by(best)
             more = f" (+{len(similar) - 1} more)" if len(similar) > 1 else ""
             text = f"↺ {headline(best)}{more}" + (f" · {how[0]}" if how else "") + " · 5: memory"

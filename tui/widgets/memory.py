@@ -9,12 +9,13 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from incident.app.queries import EventRow
+from incident.details import MemoryDetails
 from tui.widgets.format import tone
 
 
-def resolved_by(match: dict[str, Any]) -> list[str]:
+def resolved_by(match: MemoryDetails) -> list[str]:
     """What resolved a past incident, one short line each: actions, accepted cause, postmortem."""
-    how = match.get("resolved_by") or {}
+    how = match.resolved_by
     lines = []
     for a in how.get("actions") or []:
         who = f", {a['who']}" if a.get("who") else ""
@@ -26,9 +27,9 @@ def resolved_by(match: dict[str, Any]) -> list[str]:
     return lines
 
 
-def headline(match: dict[str, Any]) -> str:
-    score = float(match.get("score") or 0)
-    return f"#{match.get('past_incident_id')} {score:.0%} similar · {match.get('title', '')}"
+def headline(match: MemoryDetails) -> str:
+    score = float(match.score or 0)
+    return f"#{match.past_incident_id} {score:.0%} similar · {match.title or ''}"
 
 
 class MemoryPanel(VerticalScroll):
@@ -36,13 +37,13 @@ class MemoryPanel(VerticalScroll):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._shown: list[dict[str, Any]] | None = None
+        self._shown: list[MemoryDetails] | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="memory-text")
 
     def show(self, similar: list[EventRow]) -> None:
-        matches = [e.details for e in similar]
+        matches = [MemoryDetails.of(e) for e in similar]
         if matches == self._shown:
             return
         self._shown = matches
@@ -59,12 +60,10 @@ class MemoryPanel(VerticalScroll):
                 if i:
                     text.append("\n\n")
                 text.append(headline(m), style=f"bold {strong}".strip())
-                status = m.get("status")
-                if status:
-                    text.append(f"  [{status}]", style="dim")
-                reasons = m.get("reasons") or []
-                if reasons:
-                    text.append("\n  why: " + "; ".join(str(r) for r in reasons), style="dim")
+                if m.status:
+                    text.append(f"  [{m.status}]", style="dim")
+                if m.reasons:
+                    text.append("\n  why: " + "; ".join(m.reasons), style="dim")
                 lines = resolved_by(m) or ["nothing recorded as resolving it"]
                 for line in lines:
                     text.append(f"\n  {line}")

@@ -10,12 +10,18 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Label
 
 from incident.app.queries import EventRow
+from incident.details import Details, PodStateDetails, RolloutDetails
 from tui.widgets import MOVE_KEYS
 
 
-def _changes(details: dict[str, Any]) -> str:
-    images = (details.get("diff") or {}).get("images") or {}
+def _changes(rollout: RolloutDetails) -> str:
+    images = rollout.diff.get("images") or {}
     return ", ".join(f"{c}: {d.get('from', '?')} -> {d.get('to', '?')}" for c, d in images.items())
+
+
+def _stored(details: Details, name: str) -> object:
+    """A field as it was stored (``None`` too), ``?`` when the event did not carry it."""
+    return getattr(details, name) if name in details.model_fields_set else "?"
 
 
 class PodsTable(DataTable[Any]):
@@ -47,11 +53,12 @@ class PodsPanel(Vertical):
         rollouts = self.query_one("#rollouts", DataTable)
         rollouts.clear()
         for e in (e for e in events if e.kind == "deploy"):
-            d = e.details
-            rev = f"{d.get('previous_revision', '?')} -> {d.get('revision', '?')}" if d.get("revision") else "-"
-            name = f"{d.get('namespace', '')}/{d.get('deployment', e.component or '')}".strip("/")
-            cause = d.get("change_cause") or ""
-            rollouts.add_row(f"{e.at:%m-%d %H:%M}", name, rev, Text(f"{_changes(d)} {cause}".strip()), key=e.id)
+            r = RolloutDetails.of(e)
+            rev = f"{_stored(r, 'previous_revision')} -> {r.revision}" if r.revision else "-"
+            deployment = r.deployment if "deployment" in r.model_fields_set else e.component or ""
+            name = f"{r.namespace if 'namespace' in r.model_fields_set else ''}/{deployment}".strip("/")
+            cause = r.change_cause or ""
+            rollouts.add_row(f"{e.at:%m-%d %H:%M}", name, rev, Text(f"{_changes(r)} {cause}".strip()), key=e.id)
         pods = self.query_one("#pods", DataTable)
         pods.clear()
         latest: dict[str | None, EventRow] = {}
@@ -61,7 +68,7 @@ class PodsPanel(Vertical):
         order = sorted(latest, key=lambda c: (c != component, c or ""))
         for comp in order:
             e = latest[comp]
-            d = e.details
-            ready = f"{d.get('ready', '?')}/{d.get('total', '?')}" if "total" in d else "-"
+            p = PodStateDetails.of(e)
+            ready = f"{_stored(p, 'ready')}/{p.total}" if "total" in p.model_fields_set else "-"
             state = e.summary.split(": ", 1)[-1]
             pods.add_row(comp or "-", ready, Text(" ".join(state.split())), key=e.id)

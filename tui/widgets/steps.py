@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual.widgets import Static
 
 from incident.app.queries import ActionRow, HypothesisRow
+from incident.runbooks.step import Step
 from tui.widgets.actions import state_label
 from tui.widgets.format import tone
 
@@ -28,20 +27,19 @@ class RunbookSteps(Static):
             out.append("\n")
         self.update(out)
 
-    def _step(self, i: int, step: dict[str, Any], h: HypothesisRow, actions: list[ActionRow]) -> Text:
-        kind = str(step.get("type") or "text")
-        line = Text(f"{i:>2} {MARK.get(kind, '·')} ", style="bold")
-        line.append(" ".join(str(step.get("text") or step.get("title") or "").split()))
-        if step.get("url"):
-            line.append(f" {step['url']}", style="underline")
-        if step.get("missing"):
-            line.append(f"  (needs {', '.join(map(str, step['missing']))})", style=tone(self.app, "warning"))
-        if kind == "action" and isinstance(step.get("action"), dict):
-            action_type = step["action"].get("type")
+    def _step(self, i: int, step: Step, h: HypothesisRow, actions: list[ActionRow]) -> Text:
+        line = Text(f"{i:>2} {MARK.get(step.type, '·')} ", style="bold")
+        line.append(" ".join((step.text or step.title).split()))
+        if step.url:
+            line.append(f" {step.url}", style="underline")
+        if step.missing:
+            line.append(f"  (needs {', '.join(step.missing)})", style=tone(self.app, "warning"))
+        if step.type == "action" and step.action is not None:
+            action_type = step.action.type
             match = [a for a in actions if a.type == action_type and a.hypothesis_id in (h.id, None)]
             if match:
                 label, tone_name = state_label(match[0])
                 line.append(f"  [{label}]", style=f"bold {tone(self.app, tone_name)}".strip())
-        if step.get("why"):
-            line.append("\n     " + " ".join(str(step["why"]).split()), style="dim")
+        if step.why:
+            line.append("\n     " + " ".join(step.why.split()), style="dim")
         return line
