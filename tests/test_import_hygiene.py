@@ -18,7 +18,7 @@ CONTRACTS: list[dict[str, Any]] = tomllib.loads((ROOT / "pyproject.toml").read_t
     "contracts"
 ]
 
-KNOWN_BROKEN: dict[str, int] = {"core-through-base": 2}  # watcher.py and intake.py import lines, being moved
+KNOWN_BROKEN: dict[str, int] = {}
 """Contract id -> the illegal import chains it may still have while a refactor is under way:
 reported as a known failure (xfail) with the count while at or under it, failed above it. Empty
 since issue 11 (``tui-no-sql`` had 5 chains until the TUI moved onto incident.app)."""
