@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.base import ComponentInfo, GroupInfo
+from incident.catalog.graph import DependencyGraph
 from incident.gathering.drafts import Draft, GatherContext
 from incident.models import EventKind
 
@@ -49,7 +50,7 @@ def ownership_drafts(
         parts.append(f"PagerDuty service {info.pagerduty_service}")
     if info.depends_on:
         parts.append("depends on " + ", ".join(info.depends_on))
-    dependents = sorted(n for n, c in components.items() if info.name in c.depends_on)
+    dependents = DependencyGraph.of(components.values()).dependents(info.name)
     if dependents:
         parts.append("used by " + ", ".join(dependents))
     if info.runbook_url:
