@@ -36,7 +36,7 @@ class Details(BaseModel):
     @classmethod
     def parse(cls, raw: Mapping[str, Any] | None) -> Self:
         """Stored details (a JSON object) as this model, read as :meth:`of` reads an event's."""
-        raw = raw or {}
+        raw = raw if isinstance(raw, Mapping) else {}
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
@@ -214,6 +214,19 @@ class OwnershipDetails(Details):
 
     component: str | None = None
     owner: str | None = None
+
+
+class HypothesisDetails(Details):
+    """A hypothesis' own ``details`` (a row's or a draft's, not a timeline event's): the analyzer's
+    score breakdown, team memory's adjustment, the agent's cited tool results and judge."""
+
+    why: dict[str, Any] | None = None
+    """Score, terms, relevance, onset, what it explains (:mod:`incident.explain` reads it)."""
+    memory: dict[str, Any] | None = None
+    """How verdicts on similar past incidents moved the confidence (``delta``, ``prior``, ``because``...)."""
+    tool_results: dict[str, Any] = Field(default_factory=dict)
+    """``tr_...`` evidence id -> the tool call's result, for agent hypotheses."""
+    judge: dict[str, Any] | None = None
 
 
 MODELS: dict[str, type[Details]] = {

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incident.details import HypothesisDetails
 from incident.errors import CopilotError
 from incident.hypotheses import ranked
 from incident.models import Hypothesis, Incident, MetricWindow, TimelineEvent
@@ -183,9 +184,9 @@ def _term_values(h: HypothesisExplanation) -> dict[str, float]:
 
 # ---------------------------------------------------------------------- one hypothesis
 def _explain_one(h: Hypothesis, rank: int, page_at: datetime, cited: dict[str, Cited]) -> HypothesisExplanation:
-    details = h.details if isinstance(h.details, dict) else {}
-    why = details.get("why")
-    memory = _memory(details.get("memory"))
+    details = HypothesisDetails.of(h)
+    why = details.why
+    memory = _memory(details.memory)
     out = HypothesisExplanation(
         id=h.id,
         rank=rank,
@@ -299,8 +300,7 @@ def _resolver(session: Session, incident_id: int, rows: list[Hypothesis]) -> dic
         for ref, signal, component in session.execute(query):
             out[ref] = Cited(ref=ref, kind="metric window", text=f"{signal} on {component}")
     for h in rows:
-        results = (h.details or {}).get("tool_results") if isinstance(h.details, dict) else None
-        for ref, result in (results or {}).items():
+        for ref, result in HypothesisDetails.of(h).tool_results.items():
             if ref in refs and isinstance(result, dict):
                 out[ref] = Cited(ref=ref, kind="tool result", text=f"tool {result.get('tool', '?')}")
     return out

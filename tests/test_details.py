@@ -11,6 +11,7 @@ from incident.details import (
     AlertDetails,
     ConnectorErrorDetails,
     Details,
+    HypothesisDetails,
     HypothesisEventDetails,
     KubeEventDetails,
     MemoryDetails,
@@ -70,3 +71,10 @@ def test_subject_reads_the_object_of_any_cluster_kind() -> None:
     assert (pod.namespace, pod.pod, pod.deployment, pod.object_name) == ("shop", "cart-1", None, None)
     warning = SubjectDetails.parse({"object_kind": "Pod", "object_name": "cart-2"})
     assert warning.object_name == "cart-2" and SubjectDetails.parse(None) == SubjectDetails()
+
+
+def test_a_hypothesis_reads_its_own_details() -> None:
+    row = SimpleNamespace(details={"why": {"score": 0.7}, "memory": {"delta": 0.1}, "tool_results": None})
+    details = HypothesisDetails.of(row)
+    assert details.why == {"score": 0.7} and details.memory == {"delta": 0.1} and details.tool_results == {}
+    assert HypothesisDetails.parse(["not", "a", "mapping"]) == HypothesisDetails()  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ from incident.actions.audit import audit_log, verify_audit
 from incident.actions.chain import Break
 from incident.actions.proposals import list_actions, sync_proposals
 from incident.config import Settings
-from incident.details import MemoryDetails, MetricChangeDetails
+from incident.details import HypothesisDetails, MemoryDetails, MetricChangeDetails
 from incident.errors import CopilotError
 from incident.explain import Explanation, explain
 from incident.hypotheses import ranked
@@ -125,7 +125,7 @@ class HypothesisRow:
 
     @classmethod
     def of(cls, h: Hypothesis) -> HypothesisRow:
-        details = h.details or {}
+        details = HypothesisDetails.of(h)
         return cls(
             h.id,
             h.rank,
@@ -138,8 +138,8 @@ class HypothesisRow:
             tuple(steps_of(h.steps)),
             h.status,
             h.verdict_by,
-            dict(details.get("memory") or {}),
-            dict(details.get("tool_results") or {}),
+            dict(details.memory or {}),
+            dict(details.tool_results),
         )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from incident.details import HypothesisDetails
 from incident.feedback import VERDICT_WORDS
 from incident.hypotheses import HypothesisDraft
 from incident.memory.search import search
@@ -83,8 +84,8 @@ def apply_feedback(session: Session, incident_id: int, drafts: list[HypothesisDr
 def without_memory(draft: HypothesisDraft) -> HypothesisDraft:
     """``draft`` as it was before :func:`apply_feedback` moved it (e.g. for the agent's prompt, so
     that memory does not count twice when the agent's own hypotheses are adjusted)."""
-    memory = draft.details.get("memory")
-    if not isinstance(memory, dict) or "prior" not in memory:
+    memory = HypothesisDetails.parse(draft.details).memory
+    if memory is None or "prior" not in memory:
         return draft
     details = {k: v for k, v in draft.details.items() if k != "memory"}
     return draft.model_copy(update={"confidence": memory["prior"], "details": details})

@@ -13,6 +13,7 @@ from incident.config import Settings
 from incident.details import (
     ActionEventDetails,
     ConnectorErrorDetails,
+    HypothesisDetails,
     HypothesisEventDetails,
     MetricChangeDetails,
     NoteDetails,
@@ -202,7 +203,7 @@ def _evidence(
 ) -> list[EvidenceItem]:
     """Cited ids as text; a metric window splits at its own recorded change (else the incident's onset)."""
     out = []
-    tool_results = (hyp.details or {}).get("tool_results") or {}
+    tool_results = HypothesisDetails.of(hyp).tool_results
     for item in hyp.evidence or []:
         ref = str(item.get("ref", "")) if isinstance(item, dict) else str(item)
         note = item.get("note", "") if isinstance(item, dict) else ""
