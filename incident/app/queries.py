@@ -46,6 +46,7 @@ __all__ = [
     "action_row",
     "audit_entries",
     "doctor_quarantine",
+    "find_by_page",
     "incident_id_of",
     "incident_stats",
     "list_incidents",
@@ -234,6 +235,13 @@ def list_incidents(store: Store, *, open_only: bool = False) -> list[IncidentRow
     """Every incident (or the open ones), newest first."""
     with store.session() as s:
         return [IncidentRow.of(i) for i in service.list_incidents(s, open_only=open_only)]
+
+
+def find_by_page(store: Store, *, source: str, alert: str | None) -> IncidentRow | None:
+    """The incident a page opened: the PagerDuty incident id, or the alert's name or fingerprint."""
+    with store.session() as s:
+        found = service.find_by_page(s, source=source, alert=alert)
+        return None if found is None else IncidentRow.of(found)
 
 
 QUARANTINE_SHOWN = 200

@@ -114,13 +114,12 @@ def demo(
 
 
 def _demo_headless(sc: Scenario, store: Store, watcher: Watcher) -> None:
-    from incident import service
+    from incident.app.queries import find_by_page, list_incidents
     from incident.render import incidents_table
 
     watcher.run_once()
-    with store.session() as session:
-        paged = service.find_by_page(session, source=sc.spec.page.source, alert=sc.spec.page.alert)
-        others = [i for i in service.list_incidents(session) if paged is None or i.id != paged.id]
+    paged = find_by_page(store, source=sc.spec.page.source, alert=sc.spec.page.alert)
+    others = [i for i in list_incidents(store) if paged is None or i.id != paged.id]
     if paged is None:
         raise CopilotError(f"the scenario's page ({sc.spec.page.alert}) opened no incident", title="Demo failed")
     print_incident_by_ref(store, str(paged.id))
