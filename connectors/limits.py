@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import socket
 import threading
 import time
@@ -31,6 +32,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+_log = logging.getLogger(__name__)
 CHUNK = 64 * 1024
 _SLACK = 0.1
 """A read timeout this close to the deadline is the deadline (the timeout was lowered to it)."""
@@ -139,7 +141,10 @@ class _Alarms:
                 while not self._queue or (wait := self._queue[0][0] - time.monotonic()) > 0:
                     self._cond.wait(wait if self._queue else None)
                 dog = heapq.heappop(self._queue)[2]
-            dog._fire()
+            try:
+                dog._fire()
+            except Exception:  # one odd connection must not stop the alarms of every other call
+                _log.exception("cutting a connection at its deadline failed")
 
 
 class Watchdog:
