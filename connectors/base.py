@@ -492,6 +492,20 @@ class SilenceActions(Protocol):
 
 
 @runtime_checkable
+class PagingTarget(PagingActions, Protocol):
+    """What the PagerDuty actions need: the writes, and the incident read that dry-runs and reads them back."""
+
+    def incident(self, incident_id: str) -> PagerDutyIncident: ...
+
+
+@runtime_checkable
+class SilenceTarget(SilenceActions, Protocol):
+    """What the silence action needs: the silences, and the firing alerts a new one would mute."""
+
+    def active_alerts(self) -> list[AlertRecord]: ...
+
+
+@runtime_checkable
 class AlertPolling(AlertSource, Protocol):
     """An alert source that also says what suppresses each alert (Alertmanager)."""
 

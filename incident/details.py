@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 Stamp = datetime | str | None
 
@@ -197,6 +197,65 @@ class ConnectorErrorDetails(Details):
     recovered_at: Stamp = None
 
 
+class TopologyDetails(Details):
+    """``topology``: which component is behind an address, what each caller's env values name, and
+    which components run on each node (:mod:`incident.gathering.topology`). Entries that are not
+    text are left out one by one, the rest of the map still reads."""
+
+    addresses: dict[str, str] = Field(default_factory=dict)
+    """Address (IP or host name) -> component."""
+    env_refs: dict[str, list[str]] = Field(default_factory=dict)
+    """Caller component -> the components its env values name."""
+    nodes: dict[str, list[str]] = Field(default_factory=dict)
+    """Node -> the components with pods on it."""
+    dropped_addresses: dict[str, Any] = Field(default_factory=dict)
+    errors: list[str] = Field(default_factory=list)
+    partial: str | None = None
+
+    @field_validator("addresses", mode="before")
+    @classmethod
+    def _text_pairs(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+    @field_validator("env_refs", "nodes", mode="before")
+    @classmethod
+    def _text_lists(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        return {k: [x for x in v if isinstance(x, str)] for k, v in value.items() if isinstance(v, list | tuple)}
+
+
+class SuppressionDetails(Details):
+    """The ``note`` intake keeps on one alert instance's Alertmanager state (key ``alert-state/...``):
+    the silences and inhibiting alerts holding back its notifications, and how often that changed."""
+
+    suppressed: bool = False
+    silenced_by: list[dict[str, Any]] = Field(default_factory=list)
+    """``id``, ``created_by``, ``ends_at``, ``comment`` of each silence."""
+    inhibited_by: list[str] = Field(default_factory=list)
+    """Fingerprints of the inhibiting alerts."""
+    fingerprint: str | None = None
+    starts_at: Stamp = None
+    changes: int = 0
+
+    @field_validator("silenced_by", mode="before")
+    @classmethod
+    def _objects(cls, value: Any) -> Any:
+        return [s for s in value if isinstance(s, Mapping)] if isinstance(value, list | tuple) else value
+
+    @field_validator("inhibited_by", mode="before")
+    @classmethod
+    def _texts(cls, value: Any) -> Any:
+        return [str(i) for i in value] if isinstance(value, list | tuple) else value
+
+    @property
+    def state(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(silence ids, inhibiting fingerprints), sorted: what a change of state is judged on."""
+        return tuple(sorted(str(s.get("id")) for s in self.silenced_by)), tuple(sorted(self.inhibited_by))
+
+
 class MemoryDetails(Details):
     """``memory``: a similar past incident (an :class:`incident.memory.model.Match`, dumped as JSON)."""
 
@@ -243,6 +302,7 @@ MODELS: dict[str, type[Details]] = {
     "action": ActionEventDetails,
     "hypothesis": HypothesisEventDetails,
     "connector_error": ConnectorErrorDetails,
+    "topology": TopologyDetails,
     "memory": MemoryDetails,
 }
 """Event kind -> its details model; other kinds read as :class:`Details`."""

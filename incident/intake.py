@@ -25,6 +25,7 @@ from connectors.common.timeutil import parse_time_strict as pd_time
 from incident import service
 from incident.catalog import ComponentIndex, resolve_component
 from incident.config import Settings
+from incident.details import SuppressionDetails
 from incident.models import Alert, EventKind, Incident, IncidentStatus, TimelineEvent
 from incident.redact import redact
 from incident.timeline import event_id, log_event
@@ -160,7 +161,7 @@ class Intake:
         if before == _state(after):
             return
         summary = _transition(row.name, before, state)
-        changes = (current.details.get("changes", 0) if current is not None else 0) + 1
+        changes = (SuppressionDetails.of(current).changes if current is not None else 0) + 1
         details = {**after, "fingerprint": row.fingerprint, "starts_at": row.starts_at, "changes": changes}
         for event_key in (key, f"{key}/{changes}"):
             log_event(
@@ -417,10 +418,7 @@ def _state_details(state: Suppression) -> dict[str, object]:
 
 def _state(details: dict[str, object]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(silence ids, inhibiting fingerprints): what a change of state is judged on."""
-    silenced = details.get("silenced_by")
-    inhibited = details.get("inhibited_by")
-    ids = tuple(sorted(str(s.get("id")) for s in silenced if isinstance(s, dict))) if isinstance(silenced, list) else ()
-    return ids, tuple(sorted(str(i) for i in inhibited)) if isinstance(inhibited, list) else ()
+    return SuppressionDetails.parse(details).state
 
 
 def _silence_text(s: Silence) -> str:

@@ -20,6 +20,8 @@ from incident.details import (
     PodStateDetails,
     RolloutDetails,
     SubjectDetails,
+    SuppressionDetails,
+    TopologyDetails,
     details_of,
 )
 
@@ -34,7 +36,7 @@ def test_each_kind_reads_as_its_model_and_keeps_unknown_keys() -> None:
     assert deploy.model_extra == {"url": "https://ci/1"}
     assert isinstance(details_of(_event("alert", {"labels": {"service": "cart"}})), AlertDetails)
     assert isinstance(details_of(_event("metric_change", {"signal": "error_ratio"})), MetricChangeDetails)
-    other = details_of(_event("topology", {"addresses": {}}))
+    other = details_of(_event("window", {"addresses": {}}))
     assert type(other) is Details and other.model_extra == {"addresses": {}}
     assert details_of(_event("k8s_event", None)) == KubeEventDetails()
 
@@ -78,3 +80,30 @@ def test_a_hypothesis_reads_its_own_details() -> None:
     details = HypothesisDetails.of(row)
     assert details.why == {"score": 0.7} and details.memory == {"delta": 0.1} and details.tool_results == {}
     assert HypothesisDetails.parse(["not", "a", "mapping"]) == HypothesisDetails()  # type: ignore[arg-type]
+
+
+def test_topology_keeps_the_text_entries_of_each_map() -> None:
+    raw = {
+        "addresses": {"10.0.0.7": "cart", "10.0.0.8": 8, "Cart.Shop.svc": "cart"},
+        "env_refs": {"checkout": ["cart", None, "payments"], "web": "not a list"},
+        "nodes": {"node-1": ["cart", 3], "node-2": []},
+    }
+    topology = details_of(_event("topology", raw))
+    assert isinstance(topology, TopologyDetails)
+    assert topology.addresses == {"10.0.0.7": "cart", "Cart.Shop.svc": "cart"}
+    assert topology.env_refs == {"checkout": ["cart", "payments"]}
+    assert topology.nodes == {"node-1": ["cart"], "node-2": []}
+    assert TopologyDetails.parse({"addresses": None, "nodes": "node-1"}) == TopologyDetails()
+
+
+def test_suppression_state_is_the_sorted_silence_ids_and_inhibitors() -> None:
+    raw = {
+        "suppressed": True,
+        "silenced_by": [{"id": "s2", "created_by": "ops"}, "junk", {"id": "s1"}],
+        "inhibited_by": ["fp-b", 7],
+        "changes": 2,
+    }
+    state = SuppressionDetails.parse(raw)
+    assert state.state == (("s1", "s2"), ("7", "fp-b")) and state.changes == 2
+    assert SuppressionDetails.parse(None).state == ((), ()) and SuppressionDetails.parse(None).changes == 0
+    assert SuppressionDetails.parse({"silenced_by": "s1", "inhibited_by": None}).state == ((), ())

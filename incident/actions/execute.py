@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from incident.actions.audit import record, refusal
 from incident.actions.binding import binding_problem
 from incident.actions.executors import (
+    C,
     Executor,
     Outcome,
     connector_for,
@@ -37,6 +38,7 @@ from incident.actions.types import SILENCE
 from incident.config import Settings
 from incident.errors import ConnectorTimeout, CopilotError
 from incident.models import Action, ActionStatus, utcnow
+from incident.registry import Connectors
 from incident.store import Store
 from incident.timeline import jsonable
 
@@ -118,14 +120,14 @@ def _save_dry_run(store: Store, action_id: str, dry: dict[str, Any]) -> None:
         )
 
 
-def _observe(executor: Executor, conn: Any, action: Action, seconds: float) -> Outcome:
+def _observe(executor: Executor[C], conn: C, action: Action, seconds: float) -> Outcome:
     try:
         return with_timeout(lambda: executor.observe(conn, action), seconds, f"read back {action.target}")
     except Exception as exc:
         return Outcome("unknown", f"cannot read the state of {action.target}: {plain_error(exc, action)}")
 
 
-def execute(store: Store, *, action_id: str, connectors: Any, settings: Settings, who: str) -> Action:
+def execute(store: Store, *, action_id: str, connectors: Connectors, settings: Settings, who: str) -> Action:
     """Execute an approved action once; two callers racing on one action: one runs, one gets ActionError."""
     with store.session() as session:
         action = get_action(session, action_id)
@@ -173,7 +175,9 @@ def execute(store: Store, *, action_id: str, connectors: Any, settings: Settings
     return _finish(store, action_id, who=who, what="succeeded", status=ActionStatus.succeeded, result=result)
 
 
-def reconcile(store: Store, *, connectors: Any, settings: Settings, grace: timedelta | None = None) -> list[Action]:
+def reconcile(
+    store: Store, *, connectors: Connectors, settings: Settings, grace: timedelta | None = None
+) -> list[Action]:
     """Settle actions left 'executing' by a crash from the target's state; never re-execute.
 
     Only actions executing for longer than ``grace`` are touched (default: twice ``[actions]
@@ -217,7 +221,7 @@ def reconcile(store: Store, *, connectors: Any, settings: Settings, grace: timed
     return out
 
 
-def expire_silence(store: Store, *, action_id: str, connectors: Any, settings: Settings, who: str) -> Action:
+def expire_silence(store: Store, *, action_id: str, connectors: Connectors, settings: Settings, who: str) -> Action:
     """Expire the silence a succeeded ``alertmanager.silence`` action created (audit: ``expired``)."""
     with store.session() as session:
         action = get_action(session, action_id)

@@ -15,15 +15,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
-from connectors.base import Connector
 from incident.config import Settings
 from incident.errors import ConnectorError, ConnectorTimeout, CopilotError
 from incident.models import Action
 from incident.registry import Connectors
 
 T = TypeVar("T")
+C = TypeVar("C")
+"""The connector protocol an executor acts through (:mod:`connectors.base`)."""
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,13 @@ class Outcome:
     result: dict[str, Any] = field(default_factory=dict)
 
 
-class Executor:
+class Executor(Generic[C]):
     connector = ""
     """Attribute of :class:`incident.registry.Connectors` this type acts through."""
+    protocol: type[C]
+    """The runtime-checkable protocol that connector must implement (:func:`connector_for` checks it)."""
 
-    def dry_run(self, conn: Any, action: Action, settings: Settings) -> dict[str, Any]:
+    def dry_run(self, conn: C, action: Action, settings: Settings) -> dict[str, Any]:
         raise CopilotError(f"{action.type} has no dry run")
 
     def lines(self, action: Action, dry: dict[str, Any]) -> list[str]:
@@ -49,10 +52,10 @@ class Executor:
     def noop(self, action: Action, dry: dict[str, Any]) -> dict[str, Any] | None:
         return None
 
-    def run(self, conn: Any, action: Action, settings: Settings, who: str, dry: dict[str, Any]) -> dict[str, Any]:
+    def run(self, conn: C, action: Action, settings: Settings, who: str, dry: dict[str, Any]) -> dict[str, Any]:
         raise CopilotError(f"{action.type} cannot be executed")
 
-    def observe(self, conn: Any, action: Action) -> Outcome:
+    def observe(self, conn: C, action: Action) -> Outcome:
         return Outcome("unknown", f"the state of {action.target} cannot be read back; check it by hand")
 
 
@@ -93,23 +96,26 @@ def plain_error(exc: BaseException, action: Action) -> str:
     return message
 
 
-def registry() -> dict[str, Executor]:
+def registry() -> dict[str, Executor[Any]]:
     from incident.actions.types import TYPES  # the registry imports the executors
 
     return {t.name: t.executor for t in TYPES}
 
 
-def executor_for(action: Action) -> Executor:
+def executor_for(action: Action) -> Executor[Any]:
     found = registry().get(action.type)
     if found is None:
         raise CopilotError(f"no executor for action type {action.type!r}")
     return found
 
 
-def connector_for(executor: Executor, connectors: Connectors) -> Connector:
-    """The connector an executor needs, or a CopilotError saying why it is not there."""
-    conn: Connector | None = getattr(connectors, executor.connector, None)
+def connector_for(executor: Executor[C], connectors: Connectors) -> C:
+    """The connector an executor needs, as its protocol, or a CopilotError saying why it is not there."""
+    conn = getattr(connectors, executor.connector, None)
     if conn is None:
-        why = getattr(connectors, "disabled", {}).get(executor.connector, "not configured")
+        why = connectors.disabled.get(executor.connector, "not configured")
+        raise CopilotError(f"{executor.connector} is not available: {why}")
+    if not isinstance(conn, executor.protocol):
+        why = f"{type(conn).__name__} does not implement {executor.protocol.__name__}"
         raise CopilotError(f"{executor.connector} is not available: {why}")
     return conn

@@ -26,8 +26,9 @@ def _gone(exc: ConnectorError) -> bool:
 ACCEPTED = "the API server accepted it in a server-side dry run (nothing changed yet)"
 
 
-class _Deployment(Executor):
+class _Deployment(Executor[ClusterActions]):
     connector = "kubernetes"
+    protocol = ClusterActions
 
     @staticmethod
     def where(action: Action) -> tuple[str, str]:
@@ -172,8 +173,9 @@ class Restart(_Deployment):
         )
 
 
-class DeletePod(Executor):
+class DeletePod(Executor[ClusterActions]):
     connector = "kubernetes"
+    protocol = ClusterActions
 
     def dry_run(self, conn: ClusterActions, action: Action, settings: Settings) -> dict[str, Any]:
         ns, pod = action.params["namespace"], action.params["pod"]

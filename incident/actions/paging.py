@@ -7,9 +7,12 @@ its comment, so after a crash it can be found again, and an identical active one
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.base import PagingTarget, SilenceTarget
+from connectors.base import Silence as SilenceState
 from incident.actions.executors import Executor, Outcome
 from incident.config import Settings, parse_duration
 from incident.models import Action
@@ -25,14 +28,15 @@ def _hhmm(value: datetime | str | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "?"
 
 
-class Silence(Executor):
+class Silence(Executor[SilenceTarget]):
     connector = "alertmanager"
+    protocol = SilenceTarget
 
     @staticmethod
-    def _identical(conn: Any, matchers: dict[str, str]) -> Any:
+    def _identical(conn: SilenceTarget, matchers: dict[str, str]) -> SilenceState | None:
         return next((s for s in conn.silences() if s.state == "active" and s.matchers == matchers), None)
 
-    def dry_run(self, conn: Any, action: Action, settings: Settings) -> dict[str, Any]:
+    def dry_run(self, conn: SilenceTarget, action: Action, settings: Settings) -> dict[str, Any]:
         matchers = dict(action.params["matchers"])
         existing = self._identical(conn, matchers)
         firing = [a for a in conn.active_alerts() if all(a.labels.get(k) == v for k, v in matchers.items())]
@@ -67,7 +71,9 @@ class Silence(Executor):
             return None
         return {"silence_id": existing["id"], "reused": True, "message": f"reused active silence {existing['id']}"}
 
-    def run(self, conn: Any, action: Action, settings: Settings, who: str, dry: dict[str, Any]) -> dict[str, Any]:
+    def run(
+        self, conn: SilenceTarget, action: Action, settings: Settings, who: str, dry: dict[str, Any]
+    ) -> dict[str, Any]:
         matchers = dict(action.params["matchers"])
         existing = self._identical(conn, matchers)
         if existing is not None:
@@ -87,20 +93,20 @@ class Silence(Executor):
             "message": f"silence {silence_id} on {_matchers(matchers)} until {_hhmm(ends)}",
         }
 
-    def observe(self, conn: Any, action: Action) -> Outcome:
+    def observe(self, conn: SilenceTarget, action: Action) -> Outcome:
         mine = [s for s in conn.silences() if action.id in s.comment and s.state != "expired"]
         if mine:
             return Outcome("succeeded", f"silence {mine[0].id} is {mine[0].state}", {"silence_id": mine[0].id})
         return Outcome("failed", "no silence from this action exists: it was not created")
 
 
-class _Status(Executor):
-    connector = "pagerduty"
-    wanted = ""
-    done: tuple[str, ...] = ()
-    verb = ""
+class _Incident(Executor[PagingTarget]):
+    """An action on one PagerDuty incident: its dry run is the incident as it is now."""
 
-    def dry_run(self, conn: Any, action: Action, settings: Settings) -> dict[str, Any]:
+    connector = "pagerduty"
+    protocol = PagingTarget
+
+    def dry_run(self, conn: PagingTarget, action: Action, settings: Settings) -> dict[str, Any]:
         incident = conn.incident(action.params["incident_id"])
         return {
             "incident_id": incident.id,
@@ -115,6 +121,15 @@ class _Status(Executor):
         number = f" #{dry['number']}" if dry.get("number") else ""
         return f"PagerDuty incident {dry['incident_id']}{number} ({dry['title']})"
 
+
+class _Status(_Incident, ABC):
+    wanted = ""
+    done: tuple[str, ...] = ()
+
+    @abstractmethod
+    def change(self, conn: PagingTarget, incident_id: str) -> None:
+        """The status change itself (acknowledge, resolve)."""
+
     def lines(self, action: Action, dry: dict[str, Any]) -> list[str]:
         if dry["status"] in self.done:
             return [f"{self._name(dry)} is already {dry['status']}: nothing to change"]
@@ -128,11 +143,13 @@ class _Status(Executor):
             return None
         return {**dry, "message": f"already {dry['status']}"}
 
-    def run(self, conn: Any, action: Action, settings: Settings, who: str, dry: dict[str, Any]) -> dict[str, Any]:
-        getattr(conn, self.verb)(action.params["incident_id"])
+    def run(
+        self, conn: PagingTarget, action: Action, settings: Settings, who: str, dry: dict[str, Any]
+    ) -> dict[str, Any]:
+        self.change(conn, action.params["incident_id"])
         return {**dry, "status": self.wanted, "message": f"{self.wanted} {self._name(dry)}"}
 
-    def observe(self, conn: Any, action: Action) -> Outcome:
+    def observe(self, conn: PagingTarget, action: Action) -> Outcome:
         status = conn.incident(action.params["incident_id"]).status
         if status in self.done:
             return Outcome("succeeded", f"the PagerDuty incident is {status}", {"status": status})
@@ -140,33 +157,38 @@ class _Status(Executor):
 
 
 class Acknowledge(_Status):
-    wanted, done, verb = "acknowledged", ("acknowledged", "resolved"), "acknowledge"
+    wanted, done = "acknowledged", ("acknowledged", "resolved")
+
+    def change(self, conn: PagingTarget, incident_id: str) -> None:
+        conn.acknowledge(incident_id)
 
 
 class Resolve(_Status):
-    wanted, done, verb = "resolved", ("resolved",), "resolve"
+    wanted, done = "resolved", ("resolved",)
+
+    def change(self, conn: PagingTarget, incident_id: str) -> None:
+        conn.resolve(incident_id)
 
 
-class Note(_Status):
+class Note(_Incident):
     def lines(self, action: Action, dry: dict[str, Any]) -> list[str]:
         return [
             f"add a note to {self._name(dry)} as {dry.get('as') or '(pagerduty.from_email unset)'}:",
             f"  {action.params['content']}",
         ]
 
-    def noop(self, action: Action, dry: dict[str, Any]) -> dict[str, Any] | None:
-        return None
-
-    def run(self, conn: Any, action: Action, settings: Settings, who: str, dry: dict[str, Any]) -> dict[str, Any]:
+    def run(
+        self, conn: PagingTarget, action: Action, settings: Settings, who: str, dry: dict[str, Any]
+    ) -> dict[str, Any]:
         conn.add_note(action.params["incident_id"], action.params["content"])
         return {**dry, "message": f"note added to {self._name(dry)}"}
 
-    def observe(self, conn: Any, action: Action) -> Outcome:
+    def observe(self, conn: PagingTarget, action: Action) -> Outcome:
         return Outcome(
             "unknown", "PagerDuty notes are not read back: check the incident's notes before adding it again"
         )
 
 
-def expire(conn: Any, silence_id: str) -> dict[str, Any]:
+def expire(conn: SilenceTarget, silence_id: str) -> dict[str, Any]:
     conn.expire_silence(silence_id)
     return {"silence_id": silence_id, "message": f"silence {silence_id} expired"}

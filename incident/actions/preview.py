@@ -10,6 +10,7 @@ from incident.actions.proposals import allowed_by
 from incident.actions.types import find
 from incident.config import Settings
 from incident.models import Action
+from incident.registry import Connectors
 from incident.timeline import jsonable
 
 
@@ -25,7 +26,7 @@ class Preview:
     """Why the dry run failed, in plain words (the action would fail the same way)."""
 
 
-def _where(action: Action, connectors: Any, settings: Settings) -> list[str]:
+def _where(action: Action, connectors: Connectors, settings: Settings) -> list[str]:
     lines = [action.title, f"target: {action.target}"]
     action_type = find(action.type)
     connector = action_type.connector if action_type else None
@@ -38,7 +39,7 @@ def _where(action: Action, connectors: Any, settings: Settings) -> list[str]:
     return lines
 
 
-def preview(*, action: Action, connectors: Any, settings: Settings) -> Preview:
+def preview(*, action: Action, connectors: Connectors, settings: Settings) -> Preview:
     reason = allowed_by(settings, action.type, action.params)
     if reason is None and not action.allowed:
         reason = action.disallowed_reason

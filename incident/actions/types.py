@@ -47,7 +47,7 @@ class ActionType:
     """``(target, title)`` of a proposed action, in words an on-call engineer reads at a glance."""
     step_text: StepText
     """The line a rendered runbook step shows (parameters may be missing: ``?``)."""
-    executor: Executor
+    executor: Executor[Any]
     """Dry-run, run and read back (:mod:`incident.actions.executors`)."""
     evidence: evidence.Rule
     """Why the collected evidence does not support the action (:mod:`incident.actions.evidence`)."""
@@ -100,7 +100,7 @@ def _silence_max(cfg: ActionsConfig, p: dict[str, Any]) -> str | None:
     return None
 
 
-def _pagerduty_type(verb: str, title: str, schema: type[Params], executor: Executor) -> ActionType:
+def _pagerduty_type(verb: str, title: str, schema: type[Params], executor: Executor[Any]) -> ActionType:
     return ActionType(
         name=f"pagerduty.{verb}",
         schema=schema,

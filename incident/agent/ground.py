@@ -23,7 +23,7 @@ from incident.analysis.checks import TIMESTAMP, all_findings
 from incident.analysis.context import AnalysisInput, load_input
 from incident.analysis.relevance import PathMap, Relevance
 from incident.analysis.timing import symptom_onset
-from incident.details import PodStateDetails
+from incident.details import HypothesisDetails, PodStateDetails
 from incident.hypotheses import HypothesisDraft
 from incident.models import MetricWindow, TimelineEvent
 from incident.timeutil import parse_time
@@ -114,8 +114,8 @@ def _named_edges(findings: list[Any]) -> dict[str, set[str]]:
 def _onset(data: AnalysisInput, analyzer: list[HypothesisDraft]) -> datetime | None:
     """The analyzer's symptom onset (it knows the paged metric's departure); else the alerts'."""
     for d in analyzer:
-        why = d.details.get("why")
-        if isinstance(why, dict) and (at := parse_time(why.get("symptom_onset"))) is not None:
+        why = HypothesisDetails.parse(d.details).why
+        if why is not None and (at := parse_time(why.get("symptom_onset"))) is not None:
             return at
     return datetime.fromtimestamp(symptom_onset(data, None), UTC)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from incident.agent.ground import PLACES, Ground, as_utc
 from incident.agent.grounding import Grounding
+from incident.details import HypothesisDetails
 from incident.hypotheses import HypothesisDraft
 from incident.llm import clip
 from incident.timeutil import parse_time
@@ -38,8 +39,7 @@ def _placed(how: str, label: str | None) -> str:
 
 
 def _analyzer_item(ground: Ground | None, page_at: datetime, d: HypothesisDraft) -> dict[str, Any]:
-    raw = d.details.get("why")
-    why: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    why = HypothesisDetails.parse(d.details).why or {}
     rel = why.get("relevance") if isinstance(why.get("relevance"), dict) else None
     relevance = "unknown"
     if rel and rel.get("how") in PLACES:

@@ -26,6 +26,7 @@ from incident.agent.render import clip, evidence_text, redact_value, render, ren
 from incident.agent.tools import AgentTools
 from incident.app.finalise import finalise
 from incident.config import Settings
+from incident.details import HypothesisDetails
 from incident.hypotheses import HypothesisDraft, check_citations, hypothesis_id, known_refs
 from incident.kinds import MEANING
 from incident.memory import without_memory
@@ -255,7 +256,8 @@ def _save_dropped(
         row.summary, row.refutation, row.status = d.summary, d.refutation, "dropped"
         row.evidence, row.steps, row.details, row.updated_at = [e.model_dump() for e in d.evidence], [], d.details, now
         s.add(row)
-        reason = d.details.get("judge", {}).get("reason", "")
+        judge = HypothesisDetails.parse(d.details).judge
+        reason = (judge or {}).get("reason", "")
         log_event(
             s,
             incident_id=incident_id,
@@ -265,7 +267,7 @@ def _save_dropped(
             source="agent",
             component=d.component,
             summary=f"dropped by the judge: {d.kind} on {d.component}: {d.summary} ({reason})",
-            details={"hypothesis_id": hid, "status": "dropped", "judge": d.details.get("judge")},
+            details={"hypothesis_id": hid, "status": "dropped", "judge": judge},
         )
 
 

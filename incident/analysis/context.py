@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incident.catalog.graph import DependencyGraph, load_graph
+from incident.details import PodStateDetails, TopologyDetails
 from incident.models import Incident, MetricWindow, TimelineEvent
 from incident.timeline import timeline
 
@@ -106,14 +107,14 @@ def load_input(session: Session, incident_id: int, *, now: datetime | None = Non
 def _load_topology(data: AnalysisInput) -> None:
     """Addresses, env references and pod placement from the ``topology`` event and pod states."""
     for ev in data.events_of("topology"):
-        for addr, comp in (ev.details.get("addresses") or {}).items():
-            if isinstance(addr, str) and isinstance(comp, str):
-                data.addresses[addr.lower()] = comp
-        for caller, refs in (ev.details.get("env_refs") or {}).items():
-            data.env_refs.setdefault(caller, []).extend(r for r in refs if isinstance(r, str))
-        for node, comps in (ev.details.get("nodes") or {}).items():
-            data.nodes.setdefault(node, set()).update(c for c in comps if isinstance(c, str))
+        topology = TopologyDetails.of(ev)
+        for addr, comp in topology.addresses.items():
+            data.addresses[addr.lower()] = comp
+        for caller, refs in topology.env_refs.items():
+            data.env_refs.setdefault(caller, []).extend(refs)
+        for node_name, comps in topology.nodes.items():
+            data.nodes.setdefault(node_name, set()).update(comps)
     for ev in data.events_of("pod_state"):
-        node = ev.details.get("node")
+        node = PodStateDetails.of(ev).node
         if node and ev.component:
             data.nodes.setdefault(node, set()).add(ev.component)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from incident.catalog import CatalogCache  # re-exported: its home is incident.catalog
+from incident.details import ConnectorErrorDetails
 from incident.errors import CopilotError
 from incident.gathering.drafts import Draft, GatherContext, WindowDraft
 from incident.gathering.kubernetes import gather_kubernetes
@@ -203,7 +204,7 @@ def write_outcome(session: Session, ctx: GatherContext, outcome: Outcome) -> Non
             component=d.component,
         )
     earlier = session.get(TimelineEvent, event_id(ctx.incident_id, str(EventKind.connector_error), key))
-    if earlier is not None and not earlier.details.get("recovered_at"):
+    if earlier is not None and not (failed := ConnectorErrorDetails.of(earlier)).recovered_at:
         log_event(
             session,
             incident_id=ctx.incident_id,
@@ -211,6 +212,6 @@ def write_outcome(session: Session, ctx: GatherContext, outcome: Outcome) -> Non
             key=key,
             at=earlier.at,
             source=outcome.name,
-            summary=f"{outcome.name} failed earlier ({earlier.details.get('error')}); recovered on refresh",
+            summary=f"{outcome.name} failed earlier ({failed.error}); recovered on refresh",
             details={**earlier.details, "recovered_at": utcnow()},
         )

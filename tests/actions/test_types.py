@@ -3,14 +3,16 @@ postmortems read."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
-from incident.actions.executors import registry
+from incident.actions.executors import connector_for, registry
 from incident.actions.proposals import allowed_by
 from incident.actions.types import REGISTRY, TYPES, describe, find
 from incident.config import load_settings
+from incident.errors import CopilotError
+from incident.registry import Connectors
 from incident.runbooks.params import ACTION_TYPES
 
 VALID: dict[str, dict[str, Any]] = {
@@ -57,3 +59,39 @@ def test_an_unknown_type_is_described_and_refused_but_never_found() -> None:
     assert allowed_by(load_settings(user_file=False), "kubernetes.explode", {}) == (
         "unknown action type 'kubernetes.explode'"
     )
+
+
+class _ReadOnlyCluster:
+    """A cluster connector with reads only: no write side (no ClusterActions)."""
+
+    name = "kubernetes"
+
+
+class _FullPaging:
+    """Everything the PagerDuty actions call."""
+
+    name = "pagerduty"
+
+    def incident(self, incident_id: str) -> None: ...
+    def acknowledge(self, incident_id: str) -> None: ...
+    def resolve(self, incident_id: str) -> None: ...
+    def add_note(self, incident_id: str, content: str) -> None: ...
+
+
+def test_every_executor_acts_through_a_protocol_of_its_connector() -> None:
+    for t in TYPES:
+        assert t.executor.connector == t.connector
+        assert getattr(t.executor.protocol, "_is_runtime_protocol", False), t.name
+
+
+def test_a_connector_without_the_protocol_is_not_available() -> None:
+    undo = REGISTRY["kubernetes.rollout_undo"].executor
+    wrong = Connectors(kubernetes=cast(Any, _ReadOnlyCluster()))
+    with pytest.raises(CopilotError, match="kubernetes is not available: _ReadOnlyCluster does not implement"):
+        connector_for(undo, wrong)
+    with pytest.raises(CopilotError, match="kubernetes is not available: not configured"):
+        connector_for(undo, Connectors())
+    paging = _FullPaging()
+    assert connector_for(REGISTRY["pagerduty.resolve"].executor, Connectors(pagerduty=cast(Any, paging))) is paging
+    with pytest.raises(CopilotError, match="alertmanager is not available: .* does not implement SilenceTarget"):
+        connector_for(REGISTRY["alertmanager.silence"].executor, Connectors(alertmanager=cast(Any, paging)))
