@@ -8,17 +8,53 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.text import Text
+from typer.core import TyperGroup
 
 from incident.cli_records import records
 from incident.cli_support import console, err_console, print_error, state
 from incident.cli_support import load as load_settings
 from incident.errors import ConfigError, CopilotError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Incident-response copilot for on-call engineers.")
+
+class _GlobalOptionsGroup(TyperGroup):
+    """Accepts ``--config``/``-c`` after the subcommand too (``incident list --config F``)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's own (vendored) click Context
+        return super().parse_args(ctx, hoist_config(args))
+
+
+def hoist_config(args: list[str]) -> list[str]:
+    """Move ``--config F`` / ``--config=F`` / ``-c F`` found anywhere before ``--`` to the front."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg in ("--config", "-c") and i + 1 < len(args):
+            front += args[i : i + 2]
+            i += 2
+            continue
+        if arg.startswith("--config="):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+app = typer.Typer(
+    cls=_GlobalOptionsGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    help="Incident-response copilot for on-call engineers.",
+)
 runbooks_app = typer.Typer(no_args_is_help=True, help="Validate and list runbooks.")
 app.add_typer(runbooks_app, name="runbooks")
 app.add_typer(records)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.text import Text
 
-from incident.cli_support import console, open_store, print_error
+from incident.cli_support import console, err_console, open_store, print_error
 from incident.errors import CopilotError
 
 records = typer.Typer()
@@ -73,11 +74,12 @@ def audit(
     verify: Annotated[
         bool, typer.Option("--verify", help="Check the hash chain of the whole log; exit 1 at the first broken link.")
     ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the entries as JSON lines.")] = False,
 ) -> None:
     """Print the append-only audit log of actions (approvals, executions, results, refusals, rejections)."""
-    from rich.table import Table
-
-    from incident.app.queries import audit_entries, verify_audit_log
+    from incident.actions.audit import action_descriptions
+    from incident.app.queries import audit_entries, incident_id_of, verify_audit_log
+    from incident.service import IncidentRefError
 
     if verify:
         with open_store() as store:
@@ -90,11 +92,50 @@ def audit(
         raise typer.Exit(1)
 
     with open_store() as store:
+        if incident_id is not None:
+            try:
+                incident_id_of(store, incident_id)
+            except IncidentRefError:
+                err_console.print(f"no such incident {incident_id}", style="red", markup=False, highlight=False)
+                raise typer.Exit(1) from None
         entries = audit_entries(store, incident_id=incident_id)
+        described = action_descriptions(store, {e.action_id for e in entries if e.action_id})
+    if json_out:
+        for entry in entries:
+            row = {
+                "id": entry.id,
+                "at": entry.at.isoformat(),
+                "incident_id": entry.incident_id,
+                "action_id": entry.action_id,
+                "action": described.get(entry.action_id or ""),
+                "who": entry.who,
+                "what": entry.what,
+                "detail": entry.detail,
+            }
+            typer.echo(json.dumps(row, default=str))
+        return
     scope = f"incident {incident_id}" if incident_id is not None else "all incidents"
-    table = Table(title=f"Audit log ({scope})", expand=False)
-    for column in ("#", "when (UTC)", "incident", "action", "who", "what", "detail"):
-        table.add_column(column, overflow="fold")
+    if not entries:
+        console.print(f"no audit entries for {scope}")
+        return
+    console.print(_audit_table(entries, described, scope))
+
+
+def _audit_table(entries: list[Any], described: dict[str, str], scope: str) -> Any:
+    from rich.table import Column, Table
+
+    table = Table(
+        Column("#", no_wrap=True),
+        Column("when (UTC)", no_wrap=True),
+        Column("incident", no_wrap=True),
+        Column("action", overflow="fold", ratio=3),
+        Column("who", no_wrap=True),
+        Column("what", no_wrap=True),
+        Column("detail", overflow="fold", ratio=2),
+        Column("action id", overflow="fold", style="dim"),
+        title=f"Audit log ({scope})",
+        expand=False,
+    )
     styles = {"succeeded": "green", "failed": "red", "refused": "red", "rejected": "yellow", "reconciled": "magenta"}
     for entry in entries:
         detail = entry.detail
@@ -104,15 +145,13 @@ def audit(
             str(entry.id),
             entry.at.strftime("%Y-%m-%d %H:%M:%S"),
             str(entry.incident_id),
-            entry.action_id or "",
+            Text(described.get(entry.action_id or "", entry.action_id or "")),
             entry.who,
             Text(entry.what, style=styles.get(entry.what, "")),
-            str(text),
+            Text(str(text)),
+            Text(entry.action_id or ""),
         )
-    if not entries:
-        console.print(f"no audit entries for {scope}")
-        return
-    console.print(table)
+    return table
 
 
 @records.command()

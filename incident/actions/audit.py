@@ -163,3 +163,14 @@ def verify_audit(session: Session) -> tuple[int, Break | None]:
             reason = f"action {action.id} was approved by {action.approved_by} but no approval of it is on the log"
             return checked, Break(None, reason + " (rows removed)")
     return checked, None
+
+
+def action_descriptions(store: Store, action_ids: set[str]) -> dict[str, str]:
+    """What each action does, for people (from the action-type registry): id -> description."""
+    from incident.actions.types import describe
+
+    if not action_ids:
+        return {}
+    with store.session() as s:
+        rows = s.execute(select(Action.id, Action.type, Action.params).where(Action.id.in_(action_ids)))
+        return {aid: describe(kind, dict(params or {}))[1] for aid, kind, params in rows}
