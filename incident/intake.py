@@ -24,6 +24,7 @@ from connectors.base import AlertRecord, PagerDutyIncident, Silence, Suppression
 from connectors.common.timeutil import parse_time_strict as pd_time
 from incident import service
 from incident.catalog import ComponentIndex, resolve_component
+from incident.catalog.notes import write_component_note
 from incident.config import Settings
 from incident.details import SuppressionDetails
 from incident.models import Alert, EventKind, Incident, IncidentStatus, TimelineEvent
@@ -65,7 +66,8 @@ class Intake:
             return existing.incident, False
         if alert.status == "resolved":
             return None, False  # resolved before we saw this firing: nothing to open
-        component, known = resolve_component(alert.labels, self.settings.catalog.alert_label_keys, self._index())
+        index = self._index()
+        component, known = resolve_component(alert.labels, self.settings.catalog.alert_label_keys, index)
         incident: Incident | None = None
         if component:
             incident = service.find_open_for_component(
@@ -93,7 +95,9 @@ class Intake:
             session.flush()
             self._opened(session, incident, f"{alert.name} fired", "alertmanager")
             if component is None or not known:
-                self._unknown_component(session, incident, alert.labels, component)
+                self._unknown_component(session, incident, alert.labels, component, index)
+        else:
+            _follow_most_severe(incident, alert)
         self._add_alert(session, incident, alert)
         return incident, opened
 
@@ -225,7 +229,9 @@ class Intake:
                 opened = True
                 self._opened(session, incident, f"PagerDuty incident {pd.number or pd.id} triggered", "pagerduty")
                 if component is None or not known:
-                    self._unknown_component(session, incident, alerts[0].labels if alerts else {}, component)
+                    self._unknown_component(
+                        session, incident, alerts[0].labels if alerts else {}, component, self._index()
+                    )
             else:
                 incident.source_ref, incident.pagerduty_service = pd.id, pd.service_id
                 log_event(
@@ -306,24 +312,13 @@ class Intake:
         )
 
     def _unknown_component(
-        self, session: Session, incident: Incident, labels: dict[str, str], guess: str | None
+        self, session: Session, incident: Incident, labels: dict[str, str], guess: str | None, index: ComponentIndex
     ) -> None:
-        keys = ", ".join(self.settings.catalog.alert_label_keys)
-        summary = (
-            f"component '{guess}' from the alert labels is not in the catalog"
-            if guess
-            else f"the alert labels name no component (tried {keys}); set [catalog] alert_label_keys"
-        )
-        log_event(
-            session,
-            incident_id=incident.id,
-            kind=EventKind.note,
-            key="intake/component",
-            at=incident.page_at,
-            source="intake",
-            summary=summary,
-            details={"labels": labels, "tried": keys},
-        )
+        """Note an alert naming no component, or one the catalog does not know; an empty index is a
+        catalog not read yet, which cannot tell (gathering's catalog read settles it)."""
+        if guess is not None and len(index) == 0:
+            return
+        write_component_note(session, incident, labels, guess, self.settings.catalog.alert_label_keys)
 
     def _add_alert(self, session: Session, incident: Incident, alert: AlertRecord) -> None:
         row = Alert(
@@ -441,6 +436,21 @@ def _transition(name: str, before: tuple[tuple[str, ...], tuple[str, ...]], stat
         tail = "; now " + " and ".join(said) if said else "; the alert is still firing and notifies again"
         return f"{name}: {', '.join(ended)}{tail}"
     return f"{name} {' and '.join(said)} (still firing; notifications muted)"
+
+
+SEVERITY_RANK = {"info": 1, "low": 1, "warning": 2, "error": 3, "high": 3, "critical": 4, "page": 4}
+"""How severe a severity label (Alertmanager) or urgency (PagerDuty) is; unknown values rank 0."""
+
+
+def severity_rank(severity: str | None) -> int:
+    return SEVERITY_RANK.get((severity or "").strip().lower(), 0)
+
+
+def _follow_most_severe(incident: Incident, alert: AlertRecord) -> None:
+    """A more severe alert joining ``incident`` gives it its severity and title (the page is about it now)."""
+    if severity_rank(alert.severity) > severity_rank(incident.severity):
+        incident.severity = alert.severity
+        incident.title = redact(alert.annotations.get("summary") or alert.name)
 
 
 def _pd_event_key(event_id_: str) -> str:

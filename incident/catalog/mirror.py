@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from incident import service
 from incident.catalog.cache import CatalogCache
+from incident.catalog.notes import recheck_component_note
 from incident.models import Component, Group, utcnow
 from incident.upsert import upsert
 
@@ -68,7 +69,8 @@ class CatalogMirror:
         write_catalog(session, self.cache)
 
     def sync(self, session: Session, incident_id: int) -> None:
-        """Mirror the catalog into the store (when it changed) and set the incident's owner."""
+        """Mirror the catalog into the store (when it changed), set the incident's owner and drop an
+        intake note calling its component unknown when the catalog knows it."""
         fingerprint = hash(repr((self.cache.components, self.cache.groups)))
         if fingerprint != self._synced:
             self.write(session)
@@ -76,3 +78,5 @@ class CatalogMirror:
         incident = service.get(session, incident_id=incident_id)
         if incident is not None and incident.component in self.cache.components:
             incident.owner = self.cache.components[incident.component].owner
+            if self.cache.loaded:
+                recheck_component_note(session, incident, self.cache.components)

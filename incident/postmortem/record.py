@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incident.catalog.notes import note_id
 from incident.changepoints import format_value, signal_label
 from incident.config import Settings
 from incident.details import (
@@ -365,12 +366,21 @@ def _authors(
     )
 
 
+def _stale_component_note(session: Session, incident: Incident) -> str | None:
+    """The id of intake's "not in the catalog" note when the mirrored catalog knows the component
+    (a note from before the catalog was read), so the draft never repeats it."""
+    if incident.component and session.get(Component, incident.component) is not None:
+        return note_id(incident.id)
+    return None
+
+
 def build_record(session: Session, incident_id: int, settings: Settings) -> PostmortemRecord:
     """Everything the draft says about incident ``incident_id``, read from the store."""
     incident = session.get(Incident, incident_id)
     if incident is None:
         raise PostmortemError(f"no incident {incident_id} in the store", title="Not found")
-    events = [e for e in timeline(session, incident_id) if e.kind != EventKind.postmortem]
+    stale = _stale_component_note(session, incident)
+    events = [e for e in timeline(session, incident_id) if e.kind != EventKind.postmortem and e.id != stale]
     hyps = list(session.scalars(select(Hypothesis).where(Hypothesis.incident_id == incident_id)))
     confirmed = sorted(
         (h for h in hyps if h.status == "confirmed"), key=lambda h: (h.rank or 10**6, h.source != "agent", h.id)
