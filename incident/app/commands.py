@@ -8,11 +8,11 @@ Each command opens its own transaction on ``store`` and names the operator from 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from incident import actions, feedback, pins, service
+from incident import actions, clock, feedback, pins, service
 from incident.app.queries import ActionRow, action_row
 from incident.config import Settings
 from incident.errors import CopilotError
@@ -130,12 +130,25 @@ def set_verdict(store: Store, hypothesis_id: str, verdict: str, *, settings: Set
         feedback.set_verdict(s, hypothesis_id, verdict, who=who(settings))
 
 
-def export_postmortem(store: Store, incident_id: int, *, settings: Settings) -> Path:
-    """Write the incident's postmortem draft to the export directory; the file's path."""
+def export_postmortem(store: Store, incident_id: int, *, settings: Settings, at: datetime | None = None) -> Path:
+    """Write the incident's postmortem draft to the export directory under a name no earlier draft
+    has (see :func:`fresh_export_path`); the file's absolute path."""
     from incident.postmortem import export_path  # slow to import (LLM client); only when asked
 
-    path = export_path(settings, incident_id)
+    directory = export_path(settings, incident_id).parent.resolve()
+    path = fresh_export_path(directory, incident_id, at or clock.now())
     draft_postmortem(store, incident_id, settings=settings, path=path)
+    return path
+
+
+def fresh_export_path(directory: Path, incident_id: int, at: datetime) -> Path:
+    """``postmortem-incident-<id>-<YYYY-MM-DD>.md`` in ``directory``, with ``-2``, ``-3``… added
+    when a draft of that day is there already: an export never overwrites an earlier draft."""
+    stem = f"postmortem-incident-{incident_id}-{at.astimezone(UTC):%Y-%m-%d}"
+    path, n = directory / f"{stem}.md", 1
+    while path.exists():
+        n += 1
+        path = directory / f"{stem}-{n}.md"
     return path
 
 

@@ -13,7 +13,7 @@ from incident.config import Settings
 from incident.models import Incident, TimelineEvent
 from incident.store import Store
 from tests.conftest import SCENARIOS
-from tests.tui.conftest import PAGE, World, settle, wait_for
+from tests.tui.conftest import NOW, PAGE, World, settle, wait_for
 from tui.app import IncidentApp, make_app
 from tui.screens.chart import ChartScreen
 from tui.screens.incident_list import IncidentListScreen
@@ -459,12 +459,20 @@ async def test_export_writes_the_postmortem_draft(world: World, store: Store, tm
         await open_checkout(pilot, world)
         await pilot.press("P")
         await settle(pilot)
-    path = tmp_path / f"postmortem-incident-{world.checkout}.md"
+        said = [n.message for n in app._notifications]
+        await pilot.press("P")  # a second export is a new file, next to the first
+        await settle(pilot)
+    path = tmp_path / f"postmortem-incident-{world.checkout}-{NOW:%Y-%m-%d}.md"
+    assert any(str(path) in text for text in said)
+    assert {p.name for p in tmp_path.glob("postmortem-*")} == {
+        path.name,
+        f"postmortem-incident-{world.checkout}-{NOW:%Y-%m-%d}-2.md",
+    }
     text = path.read_text()
     assert text.startswith("# ") and "## Root cause and trigger" in text and "deploy_regression on checkout" in text
     with world.store.session() as s:
-        row = s.query(Postmortem).filter_by(incident_id=world.checkout).one()
-        assert row.path == str(path) and row.who == "alice"
+        rows = s.query(Postmortem).filter_by(incident_id=world.checkout).order_by(Postmortem.id).all()
+        assert [r.path for r in rows][:1] == [str(path)] and rows[0].who == "alice"
 
 
 async def test_evidence_from_an_agent_tool_result_opens_it(world: World, settings: Settings) -> None:

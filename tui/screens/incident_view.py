@@ -25,6 +25,7 @@ from incident.app import commands, queries
 from incident.app.queries import ActionRow
 from incident.explain import Explanation
 from incident.feedback import VERDICT_WORDS
+from tui import data
 from tui.messages import AgentProgress, DetailLoaded, StoreChanged
 from tui.screens.approvals import ApprovalFlows
 from tui.screens.chart import ChartScreen
@@ -284,8 +285,9 @@ class IncidentViewScreen(ApprovalFlows):
     @work(thread=True, exclusive=True, exit_on_error=False, group="postmortem")
     def _export_postmortem(self) -> None:
         app = self.copilot
-        path = commands.export_postmortem(app.store, self.incident_id, settings=app.settings)
-        app.call_from_thread(self.notify, f"Postmortem draft written to {path}", title="Postmortem", timeout=8)
+        path = commands.export_postmortem(app.store, self.incident_id, settings=app.settings, at=data.now())
+        said = f"Draft written to {path} (a new file each time: earlier drafts are kept)"
+        app.call_from_thread(self.notify, said, title="Postmortem", timeout=10)
 
     def action_evidence(self) -> None:
         """Jump to the highlighted hypothesis' next piece of evidence."""
