@@ -113,3 +113,5 @@ def test_sandbox_up_prints_config_and_stops_cleanly(tmp_path: Path) -> None:
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "[kubernetes]" in out
+    for command in ("watch", "tui", "show latest"):  # what to run next, against the written config
+        assert f"incident --config {cfg_out} {command}" in out

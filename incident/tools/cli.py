@@ -6,8 +6,8 @@ The only module that joins the ``incident`` command line to :mod:`incident.sandb
 from __future__ import annotations
 
 import os
+import shlex
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,6 +19,8 @@ from incident.cli_records import print_incident_by_ref
 from incident.cli_support import console, err_console
 from incident.cli_support import load as load_settings
 from incident.errors import ConfigError, CopilotError
+from incident.locations import data_dir
+from incident.redact import mask_url
 
 if TYPE_CHECKING:
     from incident.scenario import Scenario
@@ -28,6 +30,9 @@ if TYPE_CHECKING:
 sandbox_app = typer.Typer(no_args_is_help=True, help="Run a scenario's stand-ins locally.")
 
 DEFAULT_SCENARIO = "checkout-bad-deploy"
+DEMO_STORE = "demo.db"
+DEMO_CONFIG = "demo.toml"
+"""The demo's store and the config naming it, both in the data directory (incident/locations.py)."""
 
 
 def register(app: typer.Typer) -> None:
@@ -64,14 +69,35 @@ def sandbox_up(
         for part, reason in box.notes.items():
             console.print(f"# note: {part}: {reason}")
         console.print(text, markup=False, highlight=False)
+        for line in _sandbox_next_steps(config_out):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
         console.print("# Ctrl-C to stop", style="dim")
         core.wait_for_signal()
+
+
+def _sandbox_next_steps(config_out: Path | None) -> list[str]:
+    """What to run next against the sandbox, as TOML comments (the printed config stays valid)."""
+    if config_out is None:
+        name = "sandbox.toml"
+        first = f"# next: save the config above as {name} (or pass --config-out FILE), then in another terminal:"
+    else:
+        name = str(config_out)
+        first = f"# next, in another terminal (the config is in {name}):"
+    flag = shlex.quote(name)
+    return [
+        first,
+        f"#   incident --config {flag} watch          # opens, gathers and diagnoses the sandbox's page",
+        f"#   incident --config {flag} tui            # the incidents, live",
+        f"#   incident --config {flag} show latest    # or: postmortem latest",
+    ]
 
 
 def demo(
     headless: Annotated[bool, typer.Option(help="Print the timeline instead of opening the terminal UI.")] = False,
     scenario: Annotated[Path | None, typer.Option(help="Scenario directory (default: the bundled default).")] = None,
-    store_url: Annotated[str | None, typer.Option("--store", help="SQLAlchemy URL (default: a temp file).")] = None,
+    store_url: Annotated[
+        str | None, typer.Option("--store", help="SQLAlchemy URL (default: demo.db in the data dir, emptied per run).")
+    ] = None,
 ) -> None:
     """Run the default scenario end to end: sandbox, watcher, and the terminal UI (or, with
     --headless or when stdout is not a terminal, the printed timeline)."""
@@ -89,8 +115,7 @@ def demo(
         headless = True
     path = scenario or default_scenarios_dir() / DEFAULT_SCENARIO
     sc = load_scenario(path)
-    tmp = tempfile.TemporaryDirectory(prefix="incident-demo-")
-    url = store_url or f"sqlite:///{Path(tmp.name) / 'demo.db'}"
+    url = store_url or _fresh_demo_store()
     err_console.print(f"[bold]incident demo[/]: scenario {sc.name}, page at {sc.page_at:%Y-%m-%d %H:%M} UTC")
     with Sandbox(sc) as box:
         for part, reason in box.notes.items():
@@ -103,14 +128,47 @@ def demo(
             if headless:
                 _demo_headless(sc, store, watcher)
             else:
-                core.log_to_file(Path(tmp.name) / "demo.log")
+                core.log_to_file(data_dir() / "demo.log")
                 watcher.start()
                 assert core.interactive_ui is not None
                 core.interactive_ui(settings, store, connectors=connectors, watcher=watcher)
         finally:
             watcher.stop()
             store.close()
-    tmp.cleanup()
+    _print_next_steps(url, settings.replay.clock_offset_seconds)
+
+
+def _fresh_demo_store() -> str:
+    """The demo's own SQLite file in the data directory, emptied at each run and kept after it."""
+    data_dir().mkdir(parents=True, exist_ok=True)
+    db = data_dir() / DEMO_STORE
+    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    return f"sqlite:///{db}"
+
+
+def _print_next_steps(store_url: str, clock_offset: float) -> None:
+    """Write a config naming the demo's store and print the commands to read it. The replay clock
+    goes with it, so that what is done to the demo's incidents later lands after their page, not months."""
+    from incident.config import dump_toml
+
+    data_dir().mkdir(parents=True, exist_ok=True)
+    config = data_dir() / DEMO_CONFIG
+    config.write_text(
+        "# Written by `incident demo`: the demo's store, kept after the sandbox stopped.\n"
+        + dump_toml(
+            {
+                "store": {"url": store_url},
+                "kubernetes": {"enabled": False},
+                "replay": {"enabled": True, "clock_offset_seconds": clock_offset},
+            }
+        )
+    )
+    flag = shlex.quote(str(config))
+    err_console.print(f"\nThe demo's store is kept: {mask_url(store_url)}", markup=False, highlight=False)
+    err_console.print("Next:", style="bold")
+    for command in ("show latest", "postmortem latest", "tui"):
+        err_console.print(f"  incident --config {flag} {command}", markup=False, highlight=False)
 
 
 def _demo_headless(sc: Scenario, store: Store, watcher: Watcher) -> None:
