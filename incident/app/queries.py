@@ -24,7 +24,7 @@ from incident.details import HypothesisDetails, MemoryDetails, MetricChangeDetai
 from incident.errors import CopilotError
 from incident.explain import Explanation, explain
 from incident.hypotheses import ranked
-from incident.models import Action, Hypothesis, Incident, MetricWindow, Pin, QuarantinedAlert, TimelineEvent
+from incident.models import Action, Alert, Hypothesis, Incident, MetricWindow, Pin, QuarantinedAlert, TimelineEvent
 from incident.pins import pinned
 from incident.quarantine import QuarantinedView
 from incident.runbooks.step import Step, steps_of
@@ -35,6 +35,7 @@ from incident.timeline import timeline
 __all__ = [
     "QUARANTINE_SHOWN",
     "ActionRow",
+    "AlertRow",
     "AuditRow",
     "Detail",
     "EventRow",
@@ -47,6 +48,7 @@ __all__ = [
     "audit_entries",
     "doctor_quarantine",
     "find_by_page",
+    "firing_alerts",
     "incident_id_of",
     "incident_stats",
     "list_incidents",
@@ -235,6 +237,29 @@ def list_incidents(store: Store, *, open_only: bool = False) -> list[IncidentRow
     """Every incident (or the open ones), newest first."""
     with store.session() as s:
         return [IncidentRow.of(i) for i in service.list_incidents(s, open_only=open_only)]
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    """One alert of an incident, as a confirmation lists it."""
+
+    name: str
+    component: str | None
+    severity: str | None
+    source: str
+    starts_at: datetime
+
+
+def firing_alerts(store: Store, incident_id: int) -> list[AlertRow]:
+    """The incident's alerts that have not resolved, oldest first: what acknowledging or resolving
+    the incident leaves firing at the source."""
+    with store.session() as s:
+        rows = s.scalars(
+            select(Alert)
+            .where(Alert.incident_id == incident_id, Alert.status != "resolved")
+            .order_by(Alert.starts_at, Alert.id)
+        )
+        return [AlertRow(a.name, a.component, a.severity, a.source, a.starts_at) for a in rows]
 
 
 def find_by_page(store: Store, *, source: str, alert: str | None) -> IncidentRow | None:

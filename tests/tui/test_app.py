@@ -142,6 +142,8 @@ async def test_acknowledge_an_alertmanager_incident_changes_the_store(world: Wor
         await open_checkout(pilot, world)
         await pilot.press("A")
         await settle(pilot)
+        await pilot.press("y")  # the confirmation naming the alerts still firing
+        await settle(pilot)
     with world.store.session() as s:
         incident = service.get(s, incident_id=world.checkout)
         assert incident is not None and incident.status == "acknowledged"
@@ -299,6 +301,8 @@ async def test_acknowledging_a_pagerduty_incident_needs_a_confirmed_action(
         app.open_incident(world.paged)
         await settle(pilot)
         await pilot.press("A")
+        await settle(pilot)
+        await pilot.press("y")  # confirmed here, then PagerDuty's change is a dry run to approve
         await settle(pilot)
         assert isinstance(app.screen, ConfirmActionScreen)
         assert app.screen.preview is not None and app.screen.preview.action.type == "pagerduty.acknowledge"

@@ -8,14 +8,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from textual.widgets import Static
 
 from incident import service
 from incident.config import Settings
 from incident.hypotheses import Evidence, HypothesisDraft, save_hypotheses
+from incident.models import Alert
 from incident.store import Store
 from incident.timeline import log_event
 from tests.tui.conftest import PAGE, World, settle
 from tui.app import make_app
+from tui.screens.confirm_status import ConfirmStatusScreen
 from tui.screens.incident_view import IncidentViewScreen
 from tui.widgets.timeline import TimelineTable
 
@@ -70,3 +73,62 @@ async def test_the_first_evidence_jump_lands_on_the_cited_event(
         assert screen.query_one("#tabs").active == "timeline"
         assert table.current_id == cited
         assert table.cursor_row == table.get_row_index(cited)
+
+
+def add_alerts(world: World) -> None:
+    """Two alerts on the checkout incident: one still firing, one resolved."""
+    with world.store.session() as s:
+        for n, (name, status) in enumerate([("HighErrorRatio", "firing"), ("LatencyHigh", "resolved")]):
+            s.add(
+                Alert(
+                    incident_id=world.checkout,
+                    source="alertmanager",
+                    fingerprint=f"fp{n}",
+                    name=name,
+                    status=status,
+                    component="checkout",
+                    severity="critical",
+                    starts_at=PAGE + timedelta(minutes=n),
+                    ends_at=PAGE + timedelta(minutes=5) if status == "resolved" else None,
+                )
+            )
+
+
+def status_of(store: Store, incident_id: int) -> str:
+    with store.session() as s:
+        incident = service.get(s, incident_id=incident_id)
+        assert incident is not None
+        return incident.status
+
+
+@pytest.mark.parametrize(("key", "status"), [("A", "acknowledged"), ("R", "resolved")])
+async def test_acknowledge_and_resolve_confirm_naming_the_alerts_still_firing(
+    world: World, settings: Settings, key: str, status: str
+) -> None:
+    add_alerts(world)
+    app = make_app(settings, world.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_view(pilot, world.checkout)
+        await pilot.press(key)
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmStatusScreen)
+        text = str(dialog.query_one("#status-alerts", Static).render())
+        assert "Still firing (1)" in text and "HighErrorRatio on checkout" in text and "LatencyHigh" not in text
+        await pilot.press("escape")  # cancel: nothing changes
+        await settle(pilot)
+        assert app.screen is screen and status_of(world.store, world.checkout) == "triggered"
+        await pilot.press(key, "y")
+        await settle(pilot)
+        assert app.screen is screen
+    assert status_of(world.store, world.checkout) == status
+
+
+async def test_the_confirmation_says_when_no_alert_fires(world: World, settings: Settings) -> None:
+    app = make_app(settings, world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_view(pilot, world.checkout)
+        await pilot.press("R")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmStatusScreen)
+        assert "No alert of this incident is firing" in str(app.screen.query_one("#status-alerts", Static).render())

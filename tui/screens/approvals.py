@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.screen import Screen
 
-from incident.app import commands
+from incident.app import commands, queries
 from incident.app.commands import Status
-from incident.app.queries import ActionRow, Detail
+from incident.app.queries import ActionRow, AlertRow, Detail
 from tui import data
 from tui.messages import ActionFinished
 from tui.screens.confirm_action import ConfirmActionScreen
+from tui.screens.confirm_status import ConfirmStatusScreen
 from tui.screens.reject import RejectScreen
 
 if TYPE_CHECKING:
@@ -88,10 +89,24 @@ class ApprovalFlows(Screen[None]):
 
     # ------------------------------------------------------------------ status and notes
     def action_acknowledge(self) -> None:
-        self.change_status("acknowledged")
+        self.ask_status("acknowledged")
 
     def action_resolve(self) -> None:
-        self.change_status("resolved")
+        self.ask_status("resolved")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ask-status")
+    def ask_status(self, status: Status) -> None:
+        """Confirm first, naming the alerts still firing (read in this worker)."""
+        firing = queries.firing_alerts(self.copilot.store, self.incident_id)
+        pagerduty = self.detail is not None and self.detail.incident.source == "pagerduty"
+        self.app.call_from_thread(self._confirm_status, status, firing, pagerduty)
+
+    def _confirm_status(self, status: Status, firing: list[AlertRow], pagerduty: bool) -> None:
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self.change_status(status)
+
+        self.app.push_screen(ConfirmStatusScreen(self.incident_id, status, firing, via_pagerduty=pagerduty), answered)
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="act")
     def change_status(self, status: Status) -> None:
