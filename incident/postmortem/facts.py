@@ -34,6 +34,8 @@ def _lines(rec: PostmortemRecord) -> list[str]:
     for fig in (rec.peak_error, rec.peak_latency):
         if fig is not None:
             out.append(f"Peak {fig.label}: {fig.text} on {fig.component} at {fmt.utc(fig.at)}.")
+    for t in rec.terminations:
+        out.append(f"Container killed at its memory limit: {t.summary} at {fmt.utc(t.at)}.")
     if rec.request_rate is not None:
         r = rec.request_rate
         out.append(f"Request rate of {r.component} at the error peak: {r.text} at {fmt.utc(r.at)}.")

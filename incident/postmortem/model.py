@@ -159,6 +159,8 @@ class PostmortemRecord(BaseModel):
     peak_latency: Figure | None = None
     request_rate: Figure | None = None
     """Request rate of the component with the peak error ratio, at that time (for context)."""
+    terminations: list[TimelineItem] = Field(default_factory=list)
+    """Pods of the affected components whose containers were killed at their memory limit (OOMKilled)."""
     slo: list[SloBurn] = Field(default_factory=list)
     detection: Detection
     timeline: list[TimelineItem] = Field(default_factory=list)

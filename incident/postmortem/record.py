@@ -35,6 +35,7 @@ from incident.models import (
 )
 from incident.pins import pins_of
 from incident.postmortem import findings, fmt
+from incident.postmortem.alert_peak import floor_peak
 from incident.postmortem.metrics import before_and_extreme, latency_peak, peak, slo_burn, value_at
 from incident.postmortem.model import (
     ConnectorGap,
@@ -58,6 +59,8 @@ SYSTEM_SOURCES = frozenset(
 """Timeline sources that are parts of the copilot or connectors, never people (notes by them have no author)."""
 CHANGE_KINDS = ("deploy", "config_change", "change_event")
 SYMPTOM_SIGNALS = ("error_ratio", "latency")
+TERMINATION_REASONS = frozenset({"OOMKilled", "OOMKilling"})
+"""Container (pod status) and node (event) reasons of a kill at the memory limit."""
 EXECUTED = ("succeeded", "failed", "unknown", "executing")
 _PRIORITY = {
     "incident_state": 0,
@@ -65,11 +68,12 @@ _PRIORITY = {
     "action": 2,
     "verdict": 3,
     "person_note": 4,
-    "change": 5,
-    "metric_change": 6,
-    "diagnosis": 7,
-    "alert": 8,
-    "note": 9,
+    "termination": 5,
+    "change": 6,
+    "metric_change": 7,
+    "diagnosis": 8,
+    "alert": 9,
+    "note": 10,
 }
 """Which key events stay when there are more than :data:`TIMELINE_CAP` (lower stays first)."""
 
@@ -103,6 +107,19 @@ def _note_author(event: TimelineEvent) -> str:
     return NoteDetails.of(event).author or event.source
 
 
+def is_termination(event: TimelineEvent) -> bool:
+    """A container killed for its memory limit: a pod whose container's current or last termination
+    reason is one of :data:`TERMINATION_REASONS`, or a Kubernetes event with such a reason."""
+    details = event.details or {}
+    if event.kind == EventKind.pod_state:
+        containers = details.get("containers") or []
+        reasons = {c.get(key) for c in containers if isinstance(c, dict) for key in ("reason", "last_reason")}
+        return bool(reasons & TERMINATION_REASONS)
+    if event.kind == EventKind.k8s_event:
+        return details.get("reason") in TERMINATION_REASONS
+    return False
+
+
 def _key_class(event: TimelineEvent, affected: set[str], seen: set[str], top_hypothesis: str | None) -> str | None:
     """Why an event is a key event (its priority class), or None; ``seen`` collects the classes and
     signals already met (only the first alert and the first change of each signal rank high)."""
@@ -115,6 +132,8 @@ def _key_class(event: TimelineEvent, affected: set[str], seen: set[str], top_hyp
         return "incident_state"
     if kind in CHANGE_KINDS:
         return "change"
+    if is_termination(event) and event.component in affected:
+        return "termination"
     if kind == EventKind.action:
         return None if ActionEventDetails.of(event).what == "executing" else "action"
     if kind == EventKind.note:
@@ -306,7 +325,7 @@ def _impact(
     start = onset.at if onset else incident.page_at - settings.metrics.onset_window
     ends = [w.end for w in mine]
     end = incident.resolved_at or (max(ends) if ends else incident.page_at)
-    peak_error = peak(mine, "error_ratio", start, end, standard_units=standard)
+    peak_error = floor_peak(peak(mine, "error_ratio", start, end, standard_units=standard), incident.alerts, affected)
     request_rate = value_at(mine, peak_error.component, "request_rate", peak_error.at) if peak_error else None
     slos: list[SloBurn] = []
     for component, slo in sorted(settings.postmortem.slos.items()):
@@ -418,6 +437,7 @@ def build_record(session: Session, incident_id: int, settings: Settings) -> Post
         peak_error=impact.peak_error,
         peak_latency=impact.peak_latency,
         request_rate=impact.request_rate,
+        terminations=[_item(e) for e in events if is_termination(e) and e.component in affected],
         slo=impact.slos,
         detection=_detection(incident, impact, executed),
         timeline=items,
