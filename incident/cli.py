@@ -14,6 +14,7 @@ import typer
 from rich.text import Text
 from typer.core import TyperGroup
 
+from incident import logformat
 from incident.cli_records import records
 from incident.cli_support import console, err_console, print_error, state
 from incident.cli_support import load as load_settings
@@ -67,10 +68,7 @@ ConfigOption = Annotated[
 @app.callback()
 def _main(config: ConfigOption = None, verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     state["config"] = config
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logformat.configure("text", level=logging.INFO if verbose else logging.WARNING)
     if not verbose:  # vendor clients log every retry; our own messages say what failed
         for name in ("pagerduty", "urllib3", "kubernetes", "httpx", "apscheduler"):
             logging.getLogger(name).setLevel(logging.ERROR)
@@ -96,12 +94,22 @@ def _parse_listen(value: str) -> tuple[str, int]:
 def watch(
     listen: Annotated[str | None, typer.Option(help="Also accept webhooks on HOST:PORT.")] = None,
     once: Annotated[bool, typer.Option(help="Poll and gather once, then exit.")] = False,
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="text, or json: one object per line for log shippers.")
+    ] = "text",
 ) -> None:
-    """Poll alert sources, receive webhooks, open incidents and keep their timelines current."""
+    """Poll alert sources, receive webhooks, open incidents and keep their timelines current.
+
+    Logs (stderr) one line per incident opened, gathered, diagnosed and resolved, and per connector failure."""
     from incident.registry import build_connectors
     from incident.store import Store
     from incident.watcher import Watcher
 
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"--log-format: expected text or json, got {log_format!r}")
+    logformat.configure("json" if log_format == "json" else "text", level=logging.getLogger().level)
+    if logging.getLogger("incident").getEffectiveLevel() > logging.INFO:
+        logging.getLogger("incident").setLevel(logging.INFO)  # what the watcher does; libraries stay quiet
     settings = load_settings()
     store = Store(settings.store.url)
     watcher = Watcher(settings, store, build_connectors(settings))
@@ -187,7 +195,7 @@ def log_to_file(path: Path) -> None:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     handler = logging.FileHandler(path)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(logformat.RedactingFormatter())
     root.addHandler(handler)
 
 

@@ -14,6 +14,7 @@ timeline, and so is a silence expiring while the alert still fires.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -27,11 +28,14 @@ from incident.catalog import ComponentIndex, resolve_component
 from incident.catalog.notes import write_component_note
 from incident.config import Settings
 from incident.details import SuppressionDetails
+from incident.logformat import incident_fields
 from incident.models import Alert, EventKind, Incident, IncidentStatus, TimelineEvent
 from incident.redact import redact
 from incident.timeline import event_id, log_event
 
 DEDUP_KEY_MAX = 255
+
+log = logging.getLogger(__name__)
 
 
 def dedup_key(natural: str) -> str:
@@ -280,9 +284,15 @@ class Intake:
         if pd.status == "acknowledged" and incident.status == IncidentStatus.resolved:
             return  # only a newer triggered/reopened incident leaves resolved, and we do not reopen
         status = IncidentStatus.acknowledged if pd.status == "acknowledged" else IncidentStatus.resolved
-        service.set_status(
+        if service.set_status(
             session, incident=incident, status=status, at=at, reason=f"{status} in PagerDuty", source="pagerduty"
-        )
+        ):
+            log.info(
+                "incident %s %s in PagerDuty",
+                incident.id,
+                status,
+                extra=incident_fields(incident.id, incident.component),
+            )
 
     # ------------------------------------------------------------------ helpers
     def _pd_component(self, pd: PagerDutyIncident, alerts: list[AlertRecord]) -> tuple[str | None, bool]:
@@ -390,7 +400,7 @@ class Intake:
             return False  # PagerDuty is the system of record for its incidents
         if any(a.status != "resolved" for a in incident.alerts if a.source == "alertmanager"):
             return False
-        return service.set_status(
+        resolved = service.set_status(
             session,
             incident=incident,
             status=IncidentStatus.resolved,
@@ -398,6 +408,13 @@ class Intake:
             reason="every alert resolved in Alertmanager",
             source="alertmanager",
         )
+        if resolved:
+            log.info(
+                "incident %s resolved: every alert resolved in Alertmanager",
+                incident.id,
+                extra=incident_fields(incident.id, incident.component),
+            )
+        return resolved
 
 
 def _state_details(state: Suppression) -> dict[str, object]:

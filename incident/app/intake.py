@@ -23,6 +23,7 @@ from incident.catalog import CatalogCache
 from incident.config import Settings
 from incident.errors import CopilotError
 from incident.intake import Intake
+from incident.logformat import incident_fields
 from incident.metrics import WatcherMetrics
 from incident.models import InboxItem, Incident, QuarantinedAlert, utcnow
 from incident.quarantine import quarantine
@@ -108,7 +109,13 @@ class IntakeService:
             try:
                 with self.store.session() as session:
                     incident, is_new = write(session)
-                    return (incident.id if incident is not None else None), is_new
+                    if incident is None:
+                        return None, is_new
+                    session.flush()
+                    incident_id, opened = incident.id, _opened_line(incident) if is_new else None
+                if opened is not None:  # committed: logged once, even when the write was retried
+                    log.info("%s", opened, extra=incident_fields(incident_id, incident.component))
+                return incident_id, is_new
             except IntegrityError:
                 if attempt == 2:
                     raise
@@ -181,3 +188,10 @@ class IntakeService:
         if self.source_errors.get(name) != message:
             log.warning("polling %s failed: %s", name, message)
         self.source_errors[name] = message
+
+
+def _opened_line(incident: Incident) -> str:
+    return (
+        f"incident {incident.id} opened: {incident.title} (component {incident.component or 'unknown'},"
+        f" severity {incident.severity or 'unknown'}, via {incident.source})"
+    )

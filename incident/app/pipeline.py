@@ -22,6 +22,7 @@ from incident.coordination import Coordinator
 from incident.gathering import Outcome, disabled_notes, gather, refresh_catalog, write_outcome
 from incident.gathering.drafts import GatherContext
 from incident.gathering.pools import ConnectorPools
+from incident.logformat import incident_fields
 from incident.metrics import WatcherMetrics
 from incident.models import Incident, TimelineEvent, utcnow
 from incident.registry import Connectors
@@ -103,7 +104,7 @@ class Pipeline:
         try:
             return self.gather(incident_id)
         except Exception:
-            log.exception("gathering incident %s failed", incident_id)
+            log.exception("gathering incident %s failed", incident_id, extra=incident_fields(incident_id))
             return []
 
     def _gather(self, incident_id: int) -> list[Outcome]:
@@ -113,6 +114,7 @@ class Pipeline:
             if incident is None:
                 return []
             ctx = self.context(incident)
+            where = incident_fields(incident_id, incident.component)
             for note in disabled_notes(self.connectors, ctx):
                 log_event(
                     session,
@@ -132,8 +134,19 @@ class Pipeline:
                     self.mirror.sync(session, incident_id)
             if outcome.error is not None:
                 self.metrics.connector_errors.labels(outcome.name).inc()
+                log.warning("incident %s: %s failed: %s", incident_id, outcome.name, outcome.error, extra=where)
             outcomes.append(outcome)
         self.metrics.gather_seconds.observe(time.monotonic() - started)
+        failed = [o.name for o in outcomes if o.error is not None]
+        log.info(
+            "incident %s gathered: %d event(s) from %d source(s) in %.1f s%s",
+            incident_id,
+            sum(len(o.drafts) for o in outcomes),
+            len(outcomes),
+            time.monotonic() - started,
+            f"; failed: {', '.join(failed)}" if failed else "",
+            extra=where,
+        )
         with self.store.session() as session:
             incident = service.get(session, incident_id=incident_id)
             if incident is not None:
@@ -160,8 +173,12 @@ class Pipeline:
                     settings=self.settings,
                 )
                 incident.analysed_at = utcnow()
+                where = incident_fields(incident_id, incident.component)
         except Exception:
-            log.exception("analysis of incident %s failed", incident_id)
+            log.exception("analysis of incident %s failed", incident_id, extra=incident_fields(incident_id))
+        if drafts is not None:
+            top = f"top: {drafts[0].kind} on {drafts[0].component} ({drafts[0].confidence:.0%})" if drafts else "none"
+            log.info("incident %s diagnosed: %d hypothesis(es), %s", incident_id, len(drafts), top, extra=where)
         self.metrics.analysis_seconds.observe(time.monotonic() - started)
         if drafts is not None and self.agent_wanted(incident_id):
             from incident.agent import run_agent
@@ -175,7 +192,7 @@ class Pipeline:
                 on_event=self.on_agent_event,
                 runbooks=self.runbooks,
             )
-            log.info("agent on incident %s: %s", incident_id, outcome.reason)
+            log.info("agent on incident %s: %s", incident_id, outcome.reason, extra=incident_fields(incident_id))
 
     def agent_wanted(self, incident_id: int) -> bool:
         """Cost guardrail: the agent runs once per incident, and only with a key and enabled."""
