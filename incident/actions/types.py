@@ -8,7 +8,7 @@ type is one :class:`ActionType` here plus its executor.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +31,20 @@ from incident.config import ActionsConfig, parse_duration
 Describe = Callable[[dict[str, Any]], tuple[str, str]]
 StepText = Callable[[dict[str, Any]], str]
 AllowRule = Callable[[ActionsConfig, dict[str, Any]], str | None]
+Applies = Callable[[Mapping[str, Any]], str | None]
+"""Why a type cannot apply to an incident, from a runbook step's context (None: it applies)."""
 
 
 def _no_rule(cfg: ActionsConfig, params: dict[str, Any]) -> str | None:
     return None
+
+
+def _always(context: Mapping[str, Any]) -> str | None:
+    return None
+
+
+def _paged_through_pagerduty(context: Mapping[str, Any]) -> str | None:
+    return None if context.get("pagerduty_id") else "the incident did not come through PagerDuty"
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,9 @@ class ActionType:
     """A type's own ``[actions]`` limit, beyond allowed types and namespaces."""
     follow_ups: tuple[str, ...] = ()
     """Postmortem mitigate item an executed action leaves: the first template its values fill."""
+    applies: Applies = _always
+    """Whether a runbook step of this type belongs on an incident at all (a PagerDuty action needs a
+    PagerDuty incident); steps that cannot apply are left out of the rendered list."""
 
     @property
     def connector(self) -> str:
@@ -108,6 +121,7 @@ def _pagerduty_type(verb: str, title: str, schema: type[Params], executor: Execu
         step_text=lambda p: f"PagerDuty {verb} on incident {p.get('incident_id', '?')}",
         executor=executor,
         evidence=evidence.own_pagerduty_incident,
+        applies=_paged_through_pagerduty,
     )
 
 
@@ -169,6 +183,7 @@ NOTE = ActionType(
     step_text=lambda p: f"PagerDuty note on incident {p.get('incident_id', '?')}",
     executor=Note(),
     evidence=evidence.own_pagerduty_incident,
+    applies=_paged_through_pagerduty,
 )
 
 TYPES: tuple[ActionType, ...] = (ROLLOUT_UNDO, SCALE, RESTART, DELETE_POD, SILENCE, ACKNOWLEDGE, RESOLVE, NOTE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,51 @@ MAX_RUNBOOKS = 2
 
 def _utc(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+REPLICASET_POD = re.compile(r"^(?P<deployment>[a-z0-9][a-z0-9-]*)-[a-z0-9]{5,10}-[a-z0-9]{5}$")
+"""``<deployment>-<pod-template-hash>-<suffix>``: the name a Deployment's ReplicaSet gives its pods."""
+
+
+def _owning_deployment(owner: str | None) -> str | None:
+    """The Deployment behind a pod's ``ReplicaSet/<deployment>-<hash>`` owner (None for others)."""
+    kind, _, name = (owner or "").partition("/")
+    return name.rsplit("-", 1)[0] if kind == "ReplicaSet" and "-" in name else None
+
+
+def _running(data: AnalysisInput, component: str, known: dict[str, Any]) -> dict[str, Any]:
+    """A pod in trouble (its namespace, node, container, owning Deployment), then the Deployment and
+    replicas from the Deployment short of ready replicas, else from the component's pods (their
+    ReplicaSet names give the Deployment, their count the replicas): a component with no rollout
+    in the window still resolves. Healthy pods are never offered as ``pod``."""
+    out: dict[str, Any] = {"owned_by": None}
+    summaries: list[PodStateDetails] = []
+    for ev in data.events_of("pod_state"):
+        if ev.component != component:
+            continue
+        pod = PodStateDetails.of(ev)
+        if pod.pod and "pod" not in out:
+            out |= {"pod": pod.pod, "node": pod.node, "namespace": pod.namespace}
+            if pod.containers:
+                out["container"] = pod.containers[0].get("name")
+            out["owned_by"] = _owning_deployment(pod.owner)
+        elif pod.deployment:
+            out.setdefault("deployment", pod.deployment)
+            out["replicas"] = pod.replicas
+        elif pod.pods:
+            summaries.append(pod)
+    deployment = known.get("deployment") or out.get("deployment") or out.get("owned_by")
+    del out["owned_by"]
+    for summary in summaries[-1:]:  # the latest list of the component's pods
+        if deployment is None:
+            matches = [REPLICASET_POD.match(name) for name in summary.pods]
+            names = {m.group("deployment") for m in matches if m}
+            deployment = names.pop() if len(names) == 1 and all(matches) else None
+        if deployment and summary.pods and all(name.startswith(f"{deployment}-") for name in summary.pods):
+            out.setdefault("replicas", summary.total or len(summary.pods))
+    if deployment:
+        out["deployment"] = deployment
+    return {k: v for k, v in out.items() if v is not None and (k != "namespace" or v)}
 
 
 def step_context(data: AnalysisInput, component: str, *, component_label: str) -> dict[str, Any]:
@@ -53,18 +99,7 @@ def step_context(data: AnalysisInput, component: str, *, component_label: str) -
             ctx["previous_revision"] = last.previous_revision
         else:  # already rolled back or redeployed since: a rollback now would undo that
             ctx["rolled_out_since"] = RolloutDetails.of(later[-1]).revision
-    for ev in data.events_of("pod_state"):
-        if ev.component != component:
-            continue
-        pod = PodStateDetails.of(ev)
-        if "pod" in ev.details and "pod" not in ctx:
-            ctx |= {"pod": pod.pod, "node": pod.node}
-            ctx["namespace"] = pod.namespace or ctx["namespace"]
-            if pod.containers:
-                ctx["container"] = pod.containers[0].get("name")
-        if "deployment" in ev.details:
-            ctx.setdefault("deployment", pod.deployment)
-            ctx["replicas"] = pod.replicas
+    ctx |= _running(data, component, ctx)
     for ev in data.events_of("ownership"):
         if ev.component == component:
             ctx["owner"] = OwnershipDetails.of(ev).owner

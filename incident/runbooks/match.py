@@ -114,6 +114,12 @@ def render_step(runbook: Runbook, index: int, step: StepSpec, context: dict[str,
     )
 
 
+def applies(step: StepSpec, context: dict[str, Any]) -> bool:
+    """Whether ``step`` belongs on this incident: an action whose type cannot apply to it (a
+    PagerDuty note on a page that did not come through PagerDuty) is left out, not shown unready."""
+    return step.action is None or REGISTRY[step.action.type].applies(context) is None
+
+
 def catalog_links(runbook_url: str | None, links: Iterable[dict[str, str]] = ()) -> list[dict[str, str]]:
     """Runbook links of a catalog component (``runbook_url`` first), deduplicated by URL."""
     out: list[dict[str, str]] = []
@@ -151,8 +157,9 @@ def match_runbooks(
     context: dict[str, Any] | None = None,
     links: Sequence[dict[str, str]] = (),
 ) -> list[MatchedRunbook]:
-    """Runbooks that fit, most specific first, with rendered steps. ``alerts`` are label dicts;
-    ``links`` (see :func:`catalog_links`) come first as a ``catalog`` entry of link steps."""
+    """Runbooks that fit, most specific first, with rendered steps (those that apply, keeping their
+    index in the runbook). ``alerts`` are label dicts; ``links`` (see :func:`catalog_links`) come
+    first as a ``catalog`` entry of link steps."""
     given = {k: v for k, v in (context or {}).items() if v is not None}
     base: dict[str, Any] = {"component_label": "service", "alerts": [{"labels": dict(a)} for a in alerts], **given}
     for key, value in (("component", component), ("kind", kind), ("paged_component", component)):
@@ -176,7 +183,9 @@ def match_runbooks(
         ctx = dict(base)
         if "alert" not in given and (hits or alerts):
             ctx["alert"] = {"labels": dict((hits or alerts)[0])}
-        steps = [render_step(rb, i, step, ctx) for i, step in enumerate(rb.steps)]
+        steps = [render_step(rb, i, step, ctx) for i, step in enumerate(rb.steps) if applies(step, ctx)]
+        if not steps:  # nothing of it applies to this incident
+            continue
         matched = MatchedRunbook(
             rb.id, rb.title, tier, tuple(reasons), steps, rb.body, str(rb.path) if rb.path else None
         )

@@ -7,6 +7,7 @@ strict: a missing variable never renders as an empty string, it marks the step "
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -118,8 +119,35 @@ def _with_markers(context: dict[str, Any], missing: list[str]) -> dict[str, Any]
     return out
 
 
+UNRENDERABLE = "<cannot render>"
+_EXPRESSION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+
+
+def _needs(missing: list[str]) -> str:
+    return " ".join(f"<needs {name}>" for name in missing)
+
+
+def _marked_piecewise(source: str, context: dict[str, Any], missing: list[str]) -> str:
+    """``source`` with each expression that uses a missing value (``{{ replicas + 2 }}``, filters on
+    it) replaced by its markers, the others rendered; never the template text itself."""
+
+    def one(match: re.Match[str]) -> str:
+        expression = match.group(0)
+        try:
+            own = missing_variables(expression, context)
+            if own:
+                return _needs(own)
+            return str(_compiled(expression, True).render(context))
+        except Exception:
+            return _needs(missing)
+
+    text = _EXPRESSION.sub(one, source)
+    return _needs(missing) if is_template(text) else text  # statements ({% %}) around a missing value
+
+
 def render_string(source: str, context: dict[str, Any]) -> tuple[str, list[str], list[str]]:
-    """Render one runbook string: (text, missing variables, other errors). Never raises."""
+    """Render one runbook string: (text, missing variables, other errors). Never raises, and never
+    returns template text: a missing value shows as ``<needs name>``."""
     if not is_template(source):
         return source, [], []
     try:
@@ -128,11 +156,12 @@ def render_string(source: str, context: dict[str, Any]) -> tuple[str, list[str],
         missing = missing_variables(source, context) or [str(exc)]
         try:
             text = _compiled(source, True).render(_with_markers(context, missing))
-        except Exception:  # arithmetic or filters on a missing value: show the template itself
-            text = source
+        except Exception:  # arithmetic or filters on a missing value: mark each expression instead
+            text = _marked_piecewise(source, context, missing)
         return text, missing, []
     except Exception as exc:  # sandbox violations, type errors in expressions
-        return source, [], [f"cannot render: {exc}"]
+        text = _EXPRESSION.sub(UNRENDERABLE, source)
+        return (UNRENDERABLE if is_template(text) else text), [], [f"cannot render: {exc}"]
 
 
 def render_value(value: Any, context: dict[str, Any]) -> tuple[Any, list[str], list[str]]:
