@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,8 +18,20 @@ if TYPE_CHECKING:
     from incident.config import Settings
     from incident.store import Store
 
-console = Console()
-err_console = Console(stderr=True)
+PIPED_WIDTH = 1000
+"""Width of a console that is not a terminal (piped, redirected) when ``COLUMNS`` is unset: rich would
+wrap at 80 columns, splitting table rows that ``grep`` and ``awk`` read line by line."""
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console on stdout (or stderr) that wraps at the terminal's width, and not at all when piped."""
+    stream = sys.stderr if stderr else sys.stdout
+    piped = not (hasattr(stream, "isatty") and stream.isatty())
+    return Console(stderr=stderr, width=PIPED_WIDTH if piped and "COLUMNS" not in os.environ else None)
+
+
+console = make_console()
+err_console = make_console(stderr=True)
 state: dict[str, Path | None] = {"config": None}
 """``--config`` of this invocation (set by the app's callback)."""
 

@@ -192,12 +192,11 @@ def eval_cmd(
     agent: Annotated[str, typer.Option(help="none (analyzer only) or claude.")] = "none",
 ) -> None:
     """Score scenarios through the sandbox and the watcher's pipeline (AC@1, AC@3, Avg@5, kinds)."""
-    from rich.progress import Progress
-    from rich.table import Table
+    from rich.table import Column, Table
 
     from incident.scenario import find_scenarios
     from incident.tools.eval import CaseResult, per_directory, run_case, summarize, write_json
-    from incident.tools.eval_render import kinds_view, summary_line
+    from incident.tools.eval_render import kinds_view, progress_line, summary_line
 
     if agent not in ("none", "claude"):
         raise ConfigError(f"--agent: expected none or claude, got {agent!r}")
@@ -208,15 +207,23 @@ def eval_cmd(
             raise ConfigError("--agent claude needs [agent] api_key (or ANTHROPIC_API_KEY)")
     paths = find_scenarios(dirs)
     cases: list[CaseResult] = []
-    with Progress(console=err_console, transient=True) as progress:
-        task = progress.add_task("scenarios", total=len(paths))
-        for path in paths:
-            progress.update(task, description=path.name[:40])
-            cases.append(run_case(path, agent=agent_cfg))
-            progress.advance(task)
-    table = Table(show_header=True, header_style="bold", box=None)
-    for col in ("scenario", "truth", "top 3", "hit", "kind", "s", "error"):
-        table.add_column(col)
+    for number, path in enumerate(paths, 1):
+        cases.append(run_case(path, agent=agent_cfg))
+        err_console.print(
+            f"[{number}/{len(paths)}] {progress_line(cases[-1])}", markup=False, highlight=False, soft_wrap=True
+        )
+    table = Table(
+        Column("scenario", no_wrap=True),
+        Column("truth", no_wrap=True),
+        "top 3",
+        Column("hit", no_wrap=True),
+        Column("kind", no_wrap=True),
+        Column("s", no_wrap=True),
+        "error",
+        show_header=True,
+        header_style="bold",
+        box=None,
+    )
     for c in cases:
         top = ", ".join(f"{r['component']}:{r['kind']}" for r in c.ranking[:3])
         truth = f"{c.truth.get('component', '?')}:{c.truth.get('kind', '?')}"

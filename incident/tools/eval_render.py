@@ -9,7 +9,16 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from incident.tools.eval import MISSED
+from incident.tools.eval import MISSED, CaseResult
+
+
+def progress_line(case: CaseResult) -> str:
+    """One line per scored scenario while ``incident eval`` runs: its full name and how it went."""
+    seconds = f" ({case.seconds:.1f} s)" if case.seconds is not None else ""
+    if case.error:
+        return f"{case.scenario}: error: {case.error}{seconds}"
+    hit = f"truth ranked #{case.hit_rank}" if case.hit_rank else "truth not ranked"
+    return f"{case.scenario}: {hit}, kind {'right' if case.kind_correct else 'wrong'}{seconds}"
 
 
 def summary_line(summary: dict[str, Any], label: str = "") -> str:

@@ -168,4 +168,4 @@ def test_incident_audit_prints_the_log(world: World, pagerduty: PagerDutyStandIn
         env=env,
         cwd=ROOT,
     )
-    assert other.returncode == 0 and "no audit entries" in other.stdout
+    assert other.returncode == 1 and "no such incident 999" in other.stderr  # not "no entries" (issue 12)
