@@ -68,7 +68,8 @@ ConfigOption = Annotated[
 @app.callback()
 def _main(config: ConfigOption = None, verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     state["config"] = config
-    logformat.configure("text", level=logging.INFO if verbose else logging.WARNING)
+    if not logging.getLogger().handlers:  # as logging.basicConfig: a host (pytest, an embedding app) keeps its own
+        logformat.configure("text", level=logging.INFO if verbose else logging.WARNING)
     if not verbose:  # vendor clients log every retry; our own messages say what failed
         for name in ("pagerduty", "urllib3", "kubernetes", "httpx", "apscheduler"):
             logging.getLogger(name).setLevel(logging.ERROR)
