@@ -125,6 +125,10 @@ class HypothesisRow:
     """How team memory moved its confidence (``details["memory"]``), when it did."""
     tool_results: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     """The agent's cited tool results (``tr_...`` evidence), kept with the hypothesis."""
+    refutation: str = ""
+    """What observation would refute it ("" when none was recorded)."""
+    notes: tuple[str, ...] = ()
+    """Each evidence ref's note ("" when none), in the order of :attr:`evidence`."""
 
     @classmethod
     def of(cls, h: Hypothesis) -> HypothesisRow:
@@ -143,6 +147,8 @@ class HypothesisRow:
             h.verdict_by,
             dict(details.memory or {}),
             dict(details.tool_results),
+            h.refutation or "",
+            tuple(str(e.get("note") or "") for e in h.evidence if isinstance(e, dict)),
         )
 
 

@@ -20,6 +20,7 @@ from tests.tui.conftest import PAGE, World, settle
 from tui.app import make_app
 from tui.screens.confirm_status import ConfirmStatusScreen
 from tui.screens.incident_view import IncidentViewScreen
+from tui.widgets.hypothesis_detail import HypothesisDetail
 from tui.widgets.timeline import TimelineTable
 
 pytestmark = pytest.mark.anyio
@@ -132,3 +133,40 @@ async def test_the_confirmation_says_when_no_alert_fires(world: World, settings:
         await settle(pilot)
         assert isinstance(app.screen, ConfirmStatusScreen)
         assert "No alert of this incident is firing" in str(app.screen.query_one("#status-alerts", Static).render())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_detail_pane_shows_the_whole_reason_evidence_and_refutation(
+    world: World, settings: Settings, size: tuple[int, int]
+) -> None:
+    with world.store.session() as s:
+        draft = HypothesisDraft(
+            kind="config_change",
+            component="checkout",
+            confidence=0.9,
+            summary="checkout's config map changed; the second clause only the detail shows",
+            refutation="errors that started before the config change",
+            evidence=[Evidence(ref=world.deploy_event, note="same minute as the change")],
+        )
+        second = HypothesisDraft(
+            kind="network",
+            component="checkout",
+            confidence=0.4,
+            summary="checkout's errors come from the network",
+            evidence=[Evidence(ref=world.error_window)],
+        )
+        save_hypotheses(s, world.checkout, [draft, second], source="agent", at=PAGE)
+    app = make_app(settings, world.store)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_view(pilot, world.checkout)
+        pane = screen.query_one(HypothesisDetail)
+        text = str(pane.render())
+        assert "the second clause only the detail shows" in text
+        assert "refuted if: errors that started before the config change" in text
+        assert "checkout rolled out revision 8" in text and "same minute as the change" in text
+        assert pane.region.height > 0  # on screen, also at 80x24
+        await pilot.press("down")  # the next hypothesis: the pane follows
+        await settle(pilot)
+        text = str(pane.render())
+        assert "#2 why: checkout's errors come from the network" in text
+        assert "error_ratio on checkout" in text and "no refutation recorded" in text

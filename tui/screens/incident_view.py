@@ -36,6 +36,7 @@ from tui.screens.verdict import VerdictScreen
 from tui.widgets.actions import ActionsTable
 from tui.widgets.agent_meter import AgentMeter
 from tui.widgets.hypotheses import HypothesisList
+from tui.widgets.hypothesis_detail import HypothesisDetail
 from tui.widgets.incident_header import IncidentHeader
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.memory import MemoryPanel
@@ -96,6 +97,7 @@ class IncidentViewScreen(ApprovalFlows):
             with TabPane("Diagnosis", id="diagnosis"):
                 yield HypothesisList(id="hypotheses")
                 with VerticalScroll(id="steps-pane"):
+                    yield HypothesisDetail(id="hypothesis-detail")
                     yield RunbookSteps(id="steps")
                 yield Label("Actions (a approve · r reject)", classes="section", id="actions-label")
                 yield ActionsTable(id="actions")
@@ -159,8 +161,10 @@ class IncidentViewScreen(ApprovalFlows):
         self.query_one(AgentMeter).show(self.copilot.agent_states.get(self.incident_id))
 
     def _show_steps(self) -> None:
-        actions = list(self.detail.actions) if self.detail else []
-        self.query_one(RunbookSteps).show(self.query_one(HypothesisList).current, actions)
+        d = self.detail
+        current = self.query_one(HypothesisList).current
+        self.query_one(HypothesisDetail).show(current, d.events if d else (), d.windows if d else ())
+        self.query_one(RunbookSteps).show(current, list(d.actions) if d else [])
 
     @on(OptionList.OptionHighlighted, "#hypotheses")
     def _hypothesis_moved(self) -> None:
