@@ -12,6 +12,9 @@ from rich.text import Text
 from incident.cli_support import console, err_console, open_store, print_error
 from incident.errors import CopilotError
 
+AUDIT_ID_WIDTH = 140
+"""Console width from which ``incident audit`` shows the action id column (``--json`` always has it)."""
+
 records = typer.Typer()
 """Merged into the top level of the ``incident`` app (no sub-command name)."""
 
@@ -122,35 +125,40 @@ def audit(
 
 
 def _audit_table(entries: list[Any], described: dict[str, str], scope: str) -> Any:
+    """What was done, by whom, to what: the action's description (its id only on a wide console; ``--json``
+    always has it), and the result, error or reason under it."""
+    from rich import box
     from rich.table import Column, Table
 
-    table = Table(
-        Column("#", no_wrap=True),
+    wide = console.width >= AUDIT_ID_WIDTH
+    columns = [
+        Column("#", no_wrap=True, justify="right"),
         Column("when (UTC)", no_wrap=True),
-        Column("incident", no_wrap=True),
-        Column("action", overflow="fold", ratio=3),
-        Column("who", no_wrap=True),
+        Column("inc", no_wrap=True, justify="right"),
         Column("what", no_wrap=True),
-        Column("detail", overflow="fold", ratio=2),
-        Column("action id", overflow="fold", style="dim"),
-        title=f"Audit log ({scope})",
-        expand=False,
-    )
+        Column("who", no_wrap=True),
+        Column("action", overflow="fold"),
+    ]
+    if wide:
+        columns.append(Column("action id", no_wrap=True, style="dim"))
+    table = Table(*columns, title=f"Audit log ({scope})", box=box.SIMPLE_HEAD, expand=False, pad_edge=False)
     styles = {"succeeded": "green", "failed": "red", "refused": "red", "rejected": "yellow", "reconciled": "magenta"}
     for entry in entries:
         detail = entry.detail
-        text = detail.get("error") or (detail.get("result") or {}).get("message") or detail.get("reason")
-        text = text or detail.get("message") or detail.get("target") or ""
-        table.add_row(
+        said = detail.get("error") or (detail.get("result") or {}).get("message") or detail.get("reason")
+        said = said or detail.get("message") or ""
+        action = Text(described.get(entry.action_id or "", entry.action_id or ""))
+        if said:
+            action.append(f"\n{said}", style=styles.get(entry.what, "dim"))
+        row = [
             str(entry.id),
             entry.at.strftime("%Y-%m-%d %H:%M:%S"),
             str(entry.incident_id),
-            Text(described.get(entry.action_id or "", entry.action_id or "")),
-            entry.who,
             Text(entry.what, style=styles.get(entry.what, "")),
-            Text(str(text)),
-            Text(entry.action_id or ""),
-        )
+            entry.who,
+            action,
+        ]
+        table.add_row(*row, *([entry.action_id or ""] if wide else []))
     return table
 
 
