@@ -16,11 +16,13 @@ from incident.hypotheses import Evidence, HypothesisDraft, save_hypotheses
 from incident.models import Alert
 from incident.store import Store
 from incident.timeline import log_event
-from tests.tui.conftest import PAGE, World, settle
+from tests.tui.conftest import PAGE, World, settle, step
 from tui.app import make_app
 from tui.screens.confirm_status import ConfirmStatusScreen
 from tui.screens.incident_view import IncidentViewScreen
+from tui.widgets.actions import ActionsTable
 from tui.widgets.hypothesis_detail import HypothesisDetail
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.timeline import TimelineTable
 
 pytestmark = pytest.mark.anyio
@@ -170,3 +172,36 @@ async def test_the_detail_pane_shows_the_whole_reason_evidence_and_refutation(
         text = str(pane.render())
         assert "#2 why: checkout's errors come from the network" in text
         assert "error_ratio on checkout" in text and "no refutation recorded" in text
+
+
+async def test_at_80x24_the_top_hypothesis_action_is_visible(world: World, settings: Settings) -> None:
+    """Five hypotheses (as the demo has) must not push the pending rollback below the screen."""
+    undo = step(
+        1,
+        "action",
+        "Roll back deployment checkout in shop to revision 7",
+        action={"type": "kubernetes.rollout_undo", "params": {"namespace": "shop", "deployment": "checkout"}},
+    )
+    drafts = [
+        HypothesisDraft(
+            kind="deploy_regression",
+            component="checkout",
+            confidence=0.7,
+            summary="checkout rolled out revision 8",
+            evidence=[Evidence(ref=world.deploy_event)],
+            steps=[undo],
+        ),
+        *[
+            HypothesisDraft(kind="unknown", component=f"svc{n}", confidence=0.2 - n / 100, summary=f"svc{n} moved")
+            for n in range(4)
+        ],
+    ]
+    with world.store.session() as s:
+        save_hypotheses(s, world.checkout, drafts, source="analyzer", at=PAGE)
+    app = make_app(settings, world.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_view(pilot, world.checkout)
+        table = screen.query_one(ActionsTable)
+        assert [a.status for a in table.items][:1] == ["proposed"]
+        assert table.region.height >= 2  # the header and the pending rollback
+        assert table.region.bottom <= screen.query_one(KeyFooter).region.y
