@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from incident import service
 from incident.config import Settings
@@ -22,6 +22,7 @@ from tui.screens.confirm_status import ConfirmStatusScreen
 from tui.screens.incident_view import IncidentViewScreen
 from tui.widgets.actions import ActionsTable
 from tui.widgets.hypothesis_detail import HypothesisDetail
+from tui.widgets.incident_table import IncidentTable
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.timeline import TimelineTable
 
@@ -205,3 +206,32 @@ async def test_at_80x24_the_top_hypothesis_action_is_visible(world: World, setti
         assert [a.status for a in table.items][:1] == ["proposed"]
         assert table.region.height >= 2  # the header and the pending rollback
         assert table.region.bottom <= screen.query_one(KeyFooter).region.y
+
+
+async def test_resolved_incidents_list_below_open_ones(world: World, settings: Settings) -> None:
+    with world.store.session() as s:
+        newest = service.get(s, incident_id=world.checkout)
+        assert newest is not None
+        newest.status = "resolved"  # the newest page, resolved: it goes below the open ones
+    app = make_app(settings, world.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(IncidentTable)
+        assert [r.id for r in table.items] == [world.paged, world.checkout, world.resolved]
+
+
+async def test_the_status_buttons_follow_the_incident(world: World, settings: Settings) -> None:
+    app = make_app(settings, world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_view(pilot, world.checkout)
+        ack, resolve = screen.query_one("#ack", Button), screen.query_one("#resolve", Button)
+        assert not ack.disabled and "Acknowledge" in str(ack.label)
+        await pilot.press("A", "y")
+        await settle(pilot)
+        assert ack.disabled and str(ack.label) == "✓ Acknowledged" and not resolve.disabled
+        await pilot.press("A")  # already acknowledged: no dialog
+        await settle(pilot)
+        assert app.screen is screen
+        await pilot.press("R", "y")
+        await settle(pilot)
+        assert resolve.disabled and str(resolve.label) == "✓ Resolved"

@@ -89,10 +89,20 @@ class ApprovalFlows(Screen[None]):
 
     # ------------------------------------------------------------------ status and notes
     def action_acknowledge(self) -> None:
-        self.ask_status("acknowledged")
+        if self._is_one_of("triggered"):
+            self.ask_status("acknowledged")
 
     def action_resolve(self) -> None:
-        self.ask_status("resolved")
+        if self._is_one_of("triggered", "acknowledged"):
+            self.ask_status("resolved")
+
+    def _is_one_of(self, *from_states: str) -> bool:
+        """True when the incident's state allows the change (or is not loaded yet); else say why not."""
+        now = self.detail.incident.status if self.detail else None
+        if now is None or now in from_states:
+            return True
+        self.notify(f"Incident {self.incident_id} is {now} already.", severity="warning")
+        return False
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ask-status")
     def ask_status(self, status: Status) -> None:

@@ -53,8 +53,11 @@ class IncidentHeader(Vertical):
             more = f" (+{len(similar) - 1} more)" if len(similar) > 1 else ""
             text = f"↺ {headline(best)}{more}" + (f" · {how[0]}" if how else "") + " · 5: memory"
             line.update(Text(text, style=tone(self.app, "primary"), no_wrap=True, overflow="ellipsis"))
-        self.query_one("#ack", Button).disabled = incident.status != "triggered"
-        self.query_one("#resolve", Button).disabled = incident.status == "resolved"
+        ack, resolve = self.query_one("#ack", Button), self.query_one("#resolve", Button)
+        ack.disabled = incident.status != "triggered"
+        ack.label = "✓ Acknowledged" if incident.status == "acknowledged" else "Acknowledge \\[A]"
+        resolve.disabled = incident.status == "resolved"
+        resolve.label = "✓ Resolved" if incident.status == "resolved" else "Resolve \\[R]"
 
     @on(Button.Pressed, "#ack")
     def _ack(self) -> None:

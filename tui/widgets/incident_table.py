@@ -65,7 +65,8 @@ class IncidentTable(DataTable[Any]):
     def show(self, rows: list[IncidentRow], *, query: str, now: datetime) -> None:
         keep = self.selected_id
         self._now = now
-        self.items = [r for r in rows if matches(r, query)] if query else list(rows)
+        shown = [r for r in rows if matches(r, query)] if query else list(rows)
+        self.items = sorted(shown, key=lambda r: r.status == "resolved")  # open first; stable: newest first
         self.clear()
         for r in self.items:
             cells: list[Any] = [
