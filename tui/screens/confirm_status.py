@@ -55,6 +55,7 @@ class ConfirmStatusScreen(ModalScreen[bool]):
                 text.append(f"  {a.name}{where} ({what}) since {a.starts_at:%H:%M} UTC\n")
         if self.via_pagerduty:
             text.append("\nNext: the PagerDuty change's dry run, to approve.", style="dim")
+        text.rstrip()
         return text
 
     def on_mount(self) -> None:
