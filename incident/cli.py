@@ -195,6 +195,7 @@ def log_to_file(path: Path) -> None:
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
+    path.parent.mkdir(parents=True, exist_ok=True)  # the data directory of a fresh machine
     handler = logging.FileHandler(path)
     handler.setFormatter(logformat.RedactingFormatter())
     root.addHandler(handler)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -117,6 +118,7 @@ def demo(
     sc = load_scenario(path)
     url = store_url or _fresh_demo_store()
     err_console.print(f"[bold]incident demo[/]: scenario {sc.name}, page at {sc.page_at:%Y-%m-%d %H:%M} UTC")
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)  # a terminated demo stops its stand-ins too
     with Sandbox(sc) as box:
         for part, reason in box.notes.items():
             err_console.print(f"  note: {part}: {reason}", style="yellow")
@@ -136,6 +138,12 @@ def demo(
             watcher.stop()
             store.close()
     _print_next_steps(url, settings.replay.clock_offset_seconds)
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    """SIGTERM ends the demo as Ctrl-C does, so the sandbox's ``with`` stops Prometheus and
+    Alertmanager instead of leaving them running (Python's default SIGTERM skips all clean-up)."""
+    raise SystemExit(128 + signum)
 
 
 def _fresh_demo_store() -> str:
