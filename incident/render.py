@@ -46,7 +46,7 @@ def incident_header(incident: Incident | IncidentRow) -> Text:
 
 
 def timeline_table(events: Sequence[TimelineEvent | EventRow], *, width: int | None = None) -> Table:
-    table = Table(show_header=True, header_style="bold", expand=True, box=None, pad_edge=False)
+    table = Table(show_header=True, header_style="bold", expand=False, box=None, pad_edge=False)
     table.add_column("time (UTC)", no_wrap=True, width=19)
     table.add_column("kind", no_wrap=True, width=14)
     table.add_column("source", no_wrap=True, width=12)
@@ -62,7 +62,7 @@ def timeline_table(events: Sequence[TimelineEvent | EventRow], *, width: int | N
 
 
 def hypotheses_table(hypotheses: Sequence[Hypothesis | HypothesisRow]) -> Table:
-    table = Table(show_header=True, header_style="bold", expand=True, box=None, pad_edge=False)
+    table = Table(show_header=True, header_style="bold", expand=False, box=None, pad_edge=False)
     table.add_column("#", no_wrap=True, width=2)
     table.add_column("kind", no_wrap=True, width=20)
     table.add_column("component", no_wrap=True, width=16)

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from incident.cli_support import PIPED_WIDTH
 from incident.locations import data_dir
 from tests.conftest import SCENARIOS
 from tests.test_cli import incident
@@ -27,6 +28,12 @@ def test_demo_store_is_kept_and_the_printed_commands_work() -> None:
     show = incident(*commands["show", "latest"])
     assert show.returncode == 0, show.stderr
     assert "checkout" in show.stdout
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS" and not k.startswith("INCIDENT_")}
+    piped = subprocess.run(
+        [sys.executable, "-m", "incident", *commands["show", "latest"]], capture_output=True, text=True, env=env
+    )
+    widest = max(len(line) for line in piped.stdout.splitlines())
+    assert widest < PIPED_WIDTH, "piped tables must not be stretched to the unwrapped console's width"
     postmortem = incident(*commands["postmortem", "latest"], "--no-llm")
     assert postmortem.returncode == 0, postmortem.stderr
     assert postmortem.stdout.startswith("# Postmortem")
