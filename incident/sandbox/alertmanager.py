@@ -111,7 +111,7 @@ class AlertmanagerProcess:
         )
         try:
             self.refeed()
-        except SandboxError:
+        except BaseException:  # failed or interrupted: the process must not outlive the sandbox
             self.stop()
             raise
         return self

@@ -119,8 +119,9 @@ def start_listening(
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(base + ready_path, proc, log_path)
-        except SandboxError:
-            if attempt + 1 < attempts and BIND_FAILURE in log_tail(log_path, 5):
+        except BaseException as exc:  # not ready, or interrupted (Ctrl-C, SIGTERM): never leave it running
+            stop_process(proc)
+            if isinstance(exc, SandboxError) and attempt + 1 < attempts and BIND_FAILURE in log_tail(log_path, 5):
                 continue
             raise
         return proc, base
