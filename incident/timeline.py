@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incident.details import HypothesisEventDetails
 from incident.models import EventKind, TimelineEvent, utcnow
 from incident.upsert import upsert
 
@@ -101,6 +102,12 @@ _KIND_ORDER = {
 }
 
 
+def _order(e: TimelineEvent) -> tuple[datetime, int, int, str]:
+    """By time, then kind; hypotheses ranked at one moment in rank order (#1 first), not by id."""
+    rank = HypothesisEventDetails.of(e).rank if e.kind == EventKind.hypothesis else None
+    return (e.at, _KIND_ORDER.get(e.kind, 99), rank if rank is not None else 1_000_000, e.id)
+
+
 def timeline(session: Session, incident_id: int, *, kinds: list[str] | None = None) -> list[TimelineEvent]:
     """The incident's events in time order; simultaneous events read cause-first (alert, state,
     changes, symptoms, context), then by id, so the order is stable."""
@@ -108,5 +115,5 @@ def timeline(session: Session, incident_id: int, *, kinds: list[str] | None = No
     if kinds:
         query = query.where(TimelineEvent.kind.in_(kinds))
     events = list(session.scalars(query))
-    events.sort(key=lambda e: (e.at, _KIND_ORDER.get(e.kind, 99), e.id))
+    events.sort(key=_order)
     return events

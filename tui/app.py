@@ -21,7 +21,7 @@ from incident.config import Settings
 from incident.errors import ConfigError, CopilotError
 from incident.store import Store
 from tui.messages import AgentProgress, StoreChanged
-from tui.screens.help import HelpScreen
+from tui.screens.help import HelpScreen, screen_name
 from tui.screens.incident_list import IncidentListScreen
 from tui.screens.incident_view import IncidentViewScreen
 from tui.widgets.agent_meter import AgentState
@@ -132,7 +132,8 @@ class IncidentApp(App[None]):
             b = binding.binding
             if b.show and b.description:
                 keys.append((b.key_display or self.get_key_display(b), b.description))
-        self.push_screen(HelpScreen(type(self.screen).__name__.removesuffix("Screen"), keys))
+        notes = list(getattr(self.screen, "HELP_NOTES", []))
+        self.push_screen(HelpScreen(screen_name(self.screen), keys, notes))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -13,6 +13,7 @@ from tui.widgets.key_footer import KeyFooter
 
 
 class ChartScreen(Screen[None]):
+    HELP_NAME = "Chart"
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("q", "app.pop_screen", "Back", show=False)]
 
     def __init__(self, window: WindowRow) -> None:

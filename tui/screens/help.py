@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,6 +23,16 @@ GENERAL = [
 ]
 
 
+def screen_name(screen: object) -> str:
+    """The name a person knows the screen by: its ``HELP_NAME``, else its class name in words
+    (``IncidentViewScreen`` -> "Incident view")."""
+    name = getattr(screen, "HELP_NAME", None)
+    if isinstance(name, str) and name:
+        return name
+    words = re.findall(r"[A-Z][a-z0-9]*", type(screen).__name__.removesuffix("Screen"))
+    return " ".join(words).capitalize() if words else type(screen).__name__
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "dismiss", "Close"),
@@ -28,10 +40,12 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "dismiss", "Close", show=False),
     ]
 
-    def __init__(self, title: str, keys: list[tuple[str, str]]) -> None:
+    def __init__(self, title: str, keys: list[tuple[str, str]], notes: list[tuple[str, str]] | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.keys = keys
+        self.notes = notes or []
+        """What the screen's symbols mean (step markers, verdict keys): shown below the keys."""
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=False, pad_edge=False)
@@ -42,6 +56,10 @@ class HelpScreen(ModalScreen[None]):
             if key not in seen:
                 seen.add(key)
                 table.add_row(key, what)
+        if self.notes:
+            table.add_row("", "")
+            for mark, what in self.notes:
+                table.add_row(mark, what)
         with VerticalScroll(id="help-body", classes="modal-body") as body:
             body.border_title = f"Keys: {self.title_text}"
             body.border_subtitle = "esc closes"

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 
 class IncidentListScreen(Screen[None]):
+    HELP_NAME = "Incident list"
     CSS_PATH = "incident_list.tcss"
     BINDINGS = [
         Binding("enter", "open", "Open"),

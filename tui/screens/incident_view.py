@@ -4,6 +4,7 @@ pods and rollouts; acknowledge, resolve, notes and approvals (see :mod:`tui.scre
 from __future__ import annotations
 
 from collections import Counter
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -32,6 +33,7 @@ from tui.screens.chart import ChartScreen
 from tui.screens.event_detail import EventDetailScreen, ToolResultScreen
 from tui.screens.explain import ExplainScreen
 from tui.screens.kind_filter import KindFilterScreen
+from tui.screens.verdict import CHOICES as VERDICT_CHOICES
 from tui.screens.verdict import VerdictScreen
 from tui.widgets.actions import ActionsTable
 from tui.widgets.agent_meter import AgentMeter
@@ -43,12 +45,17 @@ from tui.widgets.memory import MemoryPanel
 from tui.widgets.note_input import NoteInput
 from tui.widgets.pods import PodsPanel
 from tui.widgets.signals import SignalList
-from tui.widgets.steps import RunbookSteps
+from tui.widgets.steps import STEP_MARKERS, RunbookSteps
 from tui.widgets.timeline import TimelineTable
 
 
 class IncidentViewScreen(ApprovalFlows):
     CSS_PATH = "incident_view.tcss"
+    HELP_NAME = "Incident"
+    HELP_NOTES: ClassVar[list[tuple[str, str]]] = [
+        *[(mark, f"runbook step: {what}") for mark, what in STEP_MARKERS],
+        *[(f"v then {key}", what) for _verdict, key, what in VERDICT_CHOICES],
+    ]
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("a", "approve", "Approve"),

@@ -111,6 +111,7 @@ class QuarantinedAlertScreen(FactsScreen):
 
 
 class QuarantineScreen(Screen[None]):
+    HELP_NAME = "Quarantined alerts"
     CSS_PATH = "quarantine.tcss"
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),

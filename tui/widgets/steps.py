@@ -11,6 +11,13 @@ from tui.widgets.actions import state_label
 from tui.widgets.format import tone
 
 MARK = {"text": "·", "diagnostic": "?", "action": "!", "link": "→"}
+STEP_MARKERS = [
+    ("→", "a link (runbook, dashboard) from the catalog or the runbook"),
+    ("?", "a check to run: a question, a query or a read"),
+    ("!", "an action: proposed for approval once its values are known ([pending], [succeeded]...)"),
+    ("·", "a note: what to watch or do by hand"),
+]
+"""What each marker means (the incident screen's help lists them)."""
 
 
 class RunbookSteps(Static):
