@@ -72,7 +72,8 @@ class QuarantinedView:
 
 def printable(text: str, *, lines: bool = False) -> str:
     """``text`` with every non-printable character (NUL, ESC, DEL, a lone surrogate, a newline unless
-    ``lines``) written as ``\\uXXXX``, so hostile input cannot drive the terminal or break an encoder."""
+    ``lines``) written as a ``\\u`` escape (NUL is ``\\u0000``), so hostile input cannot drive the
+    terminal or break an encoder."""
     keep = "\n" if lines else ""
     return "".join(c if c.isprintable() or c in keep else f"\\u{ord(c):04x}" for c in text)
 

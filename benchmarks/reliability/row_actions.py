@@ -190,29 +190,12 @@ def actions_row() -> dict[str, Any]:
 def _diagnosed(tmp: Path) -> tuple[Path, int, Any]:
     """The checkout bad deploy handled once by the watcher (as tests/actions' fixture): store and incident."""
     from benchmarks import SCENARIOS
-    from incident import service
-    from incident.config import load_settings
-    from incident.models import Incident
-    from incident.registry import build_connectors
-    from incident.sandbox.runner import Sandbox
+    from incident.sandbox.replay import replay_page
     from incident.scenario import load_scenario
-    from incident.watcher import Watcher
 
     scenario = load_scenario(SCENARIOS / "checkout-bad-deploy")
     db = tmp / "actions.db"
-    with Sandbox(scenario, tmp / "sandbox", binaries=False) as box:
-        settings = load_settings(overlays=[box.config(store_url=f"sqlite:///{db}")], user_file=False)
-        store = Store(settings.store.url)
-        watcher = Watcher(settings, store, build_connectors(settings))
-        try:
-            watcher.run_once()
-        finally:
-            watcher.stop()
-        with store.session() as session:
-            incident = service.find_by_page(session, source="alertmanager", alert=scenario.spec.page.alert)
-            assert isinstance(incident, Incident)
-            incident_id = incident.id
-        store.close()
+    incident_id = replay_page(scenario, db, tmp / "sandbox")
     shutil.rmtree(tmp / "sandbox", ignore_errors=True)
     return db, incident_id, scenario
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,17 +29,12 @@ from sqlalchemy import func, select
 from incident.config import dump_toml
 from incident.models import Alert, InboxItem, Incident
 from incident.sandbox.http import Response, StandInServer
+from incident.sandbox.procs import free_port
 from incident.store import Store
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 POLLED = 3
 """Alerts the Alertmanager stand-in keeps firing (opened by the leader's polls only)."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _polled_alert(i: int, tag: str) -> dict[str, Any]:
@@ -115,7 +109,7 @@ class Cluster:
             )
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("INCIDENT_")}
-        port = _free_port()
+        port = free_port()
         cmd = [sys.executable, "-c", "from incident.cli import main; main()", "--config", str(config), "watch"]
         proc = subprocess.Popen(
             [*cmd, "--listen", f"127.0.0.1:{port}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -26,7 +26,7 @@ from incident.analysis.timing import symptom_onset
 from incident.details import HypothesisDetails, PodStateDetails
 from incident.hypotheses import HypothesisDraft
 from incident.models import MetricWindow, TimelineEvent
-from incident.timeutil import parse_time
+from incident.timeutil import as_utc, parse_time
 
 PLACES = {
     "same": "the paged component",
@@ -89,11 +89,6 @@ class Ground:
 
     def after_present(self, at: datetime | None) -> bool:
         return at is not None and at > self.present
-
-
-def as_utc(at: datetime) -> datetime:
-    """A stored time (naive in SQLite) as aware UTC."""
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _line_at(line: str) -> datetime | None:

@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from incident.agent.ground import PLACES, Ground, as_utc
+from incident.agent.ground import PLACES, Ground
 from incident.agent.grounding import Grounding
 from incident.details import HypothesisDetails
 from incident.hypotheses import HypothesisDraft
 from incident.llm import clip
-from incident.timeutil import parse_time
+from incident.timeutil import as_utc, parse_time
 
 MAX_COMPONENTS = 12
 MAX_ATTRIBUTIONS = 8

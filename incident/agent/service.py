@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from incident.agent.budget import UsageTotals
 from incident.agent.client import build_client
 from incident.agent.events import AgentEvent, AgentFinished, AgentStarted, EventSink
-from incident.agent.ground import Ground, as_utc, build_ground
+from incident.agent.ground import Ground, build_ground
 from incident.agent.ground_prompt import opening_context
 from incident.agent.grounding import Grounding
 from incident.agent.judge import judge
@@ -35,6 +35,7 @@ from incident.registry import Connectors
 from incident.runbooks import RunbookSet, configured_runbooks
 from incident.store import Store
 from incident.timeline import log_event, timeline
+from incident.timeutil import as_utc
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from incident.catalog.graph import DependencyGraph, load_graph
 from incident.details import PodStateDetails, TopologyDetails
 from incident.models import Incident, MetricWindow, TimelineEvent
 from incident.timeline import timeline
+from incident.timeutil import as_utc
 
 
 @dataclass
@@ -81,18 +82,14 @@ class AnalysisInput:
         return [e for e in self.events if e.kind in kinds]
 
 
-def _as_utc(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
 def load_input(session: Session, incident_id: int, *, now: datetime | None = None) -> AnalysisInput:
     """The incident as the analyzer sees it at ``now`` (default: the page time): events stamped
     later are left out."""
     incident = session.get(Incident, incident_id)
     if incident is None:
         raise LookupError(f"no incident {incident_id}")
-    present = _as_utc(now if now is not None else incident.page_at)
-    events = [e for e in timeline(session, incident_id) if _as_utc(e.at) <= present]
+    present = as_utc(now if now is not None else incident.page_at)
+    events = [e for e in timeline(session, incident_id) if as_utc(e.at) <= present]
     data = AnalysisInput(incident=incident, page_at=incident.page_at, events=events, now=present)
     for w in session.scalars(select(MetricWindow).where(MetricWindow.incident_id == incident_id)):
         pts = np.asarray(w.points, dtype=float).reshape(-1, 2) if w.points else np.empty((0, 2))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,12 +12,9 @@ from incident.details import OwnershipDetails, PodStateDetails, RolloutDetails
 from incident.hypotheses import HypothesisDraft
 from incident.models import Component
 from incident.runbooks import RunbookSet, catalog_links, flatten_steps, match_runbooks
+from incident.timeutil import as_utc
 
 MAX_RUNBOOKS = 2
-
-
-def _utc(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 REPLICASET_POD = re.compile(r"^(?P<deployment>[a-z0-9][a-z0-9-]*)-[a-z0-9]{5,10}-[a-z0-9]{5}$")
@@ -86,7 +82,7 @@ def step_context(data: AnalysisInput, component: str, *, component_label: str) -
     )
     # The suspect is the last rollout before the page: one made after it (a rollback, a fix
     # forward) answers the page and cannot have caused it.
-    suspects = [e for e in rollouts if _utc(e.at) <= _utc(incident.page_at)]
+    suspects = [e for e in rollouts if as_utc(e.at) <= as_utc(incident.page_at)]
     if suspects:
         last = RolloutDetails.of(suspects[-1])
         ctx |= {

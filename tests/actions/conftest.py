@@ -12,15 +12,12 @@ from typing import Any
 import pytest
 
 from connectors.kubernetes.client import KubernetesConnector
-from incident import service
 from incident.config import Settings, load_settings
-from incident.models import Incident
-from incident.registry import Connectors, build_connectors
+from incident.registry import Connectors
 from incident.sandbox.kubernetes import KubernetesStandIn
-from incident.sandbox.runner import Sandbox
+from incident.sandbox.replay import replay_page
 from incident.scenario import Scenario, load_scenario
 from incident.store import Store
-from incident.watcher import Watcher
 from tests.conftest import SCENARIOS
 
 CHECKOUT = SCENARIOS / "checkout-bad-deploy"
@@ -67,20 +64,7 @@ def diagnosed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     if not CHECKOUT.is_dir():
         pytest.skip("bundled scenario checkout-bad-deploy missing")
     tmp = tmp_path_factory.mktemp("diagnosed")
-    scenario = load_scenario(CHECKOUT)
-    with Sandbox(scenario, tmp / "sandbox", binaries=False) as box:
-        settings = load_settings(overlays=[box.config(store_url=f"sqlite:///{tmp / 'store.db'}")], user_file=False)
-        store = Store(settings.store.url)
-        watcher = Watcher(settings, store, build_connectors(settings))
-        try:
-            watcher.run_once()
-        finally:
-            watcher.stop()
-        with store.session() as session:
-            incident = service.find_by_page(session, source="alertmanager", alert=scenario.spec.page.alert)
-            assert isinstance(incident, Incident)
-            incident_id = incident.id
-        store.close()
+    incident_id = replay_page(load_scenario(CHECKOUT), tmp / "store.db", tmp / "sandbox")
     return tmp / "store.db", incident_id
 
 
